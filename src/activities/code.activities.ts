@@ -1,0 +1,92 @@
+/**
+ * `ado-code` activities: the task's workspace in the shared remote, code generation (LLM + edits
+ * + commit) and sandboxed execution. Each rebuilds its workspace from (remote, sha) and removes it.
+ */
+import { loadRepoConfig } from '../gates/config';
+import { codeAnswerSchema, codePrompt } from '../llm/prompts';
+import { chatStructured } from '../llm/structured';
+import type { LlmClient } from '../llm/types';
+import type { Sandbox } from '../sandbox/types';
+import type { Logger } from '../telemetry/logger';
+import { applyEdits } from '../workspace/edits';
+import type { GitRemotes } from '../workspace/remotes';
+import { Workspace } from '../workspace/workspace';
+import { activityRun } from './context';
+import type { CodeActivities } from './interfaces';
+import { promptFiles } from './prompt-files';
+import { runCommands, runSetup, toGate } from './repo-commands';
+
+export interface CodeActivityDeps {
+  logger: Logger;
+  llm: LlmClient;
+  sandbox: Sandbox;
+  remotes: GitRemotes;
+  scratchDir: string;
+}
+
+export function createCodeActivities(deps: CodeActivityDeps): CodeActivities {
+  const { llm, sandbox, remotes, scratchDir } = deps;
+  return {
+    async prepareWorkspace({ taskId, repository, branch, startSha }) {
+      const run = activityRun(deps.logger, taskId);
+      const imported = await remotes.importRepository(repository, branch);
+      const taskBranch = `ado/${taskId}`;
+      // A new run starts its branch afresh (at the base, or where a resumed task left off).
+      const sha = await remotes.ensureTaskBranch(imported.remote, taskBranch, startSha ?? imported.baseSha, { reset: true });
+      run.logger.info({ remote: imported.remote, taskBranch, sha }, 'Workspace prepared');
+      return {
+        repo: { repository, remote: imported.remote, sha },
+        baseBranch: imported.baseBranch,
+        baseSha: imported.baseSha,
+        taskBranch,
+      };
+    },
+
+    async generateCode({ taskId, prompt, plan, subtasks, previousErrors, iteration, repo, taskBranch }) {
+      const run = activityRun(deps.logger, taskId);
+      const workspace = await Workspace.checkout(repo, scratchDir, { logger: run.logger });
+      try {
+        const hints = [plan, ...subtasks.flatMap((s) => [s.description, ...(s.files ?? [])]), ...previousErrors.map((e) => e.message)];
+        const files = await promptFiles(workspace, hints, { includeSmallRepo: true });
+        const { value, usage } = await chatStructured(
+          llm,
+          {
+            role: 'coder',
+            purpose: 'code',
+            taskId,
+            iteration,
+            messages: codePrompt({ prompt, plan, subtasks, files, previousErrors, iteration }),
+            json: true,
+            signal: run.signal,
+            onProgress: run.onProgress,
+          },
+          codeAnswerSchema,
+        );
+        const applied = await applyEdits(workspace.dir, value.edits);
+        const sha = await workspace.commitAndPush({
+          branch: taskBranch,
+          message: `ado(${taskId}): iteration ${iteration}\n\n${value.summary}`,
+        });
+        run.logger.info({ iteration, sha, applied: applied.applied.length, failed: applied.errors.length }, 'Code generated');
+        return { sha, summary: value.summary, filesChanged: applied.applied, editErrors: applied.errors, usage };
+      } finally {
+        await workspace.dispose();
+      }
+    },
+
+    async executeCode({ taskId, repo }) {
+      const run = activityRun(deps.logger, taskId);
+      const started = Date.now();
+      const workspace = await Workspace.checkout(repo, scratchDir, { logger: run.logger });
+      try {
+        const config = await loadRepoConfig(workspace.dir);
+        if (!config.execute) return { success: true, skipped: true, durationMs: 0 };
+        const setupFailed = await runSetup(sandbox, config, workspace.dir, run);
+        const outcome = setupFailed ?? (await runCommands(sandbox, config, [{ name: 'execute', ...toGate(config.execute) }], workspace.dir, run));
+        return { success: outcome.passed, skipped: false, error: outcome.failures[0], durationMs: Date.now() - started };
+      } finally {
+        await workspace.dispose();
+      }
+    },
+  };
+}

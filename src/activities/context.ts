@@ -1,0 +1,27 @@
+/** What every long activity needs from its Temporal context: heartbeats, cancellation, a logger. */
+import { Context } from '@temporalio/activity';
+import type { Logger } from '../telemetry/logger';
+
+export interface ActivityRun {
+  /** Aborted when the activity is cancelled (delivered with a heartbeat response). */
+  signal: AbortSignal;
+  /** Heartbeats: call it while waiting on anything slow. */
+  onProgress: () => void;
+  /** Child logger: every line carries the task and workflow ids. */
+  logger: Logger;
+  /** Retry-stable id of this activity within its workflow run. */
+  key: string;
+}
+
+/** The current activity's heartbeat, cancellation and logger. */
+export function activityRun(base: Logger, taskId: string): ActivityRun {
+  const ctx = Context.current();
+  const { workflowExecution, activityId, activityType, attempt } = ctx.info;
+  const workflowId = workflowExecution?.workflowId ?? taskId;
+  return {
+    signal: ctx.cancellationSignal,
+    onProgress: () => ctx.heartbeat(),
+    logger: base.child({ taskId, workflowId, activity: activityType, attempt }),
+    key: `${workflowId}/${workflowExecution?.runId ?? ''}/${activityId}`,
+  };
+}

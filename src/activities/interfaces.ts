@@ -1,0 +1,191 @@
+/**
+ * The activities the task workflow calls, by worker pool. Types only: the workflow imports this
+ * file with `import type`, and each pool's factory implements its interface.
+ */
+import type {
+  ApprovalDecision,
+  ApprovalRequest,
+  CheckpointData,
+  PullRequestInfo,
+  Subtask,
+  TaskError,
+  TaskExecutionState,
+  TaskPhase,
+  TokenUsage,
+} from '../domain/task';
+
+/** A point in the shared git remote every worker can fetch. */
+export interface RepoRef {
+  /** What the user gave: local path or git URL (for messages and PR metadata). */
+  repository: string;
+  /** The shared remote activities fetch from and push to. */
+  remote: string;
+  /** Commit the activity works on. */
+  sha: string;
+}
+
+export interface PrepareWorkspaceInput {
+  taskId: string;
+  repository: string;
+  /** Base branch; empty means the repository's current branch. */
+  branch: string;
+  /** Start from this commit instead of the branch head (a resumed task's last green commit). */
+  startSha?: string;
+}
+
+export interface PreparedWorkspace {
+  repo: RepoRef;
+  baseBranch: string;
+  baseSha: string;
+  /** `ado/<taskId>`: every iteration commits here. */
+  taskBranch: string;
+}
+
+export interface PlanTaskInput {
+  taskId: string;
+  prompt: string;
+  repo: RepoRef;
+}
+
+export interface PlanResult {
+  content: string;
+  usage: TokenUsage;
+}
+
+export interface DecomposeTaskInput {
+  taskId: string;
+  prompt: string;
+  plan: string;
+  repo: RepoRef;
+}
+
+export interface DecomposeResult {
+  subtasks: Subtask[];
+  usage: TokenUsage;
+}
+
+export interface GenerateCodeInput {
+  taskId: string;
+  prompt: string;
+  plan: string;
+  subtasks: Subtask[];
+  /** The structured failures of the previous iteration. */
+  previousErrors: TaskError[];
+  iteration: number;
+  repo: RepoRef;
+  taskBranch: string;
+}
+
+export interface GenerateCodeResult {
+  /** The new head of the task branch (unchanged when no edit applied). */
+  sha: string;
+  summary: string;
+  filesChanged: string[];
+  /** Edits that did not apply, as errors for the next iteration. */
+  editErrors: Omit<TaskError, 'fingerprint' | 'iteration'>[];
+  usage: TokenUsage;
+}
+
+export interface ExecuteCodeInput {
+  taskId: string;
+  repo: RepoRef;
+}
+
+export interface ExecutionResult {
+  success: boolean;
+  /** True when the repository names no `execute` command. */
+  skipped: boolean;
+  error?: Omit<TaskError, 'fingerprint' | 'iteration'>;
+  durationMs: number;
+}
+
+export interface QualityGatesInput {
+  taskId: string;
+  repo: RepoRef;
+}
+
+export interface GateResult {
+  gate: string;
+  command: string;
+  passed: boolean;
+  exitCode: number | null;
+  durationMs: number;
+  /** Why the run stopped when it was not a normal exit (timeout, memory, output cap...). */
+  stopReason?: string;
+}
+
+export interface QualityGatesResult {
+  passed: boolean;
+  gates: GateResult[];
+  failures: Omit<TaskError, 'fingerprint' | 'iteration'>[];
+}
+
+export interface CreatePullRequestInput {
+  taskId: string;
+  repo: RepoRef;
+  baseBranch: string;
+  headBranch: string;
+  title: string;
+  description: string;
+}
+
+export interface MergePullRequestInput {
+  taskId: string;
+  repo: RepoRef;
+  pullRequest: PullRequestInfo;
+}
+
+export interface ApprovalNotice {
+  taskId: string;
+  workflowId: string;
+  repository: string;
+  request: ApprovalRequest;
+}
+
+export interface DecisionRecord {
+  taskId: string;
+  workflowId: string;
+  request: ApprovalRequest;
+  decision: ApprovalDecision;
+  decidedAt: string;
+}
+
+export interface SaveCheckpointInput {
+  taskId: string;
+  workflowId: string;
+  runId: string;
+  phase: TaskPhase;
+  data: CheckpointData;
+}
+
+export interface TaskOutcomeNotice {
+  taskId: string;
+  workflowId: string;
+  state: TaskExecutionState;
+}
+
+/** `ado-tasks`: planning, decomposition, approvals, checkpoints. */
+export interface TaskActivities {
+  planTask(input: PlanTaskInput): Promise<PlanResult>;
+  decomposeTask(input: DecomposeTaskInput): Promise<DecomposeResult>;
+  requestHumanApproval(input: ApprovalNotice): Promise<void>;
+  recordApprovalDecision(input: DecisionRecord): Promise<void>;
+  saveCheckpoint(input: SaveCheckpointInput): Promise<string>;
+  notifyTaskOutcome(input: TaskOutcomeNotice): Promise<void>;
+}
+
+/** `ado-code`: workspace, code generation, sandboxed execution. */
+export interface CodeActivities {
+  prepareWorkspace(input: PrepareWorkspaceInput): Promise<PreparedWorkspace>;
+  generateCode(input: GenerateCodeInput): Promise<GenerateCodeResult>;
+  executeCode(input: ExecuteCodeInput): Promise<ExecutionResult>;
+}
+
+/** `ado-review`: quality gates and pull requests. */
+export interface ReviewActivities {
+  runQualityGates(input: QualityGatesInput): Promise<QualityGatesResult>;
+  createPullRequest(input: CreatePullRequestInput): Promise<PullRequestInfo>;
+  mergePullRequest(input: MergePullRequestInput): Promise<PullRequestInfo>;
+}
+
+export type AdoActivities = TaskActivities & CodeActivities & ReviewActivities;

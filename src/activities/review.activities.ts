@@ -1,0 +1,56 @@
+/** `ado-review` activities: the repository's quality gates, and pull requests. */
+import { GATE_NAMES, loadRepoConfig } from '../gates/config';
+import type { Gate } from '../gates/runner';
+import type { PullRequestProvider } from '../pr/provider';
+import type { Sandbox } from '../sandbox/types';
+import type { Logger } from '../telemetry/logger';
+import { Workspace } from '../workspace/workspace';
+import { activityRun } from './context';
+import type { ReviewActivities } from './interfaces';
+import { runCommands, runSetup, toGate } from './repo-commands';
+
+export interface ReviewActivityDeps {
+  logger: Logger;
+  sandbox: Sandbox;
+  pullRequests: PullRequestProvider;
+  scratchDir: string;
+}
+
+export function createReviewActivities(deps: ReviewActivityDeps): ReviewActivities {
+  const { sandbox, pullRequests, scratchDir } = deps;
+  return {
+    async runQualityGates({ taskId, repo }) {
+      const run = activityRun(deps.logger, taskId);
+      const workspace = await Workspace.checkout(repo, scratchDir, { logger: run.logger });
+      try {
+        const config = await loadRepoConfig(workspace.dir);
+        const gates: Gate[] = GATE_NAMES.flatMap((name) => {
+          const spec = config.gates[name];
+          return spec ? [{ name, ...toGate(spec) }] : [];
+        });
+        if (gates.length === 0) run.logger.warn({ source: config.source }, 'The repository has no quality gates: nothing to check');
+        const setupFailed = await runSetup(sandbox, config, workspace.dir, run);
+        if (setupFailed) return setupFailed;
+        const outcome = await runCommands(sandbox, config, gates, workspace.dir, run);
+        run.logger.info({ passed: outcome.passed, gates: outcome.gates.map((g) => `${g.gate}:${g.passed ? 'pass' : 'fail'}`) }, 'Quality gates ran');
+        return outcome;
+      } finally {
+        await workspace.dispose();
+      }
+    },
+
+    async createPullRequest(input) {
+      const run = activityRun(deps.logger, input.taskId);
+      const pr = await pullRequests.open(input);
+      run.logger.info({ url: pr.url }, 'Pull request open');
+      return pr;
+    },
+
+    async mergePullRequest({ taskId, pullRequest }) {
+      const run = activityRun(deps.logger, taskId);
+      const merged = await pullRequests.merge(pullRequest);
+      run.logger.info({ url: merged.url }, 'Pull request merged');
+      return merged;
+    },
+  };
+}

@@ -1,0 +1,48 @@
+/** `ado approve | reject`: decide the pending checkpoint of a task. */
+import os from 'node:os';
+import { Option, type Command } from 'commander';
+import { HITLHandler } from '../../client/hitl-handler';
+import { CHECKPOINTS, type ApprovalDecision, type CheckpointName } from '../../domain/task';
+import type { CliContext } from '../context';
+import { printJson, printLine } from '../output';
+import { positiveInt } from './tasks';
+
+interface DecideOptions {
+  checkpoint?: CheckpointName;
+  comment?: string;
+  reviewer: string;
+  signal: boolean;
+  budgetTokens?: number;
+  json: boolean;
+}
+
+export function registerDecisionCommands(program: Command, ctx: CliContext): void {
+  for (const approved of [true, false]) {
+    const name = approved ? 'approve' : 'reject';
+    const command = program
+      .command(name)
+      .description(`${name} the checkpoint a task waits at (plan, stuck, pr or budget)`)
+      .argument('<taskId>')
+      .addOption(new Option('-c, --checkpoint <name>', 'only if the task waits at this checkpoint').choices(CHECKPOINTS))
+      .option('-m, --comment <text>', 'why (recorded with the decision)')
+      .option('--reviewer <name>', 'who decides', os.userInfo().username)
+      .option('--signal', 'send the humanApproval signal (fire and forget) instead of the validated update', false)
+      .option('--json', 'print JSON', false);
+    if (approved) command.option('--budget-tokens <n>', 'at the budget checkpoint: the new token limit', positiveInt);
+    command.action(async (taskId: string, opts: DecideOptions) => {
+      const decision: ApprovalDecision = {
+        approved,
+        checkpoint: opts.checkpoint,
+        reviewer: opts.reviewer,
+        comment: opts.comment,
+        channel: 'cli',
+        budget: opts.budgetTokens ? { maxTotalTokens: opts.budgetTokens } : undefined,
+      };
+      const hitl = new HITLHandler(await ctx.temporal());
+      const accepted = await hitl.sendApproval(taskId, decision, { via: opts.signal ? 'signal' : 'update' });
+      if (opts.json) printJson(accepted ?? { taskId, signalled: true, approved });
+      else if (accepted) printLine(`${approved ? 'Approved' : 'Rejected'} "${accepted.checkpoint}" of task ${taskId}.`);
+      else printLine(`Sent the humanApproval signal to ${taskId}; \`ado status ${taskId}\` shows whether it counted.`);
+    });
+  }
+}

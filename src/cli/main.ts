@@ -1,0 +1,81 @@
+/**
+ * The `ado` command line. Every failure ends as one line that says what is wrong and what to do,
+ * and a non-zero exit code; nothing is started or changed by a command that failed validation.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { DecisionRejectedError, InvalidTaskInputError, TaskAlreadyExistsError, TaskNotFoundError, TemporalUnreachableError } from '../client/errors';
+import { AdoError } from '../domain/errors';
+import { createLogger } from '../telemetry/logger';
+import { installTemporalRuntime } from '../telemetry/temporal-logger';
+import { CliContext } from './context';
+import { registerDecisionCommands } from './commands/decide';
+import { registerTaskCommands } from './commands/tasks';
+import { registerServerCommands } from './commands/servers';
+
+/** Errors whose message is already the whole story for a user. */
+const USER_ERRORS = [
+  TemporalUnreachableError,
+  TaskNotFoundError,
+  DecisionRejectedError,
+  InvalidTaskInputError,
+  TaskAlreadyExistsError,
+  InvalidArgumentError,
+];
+
+export function buildProgram(ctx?: CliContext): { program: Command; ctx: CliContext } {
+  const program = new Command('ado')
+    .description('Autonomous Development Orchestrator: durable coding tasks on Temporal')
+    .option('--address <host:port>', 'Temporal server (default: TEMPORAL_ADDRESS, a profile, a running `ado dev`, or localhost:7233)')
+    .option('--namespace <name>', 'Temporal namespace (default: TEMPORAL_NAMESPACE or "default")')
+    .version(version(), '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  const context = ctx ?? new CliContext(() => program.opts<{ address?: string; namespace?: string }>(), createLogger());
+  installTemporalRuntime(context.logger);
+  registerTaskCommands(program, context);
+  registerDecisionCommands(program, context);
+  registerServerCommands(program, context);
+  return { program, ctx: context };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { program, ctx } = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    return reportError(err, argv.includes('--json'));
+  } finally {
+    await ctx.close();
+  }
+}
+
+function version(): string {
+  // package.json sits two folders up from both src/cli and dist/cli.
+  return (JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+function reportError(err: unknown, json: boolean): number {
+  if (err instanceof CommanderError) {
+    // Commander printed the message (or help/version) itself.
+    return err.exitCode === 0 ? 0 : 2;
+  }
+  const known = USER_ERRORS.some((type) => err instanceof type) || (err instanceof AdoError && err.nonRetryable);
+  const message = err instanceof Error ? err.message : String(err);
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ error: { type: err instanceof Error ? err.name : 'Error', message } })}\n`);
+  } else if (known) {
+    process.stderr.write(`ado: ${message}\n`);
+  } else {
+    process.stderr.write(`ado: unexpected error: ${message}\n`);
+    if (process.env.ADO_DEBUG) process.stderr.write(`${(err as Error).stack ?? ''}\n`);
+    else process.stderr.write('(set ADO_DEBUG=1 for the stack trace)\n');
+  }
+  return 1;
+}
+
+if (require.main === module) {
+  void main(process.argv).then((code) => process.exit(code));
+}

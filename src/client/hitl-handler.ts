@@ -1,0 +1,68 @@
+/**
+ * The spec's `HITLHandler`: how every channel (CLI, API, console, Slack, webhooks) talks to a
+ * waiting task. Decisions go through the `decide` update by default, so the caller learns at once
+ * whether the decision counted; the `humanApproval` signal is there for fire-and-forget senders.
+ */
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { ApprovalDecision, TaskExecutionState } from '../domain/task';
+import { cancelTaskSignal, decideUpdate, humanApprovalSignal, taskStateQuery, type DecisionAccepted } from '../workflows/messages';
+import { DecisionRejectedError, TaskNotFoundError } from './errors';
+import { TaskClient } from './task-client';
+
+export class HITLHandler {
+  private readonly tasks: TaskClient;
+
+  constructor(client: Client) {
+    this.tasks = new TaskClient(client);
+  }
+
+  /**
+   * Sends a decision for the pending checkpoint of `workflowId`. With `via: 'update'` (default)
+   * resolves once the task accepted it and throws `DecisionRejectedError` when it did not; with
+   * `via: 'signal'` resolves when the signal is delivered (an invalid decision is then ignored).
+   */
+  async sendApproval(
+    workflowId: string,
+    decision: boolean | ApprovalDecision,
+    options: { via?: 'update' | 'signal' } = {},
+  ): Promise<DecisionAccepted | undefined> {
+    const full: ApprovalDecision = typeof decision === 'boolean' ? { approved: decision } : decision;
+    const handle = this.tasks.handle(workflowId);
+    if (options.via === 'signal') {
+      await this.tasks.withTask(workflowId, () => handle.signal(humanApprovalSignal, full));
+      return undefined;
+    }
+    try {
+      return await this.tasks.withTask(workflowId, () => handle.executeUpdate(decideUpdate, { args: [full] }));
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) {
+        throw new DecisionRejectedError(workflowId, err.cause?.message ?? err.message, { cause: err });
+      }
+      if (err instanceof TaskNotFoundError) throw err;
+      // A finished task cannot take updates: say so in the user's terms.
+      if (/workflow execution already completed/i.test((err as Error).message)) {
+        const state = await handle.query(taskStateQuery);
+        throw new DecisionRejectedError(workflowId, `Task ${workflowId} has finished (phase: ${state.phase}); there is nothing to decide.`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  /** The `taskState` query. */
+  getWorkflowState(workflowId: string): Promise<TaskExecutionState> {
+    return this.tasks.state(workflowId);
+  }
+
+  /**
+   * Cancels the task with Temporal's own cancellation (the run ends Cancelled, the running
+   * activity is cancelled through its heartbeat, the sandbox is cleaned). `via: 'signal'` uses the
+   * spec's `cancelTask` signal instead, which carries who cancelled and why.
+   */
+  async cancelWorkflow(workflowId: string, options: { reason?: string; requestedBy?: string; via?: 'cancel' | 'signal' } = {}): Promise<void> {
+    const handle = this.tasks.handle(workflowId);
+    await this.tasks.withTask(workflowId, async () => {
+      if (options.via === 'signal') await handle.signal(cancelTaskSignal, { reason: options.reason, requestedBy: options.requestedBy });
+      else await handle.cancel();
+    });
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * Starting, finding and following tasks: the library under the CLI and the HTTP API.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowExecutionInfo,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
+import { AdoPhase, AdoRepository } from '../domain/search-attributes';
+import { TERMINAL_PHASES, taskQueues, type TaskExecutionInput, type TaskExecutionResult, type TaskExecutionState, type TaskPhase } from '../domain/task';
+import { describeIssues, taskExecutionInputSchema } from '../domain/task-input';
+import { taskStateQuery } from '../workflows/messages';
+import { taskExecutionWorkflow } from '../workflows/task-execution.workflow';
+import { InvalidTaskInputError, TaskAlreadyExistsError, TaskNotFoundError } from './errors';
+
+export type TaskHandle = WorkflowHandle<typeof taskExecutionWorkflow>;
+
+/** A new task id: short, readable, valid as a workflow id and in a branch name. */
+export function newTaskId(): string {
+  return `task-${randomBytes(4).toString('hex')}`;
+}
+
+export interface StartedTask {
+  taskId: string;
+  workflowId: string;
+  runId: string;
+}
+
+export interface TaskSummary {
+  taskId: string;
+  workflowId: string;
+  runId: string;
+  /** Temporal's execution status: RUNNING, COMPLETED, FAILED, CANCELLED, TERMINATED, TIMED_OUT… */
+  status: string;
+  phase?: string;
+  repository?: string;
+  startTime: Date;
+  closeTime?: Date;
+}
+
+/** How a finished task ended, in words a human reads at the end of `ado run --wait`. */
+export interface TaskOutcome {
+  ok: boolean;
+  phase: TaskPhase | 'terminated' | 'timed out';
+  message: string;
+  result?: TaskExecutionResult;
+}
+
+export class TaskClient {
+  constructor(
+    readonly client: Client,
+    private readonly queuePrefix = '',
+  ) {}
+
+  get namespace(): string {
+    return this.client.options.namespace;
+  }
+
+  /** Validates `input` and starts the task; nothing starts when the input is invalid. */
+  async start(input: Omit<TaskExecutionInput, 'taskId'> & { taskId?: string }, options: { workflowId?: string; version?: string } = {}): Promise<StartedTask> {
+    const candidate = { ...input, taskId: input.taskId ?? newTaskId() };
+    const parsed = taskExecutionInputSchema.safeParse(candidate);
+    if (!parsed.success) throw new InvalidTaskInputError(describeIssues(parsed.error));
+    const workflowId = options.workflowId ?? parsed.data.taskId;
+    try {
+      const handle = await this.client.workflow.start(taskExecutionWorkflow, {
+        taskQueue: taskQueues(this.queuePrefix).task,
+        workflowId,
+        args: [parsed.data],
+        typedSearchAttributes: [
+          { key: AdoPhase, value: 'planning' },
+          { key: AdoRepository, value: parsed.data.repository },
+        ],
+        memo: options.version ? { workflowVersion: options.version } : undefined,
+      });
+      return { taskId: parsed.data.taskId, workflowId, runId: handle.firstExecutionRunId };
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new TaskAlreadyExistsError(workflowId, { cause: err });
+      throw err;
+    }
+  }
+
+  handle(taskId: string): TaskHandle {
+    return this.client.workflow.getHandle<typeof taskExecutionWorkflow>(taskId);
+  }
+
+  /** The `taskState` query; works for running and finished tasks. */
+  async state(taskId: string): Promise<TaskExecutionState> {
+    return this.withTask(taskId, () => this.handle(taskId).query(taskStateQuery));
+  }
+
+  /** Recent tasks, newest first, from Temporal's visibility store. */
+  async list(options: { phase?: TaskPhase; limit?: number } = {}): Promise<TaskSummary[]> {
+    let query = `WorkflowType = '${taskExecutionWorkflow.name}'`;
+    if (options.phase) query += ` AND AdoPhase = '${options.phase}'`;
+    const tasks: TaskSummary[] = [];
+    for await (const info of this.client.workflow.list({ query })) {
+      tasks.push(summarize(info));
+      if (tasks.length >= (options.limit ?? 50)) break;
+    }
+    return tasks;
+  }
+
+  /**
+   * Follows a task until it ends, calling `onState` whenever its phase or pending approval
+   * changes; resolves with how it ended.
+   */
+  async follow(taskId: string, onState: (state: TaskExecutionState) => void, pollMs = 500): Promise<TaskOutcome> {
+    const handle = this.handle(taskId);
+    let done = false;
+    const outcome = this.outcome(taskId).finally(() => (done = true));
+    let last = '';
+    const report = async () => {
+      const state = await handle.query(taskStateQuery);
+      const key = `${state.phase}|${state.attempts}|${state.pendingApproval?.id ?? ''}`;
+      if (key !== last) {
+        last = key;
+        onState(state);
+      }
+    };
+    await this.withTask(taskId, report);
+    while (!done) {
+      await Promise.race([outcome, new Promise((r) => setTimeout(r, pollMs))]);
+      await report().catch(() => {});
+    }
+    return outcome;
+  }
+
+  /** Waits for the task to end and describes how it ended. */
+  async outcome(taskId: string): Promise<TaskOutcome> {
+    const handle = this.handle(taskId);
+    try {
+      const result = await this.withTask(taskId, () => handle.result());
+      return { ok: true, phase: 'completed', message: `completed: ${result.pullRequestUrl}`, result };
+    } catch (err) {
+      if (!(err instanceof WorkflowFailedError)) throw err;
+      const cause = err.cause;
+      if (cause instanceof CancelledFailure) return { ok: false, phase: 'cancelled', message: cause.message || 'cancelled' };
+      if (cause instanceof TerminatedFailure) return { ok: false, phase: 'terminated', message: `terminated: ${cause.message}` };
+      if (cause instanceof TimeoutFailure) return { ok: false, phase: 'timed out', message: 'the workflow timed out' };
+      return { ok: false, phase: 'failed', message: rootCause(err) };
+    }
+  }
+
+  /** Runs `fn`, turning "workflow not found" into `TaskNotFoundError`. */
+  async withTask<T>(taskId: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new TaskNotFoundError(taskId, this.namespace, { cause: err });
+      throw err;
+    }
+  }
+}
+
+export function isTerminalPhase(phase: string): boolean {
+  return (TERMINAL_PHASES as readonly string[]).includes(phase);
+}
+
+function summarize(info: WorkflowExecutionInfo): TaskSummary {
+  return {
+    taskId: info.workflowId,
+    workflowId: info.workflowId,
+    runId: info.runId,
+    status: info.status.name,
+    phase: info.typedSearchAttributes.get(AdoPhase),
+    repository: info.typedSearchAttributes.get(AdoRepository),
+    startTime: info.startTime,
+    closeTime: info.closeTime,
+  };
+}
+
+function rootCause(err: Error): string {
+  let current: unknown = err;
+  let message = err.message;
+  while (current instanceof Error) {
+    if (current instanceof ApplicationFailure || !(current.cause instanceof Error)) message = current.message;
+    if (current instanceof ApplicationFailure) break;
+    current = current.cause;
+  }
+  return message;
+}

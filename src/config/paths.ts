@@ -1,0 +1,24 @@
+import path from 'node:path';
+
+/** Where the embedded stack keeps its state: `$ADO_HOME`, default `.ado` in the working directory. */
+export function adoHome(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string {
+  return path.resolve(cwd, env.ADO_HOME || '.ado');
+}
+
+/** The folders under ADO home, one per subsystem. */
+export function adoPaths(home: string) {
+  return {
+    home,
+    /** Temporal dev server's SQLite file. */
+    temporalDb: path.join(home, 'temporal.db'),
+    /** PGlite data directory (the ADO store). */
+    storeDir: path.join(home, 'store'),
+    /** Bare git remotes shared by all workers of the embedded stack. */
+    gitRemotes: path.join(home, 'git'),
+    /** Payload encryption keys. */
+    keys: path.join(home, 'keys'),
+    /** Running stack's addresses, for commands started in another terminal. */
+    stackFile: path.join(home, 'stack.json'),
+  };
+}
+export type AdoPaths = ReturnType<typeof adoPaths>;

@@ -1,0 +1,92 @@
+/**
+ * `ado demo`: a whole task, offline, on the embedded default. Uses a running `ado dev` stack or
+ * starts one, gives the demo pool a fresh copy of the sample repository, follows the task phase
+ * by phase and ends with the pull request, the iterations, the tokens and the Web UI link.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { connectClient, readStackInfo, type TemporalSettings } from '../client/connection';
+import { newTaskId, TaskClient, type TaskOutcome } from '../client/task-client';
+import { adoPaths } from '../config/paths';
+import type { TaskExecutionState } from '../domain/task';
+import type { Logger } from '../telemetry/logger';
+import { DEMO_QUEUE_PREFIX, DEMO_REPOSITORY, startEmbeddedStack, type EmbeddedStack } from '../dev/stack';
+import { createSampleRepository } from './sample-repository';
+
+const run = promisify(execFile);
+
+export const DEMO_PROMPT =
+  'Add input validation to the signup form: reject a missing or malformed email and passwords shorter than 8 characters, with tests.';
+
+export interface DemoOptions {
+  home: string;
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  hitl: boolean;
+  /** Ports for the embedded stack when none is running. */
+  port: number;
+  uiPort: number;
+  say: (line: string) => void;
+  /** Called on every phase change (live output). */
+  onState?: (state: TaskExecutionState) => void;
+}
+
+export interface DemoResult {
+  taskId: string;
+  outcome: TaskOutcome;
+  state: TaskExecutionState;
+  repository: string;
+  /** `git log --oneline` of the pull request's commits in the shared remote. */
+  commits: string[];
+  /** `git diff --stat` of the pull request. */
+  diffStat: string;
+  workflowUrl?: string;
+}
+
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const { home, env, say } = options;
+  const running = readStackInfo(env);
+  let stack: EmbeddedStack | undefined;
+  let settings: TemporalSettings;
+  let uiUrl: string | undefined;
+  if (running) {
+    say(`Using the running ADO stack at ${running.address} (pid ${running.pid}).`);
+    settings = { address: running.address, namespace: running.namespace, source: 'ado dev' };
+    uiUrl = running.uiUrl;
+  } else {
+    say('No ADO stack is running: starting the embedded one (stopped again at the end).');
+    stack = await startEmbeddedStack({ home, env, logger: options.logger, port: options.port, uiPort: options.uiPort, namespace: 'default', say });
+    settings = stack.settings;
+    uiUrl = stack.uiUrl;
+  }
+  try {
+    const taskId = newTaskId();
+    const repository = await createSampleRepository(DEMO_REPOSITORY, path.join(adoPaths(home).home, 'demo', taskId));
+    say(`Sample repository: ${repository}`);
+    const client = await connectClient(settings);
+    try {
+      const tasks = new TaskClient(client, DEMO_QUEUE_PREFIX);
+      await tasks.start({ taskId, prompt: DEMO_PROMPT, repository, branch: 'main', hitlEnabled: options.hitl });
+      say(`Task ${taskId}: "${DEMO_PROMPT}"`);
+      const outcome = await tasks.follow(taskId, (state) => options.onState?.(state));
+      const state = await tasks.state(taskId);
+      const pr = state.pullRequest;
+      const git = (args: string[]) => (state.remote ? run('git', args, { cwd: state.remote }).then((r) => r.stdout.trim()) : Promise.resolve(''));
+      const range = pr ? `${state.baseSha}..${pr.headSha}` : '';
+      return {
+        taskId,
+        outcome,
+        state,
+        repository,
+        commits: range ? (await git(['log', '--oneline', range])).split('\n').filter(Boolean) : [],
+        diffStat: range ? await git(['diff', '--stat', range]) : '',
+        workflowUrl: uiUrl ? `${uiUrl}/namespaces/${settings.namespace}/workflows/${taskId}` : undefined,
+      };
+    } finally {
+      await client.connection.close();
+    }
+  } finally {
+    await stack?.stop();
+  }
+}

@@ -1,0 +1,142 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createSandbox } from '../sandbox';
+import { tempWorkspace } from '../../test/sandbox/helpers';
+import { runGates } from './runner';
+
+const sandbox = createSandbox({ backend: 'bubblewrap' });
+
+describe('runGates', () => {
+  it('passes when every gate exits 0 and reports each gate', async () => {
+    const workdir = await tempWorkspace({ 'src/a.js': 'module.exports = 1;\n' });
+    const outcome = await runGates(
+      sandbox,
+      [
+        { name: 'typecheck', command: 'node --check src/a.js' },
+        { name: 'test', command: 'node -e "require(\'./src/a.js\') === 1 || process.exit(1)"' },
+      ],
+      workdir,
+    );
+    expect(outcome.passed).toBe(true);
+    expect(outcome.failures).toEqual([]);
+    expect(outcome.gates).toEqual([
+      { gate: 'typecheck', command: 'node --check src/a.js', passed: true, exitCode: 0, durationMs: expect.any(Number) },
+      { gate: 'test', command: expect.stringContaining('node -e'), passed: true, exitCode: 0, durationMs: expect.any(Number) },
+    ]);
+  });
+
+  it('reports a failing gate with its exit code and the first useful lines of its output', async () => {
+    const workdir = await tempWorkspace({
+      'package.json': JSON.stringify({ name: 'demo', version: '1.0.0', scripts: { test: 'node --test' } }),
+      'test/sum.test.js':
+        "const test = require('node:test'); const assert = require('node:assert');\n" +
+        "test('adds', () => { assert.strictEqual(2 - 3, 5); });\n",
+    });
+    const outcome = await runGates(
+      sandbox,
+      [
+        { name: 'lint', command: 'true' },
+        { name: 'test', command: 'npm test' },
+      ],
+      workdir,
+    );
+    expect(outcome.passed).toBe(false);
+    expect(outcome.gates.map((gate) => [gate.gate, gate.passed])).toEqual([
+      ['lint', true],
+      ['test', false],
+    ]);
+    expect(outcome.failures).toHaveLength(1);
+    const [failure] = outcome.failures;
+    expect(failure).toMatchObject({ tool: 'test', exitCode: 1 });
+    expect(failure?.message).toContain('-1 !== 5');
+    expect(failure?.message).not.toContain('> demo@1.0.0 test');
+  });
+
+  it('gives each gate its own timeout and says why a gate was stopped', async () => {
+    const workdir = await tempWorkspace();
+    const outcome = await runGates(
+      sandbox,
+      [
+        { name: 'slow', command: 'echo waiting; sleep 30', timeoutMs: 1000 },
+        { name: 'quick', command: 'sleep 1.5; echo done' },
+      ],
+      workdir,
+      { limits: { wallTimeMs: 20_000 } },
+    );
+    expect(outcome.gates.find((gate) => gate.gate === 'slow')).toMatchObject({ passed: false, stopReason: 'timeout', exitCode: null });
+    expect(outcome.gates.find((gate) => gate.gate === 'quick')).toMatchObject({ passed: true });
+    expect(outcome.failures).toEqual([{ tool: 'slow', message: 'killed: wall time 1 s exceeded\nwaiting' }]);
+  });
+
+  it('runs gates at the same time', async () => {
+    // Each gate waits for the other's mark: run one after the other, both would time out.
+    const workdir = await tempWorkspace();
+    const waitFor = (mark: string) => `for i in $(seq 100); do [ -e ${mark} ] && exit 0; sleep 0.1; done; exit 1`;
+    const outcome = await runGates(
+      sandbox,
+      [
+        { name: 'left', command: `touch left.started; ${waitFor('right.started')}`, timeoutMs: 15_000 },
+        { name: 'right', command: `touch right.started; ${waitFor('left.started')}`, timeoutMs: 15_000 },
+      ],
+      workdir,
+      { copyWorkspace: false },
+    );
+    expect(outcome.passed).toBe(true);
+  });
+
+  it('gives each gate a private copy of the workspace and leaves the workspace untouched', async () => {
+    const workdir = await tempWorkspace({ 'shared.txt': 'original\n' });
+    const writeAndCheck = (value: string) => `echo ${value} > shared.txt; mkdir -p dist; echo ${value} > dist/out; sleep 0.5; test "$(cat shared.txt dist/out)" = "${value}
+${value}"`;
+    const outcome = await runGates(
+      sandbox,
+      [
+        { name: 'build', command: writeAndCheck('build') },
+        { name: 'test', command: writeAndCheck('test') },
+      ],
+      workdir,
+    );
+    expect(outcome.passed).toBe(true);
+    expect(await readFile(path.join(workdir, 'shared.txt'), 'utf8')).toBe('original\n');
+    expect(await readdir(workdir)).toEqual(['shared.txt']);
+    expect((await readdir(path.dirname(workdir))).filter((name) => name.startsWith(`.${path.basename(workdir)}.`))).toEqual([]);
+  });
+
+  it('stops every gate when the caller aborts', async () => {
+    const workdir = await tempWorkspace();
+    const controller = new AbortController();
+    const outcome = await runGates(
+      sandbox,
+      [
+        { name: 'a', command: 'sleep 30' },
+        { name: 'b', command: 'sleep 30' },
+      ],
+      workdir,
+      { signal: controller.signal, onProgress: () => controller.abort() },
+    );
+    expect(outcome.passed).toBe(false);
+    expect(outcome.gates.map((gate) => gate.stopReason)).toEqual(['cancelled', 'cancelled']);
+    expect(outcome.failures.map((failure) => failure.message)).toEqual(['killed: the run was cancelled', 'killed: the run was cancelled']);
+  });
+
+  it('rejects gates without a command and duplicate names', async () => {
+    const workdir = await tempWorkspace();
+    await expect(runGates(sandbox, [{ name: 'lint', command: ' ' }], workdir)).rejects.toThrow(/needs a name and a command/);
+    await expect(
+      runGates(
+        sandbox,
+        [
+          { name: 'lint', command: 'true' },
+          { name: 'lint', command: 'false' },
+        ],
+        workdir,
+      ),
+    ).rejects.toThrow(/listed twice/);
+  });
+
+  it('passes with no gates to run', async () => {
+    const workdir = await tempWorkspace();
+    expect(await runGates(sandbox, [], workdir)).toEqual({ passed: true, gates: [], failures: [] });
+  });
+});

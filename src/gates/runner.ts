@@ -1,0 +1,116 @@
+/**
+ * Runs a repository's quality gates (typecheck, lint, test, build...) in parallel, each in its
+ * own sandbox run with its own timeout, and reports them as `GateResult`s plus the failures the
+ * next code-generation round receives.
+ *
+ * Isolation: by default each gate works on its own copy of the workspace, so a build writing
+ * dist/ cannot race a test reading it, and no gate leaves anything in the workspace. The copy
+ * costs time in proportion to the workspace (measured: ~18 000 files / 400 MB of node_modules
+ * take 1.3-3.4 s per copy on ext4, near nothing on btrfs/XFS through reflinks); bubblewrap 0.8
+ * has no overlay mounts that would make it free. Callers whose gates only read can pass
+ * `copyWorkspace: false`: the gates then share the workspace.
+ */
+import type { GateResult } from '../activities/interfaces';
+import { AdoError, FailureType } from '../domain/errors';
+import type { Sandbox, SandboxLimits, SandboxRunResult } from '../sandbox/types';
+import { withWorkspaceCopy } from '../sandbox/workspace-copy';
+import { summarizeFailure } from './failure-summary';
+
+export interface Gate {
+  /** `typecheck`, `lint`, `test`, `build`...: the failure's `tool`. */
+  name: string;
+  /** Shell command line, run in the workspace. */
+  command: string;
+  /** Wall-time limit of this gate; default the sandbox's (or `options.limits`'). */
+  timeoutMs?: number;
+  /** Network access (default false). */
+  network?: boolean;
+}
+
+export interface RunGatesOptions {
+  /** Aborting stops every gate still running (their stop reason is `cancelled`). */
+  signal?: AbortSignal;
+  /** Called about every second per running gate (activities heartbeat here). */
+  onProgress?: () => void;
+  /** Limits for every gate (a gate's `timeoutMs` wins for wall time). */
+  limits?: Partial<SandboxLimits>;
+  /** Each gate on its own copy of the workspace; default true. */
+  copyWorkspace?: boolean;
+}
+
+export interface GateFailure {
+  tool: string;
+  exitCode?: number;
+  message: string;
+}
+
+export interface GatesOutcome {
+  passed: boolean;
+  gates: GateResult[];
+  failures: GateFailure[];
+}
+
+function checkGates(gates: Gate[]): void {
+  const seen = new Set<string>();
+  for (const gate of gates) {
+    if (gate.name.trim() === '' || gate.command.trim() === '') {
+      throw new AdoError(
+        FailureType.InvalidConfig,
+        `Quality gate ${JSON.stringify(gate.name)} needs a name and a command (got command ${JSON.stringify(gate.command)}).`,
+        { nonRetryable: true },
+      );
+    }
+    if (seen.has(gate.name)) {
+      throw new AdoError(FailureType.InvalidConfig, `Quality gate ${JSON.stringify(gate.name)} is listed twice; give each gate its own name.`, {
+        nonRetryable: true,
+      });
+    }
+    seen.add(gate.name);
+  }
+}
+
+function gatePassed(result: SandboxRunResult): boolean {
+  return result.stopReason === 'exit' && result.exitCode === 0;
+}
+
+/** The failure of a gate: the first useful lines, after the reason when it did not simply exit. */
+function failureOf(gate: Gate, result: SandboxRunResult): GateFailure {
+  const summary = summarizeFailure(result.output);
+  const lines = result.stopReason === 'exit' ? [summary] : [result.reason, summary];
+  const failure: GateFailure = { tool: gate.name, message: lines.filter((line) => line !== '').join('\n') };
+  if (result.exitCode !== null) failure.exitCode = result.exitCode;
+  if (failure.message === '') failure.message = `${gate.name} failed (${result.reason}) without output`;
+  return failure;
+}
+
+/**
+ * Runs `gates` in parallel in `sandbox` on `workdir` and says whether all passed. Throws a
+ * non-retryable `InvalidConfig` error for a gate without a name or command or a duplicate name.
+ */
+export async function runGates(sandbox: Sandbox, gates: Gate[], workdir: string, options: RunGatesOptions = {}): Promise<GatesOutcome> {
+  checkGates(gates);
+  const copy = options.copyWorkspace ?? true;
+  const runGate = async (gate: Gate): Promise<SandboxRunResult> => {
+    const limits = gate.timeoutMs === undefined ? options.limits : { ...options.limits, wallTimeMs: gate.timeoutMs };
+    const run = (folder: string) =>
+      sandbox.run(
+        { command: gate.command, workdir: folder, network: gate.network === true, limits },
+        { signal: options.signal, onProgress: options.onProgress },
+      );
+    return copy ? withWorkspaceCopy(workdir, gate.name, run) : run(workdir);
+  };
+  const runs = await Promise.all(gates.map(async (gate) => ({ gate, result: await runGate(gate) })));
+
+  const outcome: GatesOutcome = { passed: true, gates: [], failures: [] };
+  for (const { gate, result } of runs) {
+    const passed = gatePassed(result);
+    const gateResult: GateResult = { gate: gate.name, command: gate.command, passed, exitCode: result.exitCode, durationMs: result.durationMs };
+    if (result.stopReason !== 'exit') gateResult.stopReason = result.stopReason;
+    outcome.gates.push(gateResult);
+    if (!passed) {
+      outcome.passed = false;
+      outcome.failures.push(failureOf(gate, result));
+    }
+  }
+  return outcome;
+}

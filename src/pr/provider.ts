@@ -1,0 +1,22 @@
+/**
+ * Pull-request providers: where a task's branch becomes a reviewable pull request, and where an
+ * approved one is merged. `local` keeps both in ADO (shared bare remote + store); `github` uses
+ * the GitHub REST API.
+ */
+import type { CreatePullRequestInput } from '../activities/interfaces';
+import type { PullRequestInfo } from '../domain/task';
+
+/**
+ * What to open: `repo.sha` in the shared remote is the head to propose, `description` the body
+ * (the task's plan). The `createPullRequest` activity's input, passed through as it is.
+ */
+export type OpenPullRequestInput = CreatePullRequestInput;
+
+export interface PullRequestProvider {
+  /** `local` or `github`: recorded on every `PullRequestInfo` it returns. */
+  readonly name: string;
+  /** Opens the pull request of `headBranch`; a second call returns the one the first opened. */
+  open(input: OpenPullRequestInput): Promise<PullRequestInfo>;
+  /** Merges it into its base; merging a merged pull request returns it as it is. */
+  merge(pr: PullRequestInfo): Promise<PullRequestInfo>;
+}

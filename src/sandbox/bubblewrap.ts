@@ -1,0 +1,174 @@
+/**
+ * The `bubblewrap` backend: each run is `bwrap <view> -- prlimit <rlimits> -- /bin/sh -c <command>`
+ * (the view is described in bubblewrap-args.ts).
+ *
+ * Root or not, measured on Debian 12 (bwrap 0.8, kernel 6.x, unprivileged user namespaces on):
+ * - Started by root, bwrap maps uid 0 to host uid 0 and the command keeps every capability
+ *   inside its namespaces; the kernel also ignores RLIMIT_NPROC for host uid 0, so a fork bomb
+ *   is not contained. So as root, each run is spawned as an unprivileged user (spawn's uid/gid,
+ *   which also drops supplementary groups; default nobody, 65534), bwrap builds an unprivileged
+ *   user namespace, and the workspace belongs to that user for the run (ownership.ts).
+ * - Started by anyone else, the sandbox runs as that user.
+ * - One uid serves every run at once: since Linux 5.14 RLIMIT_NPROC is counted per user
+ *   namespace, and `prlimit` runs inside the run's own one, so a run's limit counts its own
+ *   processes only (measured: a sandbox at its limit of 50 while another with the same uid
+ *   started 40 more). Runs cannot see or signal each other (pid namespaces).
+ *
+ * bwrap gets an empty environment: its init is pid 1 inside and /proc/1/environ is readable
+ * there. The wall-time kill needs only bwrap's own process: --die-with-parent takes the namespace
+ * init with it, and the kernel kills every process of a pid namespace whose init dies; the run
+ * ends when the --sync-fd pipe, which every sandboxed process holds, closes.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import which from 'which';
+import { AdoError, FailureType } from '../domain/errors';
+import type { Logger } from '../telemetry/logger';
+import { buildBubblewrapArgs, buildProbeArgs, sandboxPath } from './bubblewrap-args';
+import { sandboxEnvironment } from './environment';
+import { detectHostLayout, type HostLayout } from './host-layout';
+import { resolveLimits } from './limits';
+import { assertReachable, WorkspaceOwnership, type Owner } from './ownership';
+import { checkedWorkdir } from './run-spec';
+import { bwrapSetupFailure } from './stop-reason';
+import { supervise } from './supervise';
+import type { Sandbox, SandboxLimits, SandboxRunOptions, SandboxRunResult, SandboxRunSpec } from './types';
+
+const execFileAsync = promisify(execFile);
+
+/** nobody:nogroup on Debian and most distributions. */
+export const DEFAULT_SANDBOX_USER: Owner = { uid: 65534, gid: 65534 };
+
+export interface BubblewrapSandboxOptions {
+  logger?: Logger;
+  defaults?: Partial<SandboxLimits>;
+  /** Host user the commands run as when ADO runs as root (default 65534:65534); ignored otherwise. */
+  user?: Owner;
+  /** Where `bwrap` and `prlimit` are looked up; default the worker's PATH. */
+  path?: string;
+}
+
+const BACKEND_CHOICE =
+  'or choose the process backend explicitly (ADO_SANDBOX=process and ADO_SANDBOX_ALLOW_UNSAFE=1: nothing is isolated then)';
+
+function requireExecutable(name: string, searchPath: string | undefined, install: string): string {
+  const found = which.sync(name, { nothrow: true, path: searchPath });
+  if (found === null) {
+    throw new AdoError(FailureType.InvalidConfig, `${name} was not found on PATH: ${install}, ${BACKEND_CHOICE}.`, {
+      nonRetryable: true,
+    });
+  }
+  return found;
+}
+
+/** The user runs are spawned as: `user` when ADO runs as root, nobody else may switch users. */
+function sandboxUser(requested: Owner | undefined): Owner | undefined {
+  if (process.getuid?.() !== 0) {
+    if (requested !== undefined && requested.uid !== process.getuid?.()) {
+      throw new AdoError(
+        FailureType.InvalidConfig,
+        `The sandbox cannot run as uid ${requested.uid}: only root can switch users. Unset ADO_SANDBOX_UID to run sandboxes as yourself.`,
+        { nonRetryable: true },
+      );
+    }
+    return undefined;
+  }
+  const user = requested ?? DEFAULT_SANDBOX_USER;
+  if (user.uid === 0 || user.gid === 0) {
+    throw new AdoError(
+      FailureType.InvalidConfig,
+      'The sandbox must not run as root (uid/gid 0): the kernel does not apply the process limit to root. Choose an unprivileged ADO_SANDBOX_UID.',
+      { nonRetryable: true },
+    );
+  }
+  return user;
+}
+
+class BubblewrapSandbox implements Sandbox {
+  readonly backend = 'bubblewrap' as const;
+  private readonly layout: HostLayout = detectHostLayout();
+  private readonly ownership: WorkspaceOwnership | undefined;
+  private usable: Promise<void> | undefined;
+
+  constructor(
+    private readonly bwrapPath: string,
+    private readonly prlimitPath: string,
+    private readonly user: Owner | undefined,
+    private readonly defaults: Partial<SandboxLimits> | undefined,
+    private readonly logger: Logger | undefined,
+  ) {
+    this.ownership = user === undefined ? undefined : new WorkspaceOwnership(user);
+  }
+
+  async run(spec: SandboxRunSpec, options: SandboxRunOptions = {}): Promise<SandboxRunResult> {
+    const limits = resolveLimits(this.defaults, spec.limits);
+    const workdir = await checkedWorkdir(spec);
+    await this.ensureUsable();
+    if (this.user !== undefined) await assertReachable(workdir, this.user);
+    const env = sandboxEnvironment({ PATH: sandboxPath(this.layout), HOME: '/tmp' }, spec.env);
+    const args = buildBubblewrapArgs({
+      command: spec.command,
+      workdir,
+      env,
+      network: spec.network === true,
+      limits,
+      prlimitPath: this.prlimitPath,
+      layout: this.layout,
+    });
+    const release = await this.ownership?.lease(workdir);
+    let result: SandboxRunResult;
+    try {
+      result = await supervise(
+        { file: this.bwrapPath, args, env: {}, cwd: '/', uid: this.user?.uid, gid: this.user?.gid, syncPipe: true },
+        limits,
+        options,
+      );
+    } finally {
+      await release?.();
+    }
+    result = bwrapSetupFailure(result);
+    this.logger?.debug(
+      { command: spec.command, stopReason: result.stopReason, exitCode: result.exitCode, durationMs: result.durationMs },
+      'sandbox run ended',
+    );
+    return result;
+  }
+
+  /** Once per sandbox: can bwrap build its namespaces here, as the sandbox user? */
+  private ensureUsable(): Promise<void> {
+    this.usable ??= this.probe().catch((error: unknown) => {
+      // Not remembered: the next run asks again (the host may have been fixed meanwhile).
+      this.usable = undefined;
+      throw error;
+    });
+    return this.usable;
+  }
+
+  private async probe(): Promise<void> {
+    try {
+      await execFileAsync(this.bwrapPath, buildProbeArgs(this.layout), { env: {}, cwd: '/', uid: this.user?.uid, gid: this.user?.gid });
+    } catch (error) {
+      const detail = ((error as { stderr?: string }).stderr ?? '').trim() || (error as Error).message;
+      throw new AdoError(
+        FailureType.InvalidConfig,
+        `bubblewrap cannot create its namespaces on this host (${detail}). Enable unprivileged user namespaces ` +
+          '(sysctl user.max_user_namespaces=15000; on Ubuntu 23.10+ also kernel.apparmor_restrict_unprivileged_userns=0 ' +
+          `or an AppArmor profile for bwrap), ${BACKEND_CHOICE}.`,
+        { nonRetryable: true, cause: error },
+      );
+    }
+  }
+}
+
+/**
+ * The bubblewrap backend. Throws a non-retryable `InvalidConfig` error when bwrap or prlimit is
+ * missing, or when asked to run as a user it cannot be; the first run checks that bwrap can
+ * create namespaces and fails the same way when it cannot.
+ */
+export function createBubblewrapSandbox(options: BubblewrapSandboxOptions = {}): Sandbox {
+  const searchPath = options.path ?? process.env.PATH;
+  const bwrapPath = requireExecutable('bwrap', searchPath, 'install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap)');
+  const prlimitPath = requireExecutable('prlimit', searchPath, 'install util-linux');
+  resolveLimits(options.defaults);
+  return new BubblewrapSandbox(bwrapPath, prlimitPath, sandboxUser(options.user), options.defaults, options.logger);
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../telemetry/logger';
+import { createSandbox, sandboxConfigFromEnv } from './index';
+
+describe('sandboxConfigFromEnv', () => {
+  it('defaults to bubblewrap, no unsafe backend, the default user and limits', () => {
+    expect(sandboxConfigFromEnv({})).toEqual({ backend: 'bubblewrap', allowUnsafeProcessBackend: false, defaults: {} });
+  });
+
+  it('reads the backend, the unsafe flag, the user and the limit overrides', () => {
+    const config = sandboxConfigFromEnv({
+      ADO_SANDBOX: 'process',
+      ADO_SANDBOX_ALLOW_UNSAFE: '1',
+      ADO_SANDBOX_UID: '200001',
+      ADO_SANDBOX_WALL_TIME_SEC: '90',
+      ADO_SANDBOX_CPU_TIME_SEC: '60',
+      ADO_SANDBOX_MEMORY_MB: '512',
+      ADO_SANDBOX_MAX_PROCESSES: '128',
+      ADO_SANDBOX_MAX_OUTPUT_BYTES: '65536',
+    });
+    expect(config).toEqual({
+      backend: 'process',
+      allowUnsafeProcessBackend: true,
+      user: { uid: 200001, gid: 200001 },
+      defaults: { wallTimeMs: 90_000, cpuTimeSec: 60, memoryBytes: 512 * 1024 ** 2, maxProcesses: 128, maxOutputBytes: 65536 },
+    });
+    expect(sandboxConfigFromEnv({ ADO_SANDBOX_UID: '200001', ADO_SANDBOX_GID: '300' }).user).toEqual({ uid: 200001, gid: 300 });
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(sandboxConfigFromEnv({ ADO_SANDBOX: '', ADO_SANDBOX_UID: '', ADO_SANDBOX_MEMORY_MB: '' })).toEqual(sandboxConfigFromEnv({}));
+  });
+
+  it('names each variable that is wrong', () => {
+    expect(() => sandboxConfigFromEnv({ ADO_SANDBOX: 'docker' })).toThrow(/ADO_SANDBOX: must be "bubblewrap" \(default\) or "process"/);
+    expect(() => sandboxConfigFromEnv({ ADO_SANDBOX_ALLOW_UNSAFE: 'yes' })).toThrow(/ADO_SANDBOX_ALLOW_UNSAFE: must be 1 or 0/);
+    expect(() => sandboxConfigFromEnv({ ADO_SANDBOX_UID: '0' })).toThrow(/ADO_SANDBOX_UID: must be an unprivileged id/);
+    const twoWrong = () => sandboxConfigFromEnv({ ADO_SANDBOX_MEMORY_MB: 'lots', ADO_SANDBOX_WALL_TIME_SEC: '-5' });
+    expect(twoWrong).toThrow(/ADO_SANDBOX_WALL_TIME_SEC: must be a positive whole number of seconds/);
+    expect(twoWrong).toThrow(/ADO_SANDBOX_MEMORY_MB: must be a positive whole number of MiB/);
+    expect(() => sandboxConfigFromEnv({ ADO_SANDBOX_GID: '100' })).toThrow(/ADO_SANDBOX_GID is set without ADO_SANDBOX_UID/);
+    expect(() => sandboxConfigFromEnv({ ADO_SANDBOX: 'docker' })).toThrowError(expect.objectContaining({ type: 'InvalidConfig', nonRetryable: true }));
+  });
+});
+
+describe('createSandbox', () => {
+  it('refuses the process backend unless it is allowed explicitly', () => {
+    expect(() => createSandbox({ backend: 'process' })).toThrow(/without any isolation and must be allowed explicitly: set ADO_SANDBOX_ALLOW_UNSAFE=1/);
+    expect(createSandbox({ backend: 'process', allowUnsafeProcessBackend: true, logger: silentLogger() }).backend).toBe('process');
+  });
+
+  it('builds the backend the environment names', () => {
+    expect(createSandbox(sandboxConfigFromEnv({})).backend).toBe('bubblewrap');
+    const config = sandboxConfigFromEnv({ ADO_SANDBOX: 'process', ADO_SANDBOX_ALLOW_UNSAFE: '1' });
+    expect(createSandbox({ ...config, logger: silentLogger() }).backend).toBe('process');
+  });
+});

@@ -1,0 +1,88 @@
+/** Sandbox settings from the environment (`ADO_SANDBOX*`), validated; errors name the variable. */
+import { z } from 'zod';
+import { AdoError, FailureType } from '../domain/errors';
+import { describeIssues } from '../domain/task-input';
+import type { Owner } from './ownership';
+import type { SandboxLimits } from './types';
+
+export type SandboxBackend = 'bubblewrap' | 'process';
+
+/** What `createSandbox` needs besides a logger. */
+export interface SandboxConfig {
+  backend: SandboxBackend;
+  allowUnsafeProcessBackend: boolean;
+  /** Host user of sandboxed commands when ADO runs as root; absent: the backend's default. */
+  user?: Owner;
+  /** Limits every run gets unless it sets its own. */
+  defaults: Partial<SandboxLimits>;
+}
+
+/** `VAR=` (empty) means unset. */
+const unsetWhenEmpty = (value: unknown) => (value === '' ? undefined : value);
+
+const positiveInt = (unit: string) => {
+  const error = `must be a positive whole number of ${unit}`;
+  return z.preprocess(unsetWhenEmpty, z.coerce.number({ error }).int({ error }).positive({ error }).optional());
+};
+
+const hostId = z.preprocess(
+  unsetWhenEmpty,
+  z.coerce
+    .number()
+    .int()
+    .min(1, { error: 'must be an unprivileged id (1 or more): root would escape the process limit' })
+    .max(4_294_967_294)
+    .optional(),
+);
+
+const sandboxEnvSchema = z.object({
+  ADO_SANDBOX: z.preprocess(
+    unsetWhenEmpty,
+    z.enum(['bubblewrap', 'process'], { error: 'must be "bubblewrap" (default) or "process"' }).default('bubblewrap'),
+  ),
+  ADO_SANDBOX_ALLOW_UNSAFE: z.preprocess(
+    unsetWhenEmpty,
+    z.enum(['1', '0', 'true', 'false'], { error: 'must be 1 or 0' }).default('0').transform((value) => value === '1' || value === 'true'),
+  ),
+  ADO_SANDBOX_UID: hostId,
+  ADO_SANDBOX_GID: hostId,
+  ADO_SANDBOX_WALL_TIME_SEC: positiveInt('seconds'),
+  ADO_SANDBOX_CPU_TIME_SEC: positiveInt('seconds'),
+  ADO_SANDBOX_MEMORY_MB: positiveInt('MiB'),
+  ADO_SANDBOX_MAX_PROCESSES: positiveInt('processes'),
+  ADO_SANDBOX_MAX_OUTPUT_BYTES: positiveInt('bytes'),
+});
+
+/**
+ * Reads ADO_SANDBOX (bubblewrap|process), ADO_SANDBOX_ALLOW_UNSAFE (1 to allow the process
+ * backend), ADO_SANDBOX_UID / ADO_SANDBOX_GID (the host user of sandboxed commands when ADO runs
+ * as root; gid defaults to the uid) and the default limits ADO_SANDBOX_WALL_TIME_SEC,
+ * _CPU_TIME_SEC, _MEMORY_MB, _MAX_PROCESSES, _MAX_OUTPUT_BYTES. Throws a non-retryable
+ * `InvalidConfig` error naming each variable that is wrong.
+ */
+export function sandboxConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SandboxConfig {
+  const parsed = sandboxEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new AdoError(FailureType.InvalidConfig, `Invalid sandbox configuration: ${describeIssues(parsed.error)}`, {
+      nonRetryable: true,
+      cause: parsed.error,
+    });
+  }
+  const vars = parsed.data;
+  if (vars.ADO_SANDBOX_GID !== undefined && vars.ADO_SANDBOX_UID === undefined) {
+    throw new AdoError(FailureType.InvalidConfig, 'Invalid sandbox configuration: ADO_SANDBOX_GID is set without ADO_SANDBOX_UID; set both.', {
+      nonRetryable: true,
+    });
+  }
+  const defaults: Partial<SandboxLimits> = {};
+  if (vars.ADO_SANDBOX_WALL_TIME_SEC !== undefined) defaults.wallTimeMs = vars.ADO_SANDBOX_WALL_TIME_SEC * 1000;
+  if (vars.ADO_SANDBOX_CPU_TIME_SEC !== undefined) defaults.cpuTimeSec = vars.ADO_SANDBOX_CPU_TIME_SEC;
+  if (vars.ADO_SANDBOX_MEMORY_MB !== undefined) defaults.memoryBytes = vars.ADO_SANDBOX_MEMORY_MB * 1024 ** 2;
+  if (vars.ADO_SANDBOX_MAX_PROCESSES !== undefined) defaults.maxProcesses = vars.ADO_SANDBOX_MAX_PROCESSES;
+  if (vars.ADO_SANDBOX_MAX_OUTPUT_BYTES !== undefined) defaults.maxOutputBytes = vars.ADO_SANDBOX_MAX_OUTPUT_BYTES;
+  const config: SandboxConfig = { backend: vars.ADO_SANDBOX, allowUnsafeProcessBackend: vars.ADO_SANDBOX_ALLOW_UNSAFE, defaults };
+  if (vars.ADO_SANDBOX_UID !== undefined) {
+    config.user = { uid: vars.ADO_SANDBOX_UID, gid: vars.ADO_SANDBOX_GID ?? vars.ADO_SANDBOX_UID };
+  }
+  return config;
+}

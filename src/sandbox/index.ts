@@ -1,0 +1,51 @@
+/**
+ * The sandbox every command ADO runs on a repository's behalf goes through. `createSandbox`
+ * picks the backend: bubblewrap by default, the unisolated process backend only when asked for
+ * by name and allowed explicitly.
+ */
+import { AdoError, FailureType } from '../domain/errors';
+import type { Logger } from '../telemetry/logger';
+import { createBubblewrapSandbox } from './bubblewrap';
+import type { SandboxBackend } from './config';
+import type { Owner } from './ownership';
+import { createProcessSandbox } from './process';
+import type { Sandbox, SandboxLimits } from './types';
+
+export { sandboxConfigFromEnv, type SandboxBackend, type SandboxConfig } from './config';
+export { DEFAULT_SANDBOX_USER } from './bubblewrap';
+export { SANDBOX_WORKDIR } from './bubblewrap-args';
+export type { Owner } from './ownership';
+export * from './types';
+
+export interface CreateSandboxOptions {
+  /** Default `bubblewrap`. */
+  backend?: SandboxBackend;
+  /** Must be true for the `process` backend, which isolates nothing. */
+  allowUnsafeProcessBackend?: boolean;
+  logger?: Logger;
+  /** Limits every run gets unless it sets its own. */
+  defaults?: Partial<SandboxLimits>;
+  /** bubblewrap, when ADO runs as root: the host user of sandboxed commands (default 65534:65534). */
+  user?: Owner;
+}
+
+/**
+ * The sandbox for `options` (typically `{ ...sandboxConfigFromEnv(), logger }`). Throws a
+ * non-retryable `InvalidConfig` error when the process backend is asked for without
+ * `allowUnsafeProcessBackend`, or when bubblewrap is not usable (see `createBubblewrapSandbox`).
+ */
+export function createSandbox(options: CreateSandboxOptions = {}): Sandbox {
+  const backend = options.backend ?? 'bubblewrap';
+  if (backend === 'bubblewrap') {
+    return createBubblewrapSandbox({ logger: options.logger, defaults: options.defaults, user: options.user });
+  }
+  if (options.allowUnsafeProcessBackend !== true) {
+    throw new AdoError(
+      FailureType.InvalidConfig,
+      'The "process" sandbox backend runs commands without any isolation and must be allowed explicitly: ' +
+        'set ADO_SANDBOX_ALLOW_UNSAFE=1 (allowUnsafeProcessBackend: true) if you trust the code, or use ADO_SANDBOX=bubblewrap.',
+      { nonRetryable: true },
+    );
+  }
+  return createProcessSandbox({ logger: options.logger, defaults: options.defaults });
+}

@@ -1,0 +1,138 @@
+/**
+ * When ADO runs as root, sandboxed commands run as an unprivileged user (see bubblewrap.ts), so
+ * the workspace is given to that user for the run and given back after: git refuses to work in
+ * a repository owned by someone else, and the caller should find its folder as it left it.
+ */
+import { execFile } from 'node:child_process';
+import { lchown, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { AdoError, FailureType } from '../domain/errors';
+
+const run = promisify(execFile);
+
+export interface Owner {
+  uid: number;
+  gid: number;
+}
+
+/**
+ * Trees up to this many entries are changed in process (under a millisecond for a small
+ * workspace); beyond, one `chown -R` process is faster (measured on 20 000 entries: 0.3 s
+ * against 1.4 s for lchown calls from node).
+ */
+const IN_PROCESS_ENTRIES = 256;
+
+/** `folder` and everything below it, or undefined when that is more than `max` entries. */
+async function smallTree(folder: string, max: number): Promise<string[] | undefined> {
+  const found = [folder];
+  const folders = [folder];
+  for (let current = folders.pop(); current !== undefined; current = folders.pop()) {
+    for (const entry of await readdir(current, { withFileTypes: true })) {
+      const entryPath = path.join(current, entry.name);
+      found.push(entryPath);
+      if (found.length > max) return undefined;
+      // A Dirent describes the link itself: symlinked folders are not entered.
+      if (entry.isDirectory()) folders.push(entryPath);
+    }
+  }
+  return found;
+}
+
+/**
+ * Changes the owner of `folder` and all below it without following symlinks (`lchown`,
+ * `chown -R -h`), so a link the sandbox left behind cannot point the change elsewhere.
+ */
+async function chownTree(folder: string, owner: Owner): Promise<void> {
+  const entries = await smallTree(folder, IN_PROCESS_ENTRIES);
+  if (entries === undefined) await run('chown', ['-R', '-h', '--', `${owner.uid}:${owner.gid}`, folder]);
+  else await Promise.all(entries.map((entry) => lchown(entry, owner.uid, owner.gid)));
+}
+
+/**
+ * Throws a non-retryable `InvalidConfig` error when `owner` cannot traverse a folder above
+ * `folder`, a real path (bwrap, running as that user, could not bind it).
+ */
+export async function assertReachable(folder: string, owner: Owner): Promise<void> {
+  let current = path.dirname(folder);
+  for (;;) {
+    const info = await stat(current);
+    const bit = info.uid === owner.uid ? 0o100 : info.gid === owner.gid ? 0o010 : 0o001;
+    if ((info.mode & bit) === 0) {
+      throw new AdoError(
+        FailureType.InvalidConfig,
+        `The sandbox user (uid ${owner.uid}) cannot reach the workspace ${folder}: ${current} is not searchable by it. ` +
+          `Keep workspaces under a folder others may traverse (set ADO_HOME, e.g. to /var/lib/ado), or chmod o+x ${current}.`,
+        { nonRetryable: true },
+      );
+    }
+    const parent = path.dirname(current);
+    if (parent === current) return;
+    current = parent;
+  }
+}
+
+interface Lease {
+  count: number;
+  /** Resolves to the owner to give the folder back to, once it belongs to the sandbox user. */
+  ready: Promise<Owner>;
+}
+
+/**
+ * Hands folders to one sandbox user. Runs sharing a folder share the change: the first takes
+ * the folder, the last gives it back to the owner its top folder had.
+ */
+export class WorkspaceOwnership {
+  private readonly leases = new Map<string, Lease>();
+  /** Give-backs in progress: a new lease on the folder waits for them before reading its owner. */
+  private readonly returning = new Map<string, Promise<void>>();
+
+  constructor(private readonly sandboxUser: Owner) {}
+
+  /** Gives `folder` to the sandbox user; call the returned function when the run is over. */
+  async lease(folder: string): Promise<() => Promise<void>> {
+    let lease = this.leases.get(folder);
+    if (lease === undefined) {
+      lease = { count: 0, ready: this.take(folder) };
+      this.leases.set(folder, lease);
+    }
+    lease.count += 1;
+    const current = lease;
+    let original: Owner;
+    try {
+      original = await current.ready;
+    } catch (error) {
+      this.drop(folder, current);
+      throw error;
+    }
+    let released = false;
+    return async () => {
+      if (released) return;
+      released = true;
+      if (!this.drop(folder, current) || this.isSandboxUser(original)) return;
+      const giveBack = chownTree(folder, original).finally(() => this.returning.delete(folder));
+      this.returning.set(folder, giveBack);
+      await giveBack;
+    };
+  }
+
+  private async take(folder: string): Promise<Owner> {
+    await this.returning.get(folder);
+    const info = await stat(folder);
+    const original = { uid: info.uid, gid: info.gid };
+    if (!this.isSandboxUser(original)) await chownTree(folder, this.sandboxUser);
+    return original;
+  }
+
+  /** One run less on `folder`; true when it was the last. */
+  private drop(folder: string, lease: Lease): boolean {
+    lease.count -= 1;
+    if (lease.count > 0) return false;
+    if (this.leases.get(folder) === lease) this.leases.delete(folder);
+    return true;
+  }
+
+  private isSandboxUser(owner: Owner): boolean {
+    return owner.uid === this.sandboxUser.uid && owner.gid === this.sandboxUser.gid;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The sandbox contract: every command ADO runs on a repository's behalf (setup, execute, gates)
+ * goes through a `Sandbox`. Backends: bubblewrap (default) and process (no isolation, explicit
+ * opt-in only).
+ */
+
+export interface SandboxLimits {
+  /** Wall-clock limit; the whole process tree is killed when it passes. */
+  wallTimeMs: number;
+  /** CPU seconds (RLIMIT_CPU). */
+  cpuTimeSec: number;
+  /** Memory limit in bytes. */
+  memoryBytes: number;
+  /** Processes/threads the run may have at once. */
+  maxProcesses: number;
+  /** Bytes of stdout+stderr kept; the rest is cut and the result says so. */
+  maxOutputBytes: number;
+}
+
+export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = {
+  wallTimeMs: 10 * 60 * 1000,
+  cpuTimeSec: 600,
+  memoryBytes: 2 * 1024 ** 3,
+  maxProcesses: 256,
+  maxOutputBytes: 1024 * 1024,
+};
+
+export interface SandboxRunSpec {
+  /** A shell command line, run with `/bin/sh -c` inside the sandbox. */
+  command: string;
+  /** Host folder of the workspace: the only writable place, seen at `/workspace` inside. */
+  workdir: string;
+  /** Extra environment variables (the environment is otherwise cleared to an allowlist). */
+  env?: Record<string, string>;
+  /** Network access; only repository `setup` may ask for it. Default false. */
+  network?: boolean;
+  limits?: Partial<SandboxLimits>;
+}
+
+/** Why a run ended. */
+export type StopReason =
+  | 'exit' // the command exited by itself (any exit code)
+  | 'signal' // killed by a signal it did not get from us
+  | 'timeout' // wall-time limit
+  | 'cpu' // CPU-time limit
+  | 'memory' // memory limit
+  | 'cancelled' // the caller aborted (activity cancelled)
+  | 'spawn-error'; // the sandbox itself could not start
+
+export interface SandboxRunResult {
+  exitCode: number | null;
+  signal: string | null;
+  stopReason: StopReason;
+  /** One line for humans: "exited with code 1", "killed: wall time 30 s exceeded"… */
+  reason: string;
+  /** stdout and stderr interleaved as they came, up to `maxOutputBytes`. */
+  output: string;
+  /** True when output was cut at the cap (the output then ends with a note saying so). */
+  truncated: boolean;
+  durationMs: number;
+}
+
+export interface SandboxRunOptions {
+  /** Aborting kills the run (stop reason `cancelled`). */
+  signal?: AbortSignal;
+  /** Called now and then while the run goes on (activities heartbeat here). */
+  onProgress?: () => void;
+}
+
+export interface Sandbox {
+  readonly backend: 'bubblewrap' | 'process';
+  run(spec: SandboxRunSpec, options?: SandboxRunOptions): Promise<SandboxRunResult>;
+}

@@ -1,0 +1,58 @@
+/**
+ * Routes the Temporal SDK's logs (worker, workflow `log`, activity `log`, native core) into ADO's
+ * logger, so there is one log stream with one format. Call once per process, before any worker
+ * or native connection exists.
+ */
+import { Runtime, makeTelemetryFilterString, type Logger as TemporalLogger } from '@temporalio/worker';
+import type { LogLevel, LogMetadata } from '@temporalio/common';
+import type { Logger } from './logger';
+
+const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
+
+/** A Temporal `Logger` writing into a pino logger; the SDK's metadata becomes fields. */
+export class PinoTemporalLogger implements TemporalLogger {
+  constructor(private readonly logger: Logger) {}
+
+  log(level: LogLevel, message: string, meta?: LogMetadata): void {
+    // Expected for activity-only pools (code, review): not worth a warning.
+    const demoted = message.startsWith('No workflows registered') ? 'debug' : LEVELS[level];
+    this.logger[demoted]({ ...meta, sdk: true }, message);
+  }
+  trace(message: string, meta?: LogMetadata): void {
+    this.log('TRACE', message, meta);
+  }
+  debug(message: string, meta?: LogMetadata): void {
+    this.log('DEBUG', message, meta);
+  }
+  info(message: string, meta?: LogMetadata): void {
+    this.log('INFO', message, meta);
+  }
+  warn(message: string, meta?: LogMetadata): void {
+    this.log('WARN', message, meta);
+  }
+  error(message: string, meta?: LogMetadata): void {
+    this.log('ERROR', message, meta);
+  }
+}
+
+let installed = false;
+
+/**
+ * Installs the Temporal runtime with ADO's logger (SDK messages below `sdkLevel` are dropped:
+ * the SDK is chatty at INFO). Safe to call more than once; only the first call counts.
+ */
+export function installTemporalRuntime(logger: Logger, options: { sdkLevel?: LogLevel } = {}): void {
+  if (installed) return;
+  installed = true;
+  const level = options.sdkLevel ?? 'WARN';
+  Runtime.install({
+    logger: new PinoTemporalLogger(logger.child({}, { level: LEVELS[level] })),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: level }), forward: {} } },
+  });
+}

@@ -1,0 +1,159 @@
+/**
+ * The embedded Temporal server: the real server inside the Temporal CLI (`temporal server
+ * start-dev`), persisting to a SQLite file so tasks survive a restart, with ADO's search
+ * attributes registered and the Web UI on its port.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { AdoError, FailureType } from '../domain/errors';
+import { isPortFree } from './ports';
+
+export interface DevServerOptions {
+  /** The Temporal CLI binary (see `locateBinary(TEMPORAL_CLI)`). */
+  binary: string;
+  /** SQLite file; tasks survive restarts of the server on the same file. */
+  dbFile: string;
+  ip?: string;
+  port: number;
+  /** Web UI port; `false` runs headless. */
+  uiPort: number | false;
+  namespace: string;
+  searchAttributes: ReadonlyArray<{ name: string; type: string }>;
+  /** Remote codec endpoint the Web UI decodes payloads with. */
+  uiCodecEndpoint?: string;
+  /** Server output goes here (it is noisy); default: next to the database file. */
+  logFile?: string;
+  /** How long to wait for the server to answer. */
+  startTimeoutMs?: number;
+}
+
+export interface DevServer {
+  /** gRPC address for clients and workers (`host:port`). */
+  address: string;
+  uiUrl?: string;
+  namespace: string;
+  pid: number;
+  logFile: string;
+  /** Stops the server (SIGTERM, then SIGKILL after a grace period). */
+  stop(): Promise<void>;
+  /** Resolves when the server process exits, for whatever reason. */
+  exited: Promise<number | null>;
+}
+
+/** SDK search attribute types → the CLI's names for them. */
+const SEARCH_ATTRIBUTE_TYPES: Record<string, string> = {
+  TEXT: 'Text',
+  KEYWORD: 'Keyword',
+  INT: 'Int',
+  DOUBLE: 'Double',
+  BOOL: 'Bool',
+  DATETIME: 'Datetime',
+  KEYWORD_LIST: 'KeywordList',
+};
+
+/** The `temporal server start-dev` arguments for `options` (pure, for reading and testing). */
+export function devServerArgs(options: DevServerOptions): string[] {
+  const ip = options.ip ?? '127.0.0.1';
+  const args = ['server', 'start-dev', '--db-filename', options.dbFile, '--ip', ip, '--port', String(options.port)];
+  if (options.uiPort === false) args.push('--headless');
+  else args.push('--ui-port', String(options.uiPort), '--ui-disable-news-fetch');
+  if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
+  if (options.namespace !== 'default') args.push('--namespace', options.namespace);
+  for (const key of options.searchAttributes) args.push('--search-attribute', `${key.name}=${SEARCH_ATTRIBUTE_TYPES[key.type] ?? key.type}`);
+  args.push('--log-level', 'warn');
+  return args;
+}
+
+/** Starts the dev server and resolves once it answers on its gRPC port. */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const ip = options.ip ?? '127.0.0.1';
+  await assertPortsFree(options, ip);
+  await fs.mkdir(path.dirname(options.dbFile), { recursive: true });
+  const logFile = options.logFile ?? path.join(path.dirname(options.dbFile), 'temporal-server.log');
+  const log = createWriteStream(logFile, { flags: 'a' });
+  await new Promise((resolve) => log.once('open', resolve));
+
+  const child = spawn(options.binary, devServerArgs(options), { stdio: ['ignore', log, log], detached: false });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const address = `${ip}:${options.port}`;
+  try {
+    await waitUntilServing(address, child, exited, options.startTimeoutMs ?? 60_000, logFile);
+  } catch (err) {
+    await stopProcess(child, exited);
+    throw err;
+  }
+  return {
+    address,
+    uiUrl: options.uiPort === false ? undefined : `http://${ip}:${options.uiPort}`,
+    namespace: options.namespace,
+    pid: child.pid!,
+    logFile,
+    exited,
+    stop: () => stopProcess(child, exited),
+  };
+}
+
+async function assertPortsFree(options: DevServerOptions, ip: string): Promise<void> {
+  const taken: string[] = [];
+  if (!(await isPortFree(options.port, ip))) taken.push(`gRPC port ${options.port} (change it with --port or ADO_TEMPORAL_PORT)`);
+  if (options.uiPort !== false && !(await isPortFree(options.uiPort, ip))) {
+    taken.push(`Web UI port ${options.uiPort} (change it with --ui-port or ADO_TEMPORAL_UI_PORT)`);
+  }
+  if (taken.length) {
+    throw new AdoError(
+      FailureType.InvalidConfig,
+      `Cannot start the Temporal dev server: ${taken.join(' and ')} ${taken.length > 1 ? 'are' : 'is'} already in use on ${ip}. ` +
+        'Another `ado dev` or Temporal server may be running; stop it or choose other ports.',
+      { nonRetryable: true },
+    );
+  }
+}
+
+async function waitUntilServing(
+  address: string,
+  child: ChildProcess,
+  exited: Promise<number | null>,
+  timeoutMs: number,
+  logFile: string,
+): Promise<void> {
+  let exitCode: number | null | undefined;
+  void exited.then((code) => (exitCode = code));
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined || child.exitCode !== null) {
+      throw new AdoError(FailureType.InvalidConfig, `The Temporal dev server exited during start (code ${exitCode ?? child.exitCode}). ${await logTail(logFile)}`, {
+        nonRetryable: true,
+      });
+    }
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      try {
+        await connection.workflowService.getSystemInfo({});
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  throw new AdoError(FailureType.InvalidConfig, `The Temporal dev server did not answer on ${address} within ${timeoutMs / 1000} s. ${await logTail(logFile)}`, {
+    nonRetryable: true,
+  });
+}
+
+async function logTail(logFile: string): Promise<string> {
+  const text = await fs.readFile(logFile, 'utf8').catch(() => '');
+  const tail = text.trim().split('\n').slice(-5).join('\n');
+  return tail ? `Last lines of ${logFile}:\n${tail}` : `See ${logFile}.`;
+}
+
+async function stopProcess(child: ChildProcess, exited: Promise<number | null>, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,77 @@
+/**
+ * The one place where ADO's parts are built from configuration and handed to the activities:
+ * store, LLM, sandbox, shared git remotes, pull-request provider, notifiers.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { createActivities } from '../activities';
+import type { AdoActivities } from '../activities/interfaces';
+import { adoPaths } from '../config/paths';
+import { AdoError } from '../domain/errors';
+import { createLlmClient, describeLlmConfig, llmConfigFromEnv, type LlmConfig } from '../llm/config';
+import type { LlmClient } from '../llm/types';
+import { ConsoleNotifier } from '../notifications/console';
+import type { Notifier } from '../notifications/notifier';
+import { createPullRequestProvider, prConfigFromEnv } from '../pr/config';
+import { createSandbox, sandboxConfigFromEnv } from '../sandbox';
+import type { Sandbox } from '../sandbox/types';
+import { openStore, storeConfigFromEnv } from '../store';
+import type { AdoStore } from '../store/types';
+import type { Logger } from '../telemetry/logger';
+import { GitRemotes } from '../workspace/remotes';
+
+/** The parts every pool of one process shares. */
+export interface SharedParts {
+  store: AdoStore;
+  sandbox: Sandbox;
+  remotes: GitRemotes;
+  scratchDir: string;
+  notifiers: Notifier[];
+  logger: Logger;
+}
+
+/** Opens the store and builds the sandbox, remotes and notifiers from `env`; close the store when done. */
+export async function openSharedParts(options: { env: NodeJS.ProcessEnv; home: string; logger: Logger; cwd?: string }): Promise<SharedParts> {
+  const { env, home, logger } = options;
+  const paths = adoPaths(home);
+  const sandbox = createSandbox({ ...sandboxConfigFromEnv(env), logger });
+  const store = await openStore({ ...storeConfigFromEnv(env, options.cwd), logger });
+  return {
+    store,
+    sandbox,
+    remotes: new GitRemotes({ root: env.ADO_GIT_REMOTES ? path.resolve(env.ADO_GIT_REMOTES) : paths.gitRemotes, logger }),
+    scratchDir: scratchDir(env),
+    notifiers: [new ConsoleNotifier(logger)],
+    logger,
+  };
+}
+
+/** Every activity, with `llm` as the model; the rest from `parts` and `env`. */
+export function wireActivities(parts: SharedParts, llm: LlmClient, env: NodeJS.ProcessEnv): AdoActivities {
+  const pullRequests = createPullRequestProvider(prConfigFromEnv(env), { store: parts.store.pullRequests, logger: parts.logger });
+  return createActivities({ ...parts, llm, pullRequests });
+}
+
+/**
+ * The LLM client `env` configures. When the configuration is missing or wrong the worker still
+ * starts (tasks can be watched and decided), and each LLM call fails at once, non-retryably,
+ * with the configuration error that says what to set.
+ */
+export function llmFromEnv(env: NodeJS.ProcessEnv, logger: Logger): { llm: LlmClient; description: string; problem?: string } {
+  let config: LlmConfig;
+  try {
+    config = llmConfigFromEnv(env);
+  } catch (err) {
+    if (!(err instanceof AdoError)) throw err;
+    return { llm: { chat: () => Promise.reject(err) }, description: 'not configured', problem: err.message };
+  }
+  return { llm: createLlmClient(config, { logger }), description: describeLlmConfig(config) };
+}
+
+/**
+ * Where activities check out workspaces: `ADO_WORKSPACES`, default a folder under the system
+ * temp dir. Not under ADO home: the sandbox user must be able to reach it, and homes are often 0700.
+ */
+function scratchDir(env: NodeJS.ProcessEnv): string {
+  return env.ADO_WORKSPACES ? path.resolve(env.ADO_WORKSPACES) : path.join(os.tmpdir(), 'ado-workspaces');
+}

@@ -1,0 +1,130 @@
+/**
+ * Worker pools. `task` runs the workflow and the task activities on `ado-tasks`; `code` and
+ * `review` run their activities on `ado-code` and `ado-review`; `all` runs the three in one
+ * process (the embedded default). The workflow code is bundled once per process.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import type { WorkflowBundleOption } from '@temporalio/worker';
+import type { AdoActivities, CodeActivities, ReviewActivities, TaskActivities } from '../activities/interfaces';
+import { taskQueues, type WorkerPool } from '../domain/task';
+import { AdoErrorConversion } from './failure-conversion';
+
+export const WORKER_POOLS = ['task', 'code', 'review', 'all'] as const;
+export type WorkerPoolChoice = (typeof WORKER_POOLS)[number];
+
+/** The spec's worker defaults. */
+export const DEFAULT_WORKER_TUNING = {
+  maxConcurrentActivityExecutions: 10,
+  maxConcurrentWorkflowTaskExecutions: 100,
+} as const;
+
+export interface WorkerPoolOptions {
+  connection: NativeConnection;
+  namespace: string;
+  pool: WorkerPoolChoice;
+  /** Implementations for the pools this process serves (see `createActivities`). */
+  activities: Partial<AdoActivities>;
+  queuePrefix?: string;
+  maxConcurrentActivityExecutions?: number;
+  maxConcurrentWorkflowTaskExecutions?: number;
+  /** Extra options for every worker (interceptors, sinks, tuning). */
+  workerOptions?: Partial<WorkerOptions>;
+}
+
+const POOL_ACTIVITIES: Record<WorkerPool, ReadonlyArray<keyof AdoActivities>> = {
+  task: ['planTask', 'decomposeTask', 'requestHumanApproval', 'recordApprovalDecision', 'saveCheckpoint', 'notifyTaskOutcome'] satisfies ReadonlyArray<keyof TaskActivities>,
+  code: ['prepareWorkspace', 'generateCode', 'executeCode'] satisfies ReadonlyArray<keyof CodeActivities>,
+  review: ['runQualityGates', 'createPullRequest', 'mergePullRequest'] satisfies ReadonlyArray<keyof ReviewActivities>,
+};
+
+let bundle: Promise<WorkflowBundleOption> | undefined;
+
+/**
+ * The workflow code for this process: a prebuilt bundle when there is one (`ADO_WORKFLOW_BUNDLE`,
+ * or `dist/workflow-bundle.js` written by `npm run build` next to the compiled code), otherwise
+ * bundled once, on first use, from the sources this file runs from.
+ */
+export function workflowBundle(): Promise<WorkflowBundleOption> {
+  bundle ??= (async () => {
+    const prebuilt = process.env.ADO_WORKFLOW_BUNDLE || (path.extname(__filename) === '.js' ? PREBUILT_BUNDLE : undefined);
+    if (prebuilt && existsSync(prebuilt)) return { codePath: prebuilt };
+    return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  })();
+  return bundle;
+}
+
+/** Writes the workflow bundle to `outFile` (build step and test setup). */
+export async function writeWorkflowBundle(outFile: string): Promise<void> {
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  await mkdir(path.dirname(outFile), { recursive: true });
+  await writeFile(outFile, code);
+}
+
+// Sources under tsx/vitest, compiled JavaScript in dist/: bundle whichever this file is.
+const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', `index${path.extname(__filename)}`);
+const PREBUILT_BUNDLE = path.join(__dirname, '..', 'workflow-bundle.js');
+
+/** Creates the workers of `pool` (one per task queue); run them with `runWorkers`. */
+export async function createWorkers(options: WorkerPoolOptions): Promise<Worker[]> {
+  const pools: WorkerPool[] = options.pool === 'all' ? ['task', 'code', 'review'] : [options.pool];
+  const queues = taskQueues(options.queuePrefix);
+  const workers: Worker[] = [];
+  for (const pool of pools) {
+    const activities = pickActivities(options.activities, pool);
+    const extra = options.workerOptions ?? {};
+    workers.push(
+      await Worker.create({
+        connection: options.connection,
+        namespace: options.namespace,
+        taskQueue: queues[pool],
+        activities,
+        ...(pool === 'task' ? { workflowBundle: await workflowBundle() } : {}),
+        maxConcurrentActivityTaskExecutions:
+          options.maxConcurrentActivityExecutions ?? DEFAULT_WORKER_TUNING.maxConcurrentActivityExecutions,
+        maxConcurrentWorkflowTaskExecutions:
+          options.maxConcurrentWorkflowTaskExecutions ?? DEFAULT_WORKER_TUNING.maxConcurrentWorkflowTaskExecutions,
+        // Cancellation reaches an activity with its next heartbeat: keep that prompt.
+        maxHeartbeatThrottleInterval: '2s',
+        ...extra,
+        interceptors: {
+          ...extra.interceptors,
+          activity: [() => ({ inbound: new AdoErrorConversion() }), ...(extra.interceptors?.activity ?? [])],
+        },
+      }),
+    );
+  }
+  return workers;
+}
+
+/** Runs workers until all stop; one failing shuts the others down. */
+export async function runWorkers(workers: Worker[]): Promise<void> {
+  try {
+    await Promise.all(workers.map((w) => w.run()));
+  } catch (err) {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    throw err;
+  }
+}
+
+function pickActivities(all: Partial<AdoActivities>, pool: WorkerPool): Record<string, (...args: never[]) => unknown> {
+  const picked: Record<string, (...args: never[]) => unknown> = {};
+  for (const name of POOL_ACTIVITIES[pool]) {
+    const fn = all[name];
+    if (!fn) throw new Error(`The ${pool} pool needs an implementation of activity "${name}".`);
+    picked[name] = fn;
+  }
+  return picked;
+}
+
+const quietBundlerLogger = {
+  trace: () => {},
+  debug: () => {},
+  info: () => {},
+  warn: (message: string, meta?: Record<string, unknown>) => console.warn(message, meta ?? ''),
+  error: (message: string, meta?: Record<string, unknown>) => console.error(message, meta ?? ''),
+  log: () => {},
+};
+

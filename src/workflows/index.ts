@@ -1,0 +1,2 @@
+/** Workflow entry point for the worker's bundler: every workflow ADO registers. */
+export { taskExecutionWorkflow } from './task-execution.workflow';

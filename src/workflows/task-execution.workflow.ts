@@ -1,0 +1,498 @@
+/**
+ * taskExecutionWorkflow: one coding task, from prompt to pull request.
+ *
+ *   planning ──(approve plan?)──► decomposing ──► coding ⇄ testing (≤ maxIterations)
+ *      └─ stuck: same failure fingerprint 3× ──(approve continue?)──┘
+ *   ──► review: PR opened ──(approve PR?)──► completed      (any phase ──► failed | cancelled)
+ *
+ * Deterministic code only: activities are reached through typed proxies, time and ids come from
+ * the SDK, and everything the task learns is in `state`, which the `taskState` query returns.
+ */
+import {
+  ActivityCancellationType,
+  ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
+  allHandlersFinished,
+  condition,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type {
+  CodeActivities,
+  GenerateCodeResult,
+  RepoRef,
+  ReviewActivities,
+  TaskActivities,
+} from '../activities/interfaces';
+import { FailureType } from '../domain/errors';
+import { errorFingerprint, isStuck, iterationFingerprint } from '../domain/fingerprint';
+import { AdoPhase, AdoRepository } from '../domain/search-attributes';
+import {
+  DEFAULT_APPROVAL_TIMEOUT_MS,
+  DEFAULT_MAX_ITERATIONS,
+  STUCK_THRESHOLD,
+  queuePrefixOf,
+  taskQueues,
+  addUsage,
+  ZERO_USAGE,
+  type ApprovalDecision,
+  type ApprovalRecord,
+  type CheckpointData,
+  type CheckpointName,
+  type TaskError,
+  type TaskExecutionInput,
+  type TaskExecutionResult,
+  type TaskExecutionState,
+  type TaskPhase,
+  type TokenUsage,
+} from '../domain/task';
+import { describeIssues, taskExecutionInputSchema } from '../domain/task-input';
+import {
+  cancelTaskSignal,
+  checkpointStatusQuery,
+  decideUpdate,
+  humanApprovalSignal,
+  taskStateQuery,
+} from './messages';
+
+/** The spec's retry policy: 1 s, ×2, at most 60 s apart, 3 attempts. */
+const RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', maximumAttempts: 3 } as const;
+
+/** Work that can take minutes: heartbeats, so a dead worker is noticed and a cancel reaches it. */
+const LONG: ActivityOptions = {
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '20s',
+  retry: RETRY,
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+};
+
+/** Store writes and notifications: quick, and worth more attempts than model calls. */
+const BOOKKEEPING: ActivityOptions = {
+  startToCloseTimeout: '15s',
+  retry: { ...RETRY, maximumAttempts: 10 },
+};
+
+const MAX_CONTEXT_CHARS = 4000;
+
+export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promise<TaskExecutionResult> {
+  const parsed = taskExecutionInputSchema.safeParse(rawInput);
+  if (!parsed.success) {
+    throw ApplicationFailure.create({
+      type: FailureType.InvalidInput,
+      message: `Invalid task input: ${describeIssues(parsed.error)}`,
+      nonRetryable: true,
+    });
+  }
+  const input = parsed.data;
+  const { workflowId, runId, taskQueue } = workflowInfo();
+  const queues = taskQueues(queuePrefixOf(taskQueue));
+  const tasks = proxyActivities<TaskActivities>({ ...LONG, taskQueue: queues.task });
+  const bookkeeping = proxyActivities<TaskActivities>({ ...BOOKKEEPING, taskQueue: queues.task });
+  const code = proxyActivities<CodeActivities>({ ...LONG, taskQueue: queues.code });
+  const review = proxyActivities<ReviewActivities>({ ...LONG, taskQueue: queues.review });
+  const maxIterations = input.maxIterations ?? DEFAULT_MAX_ITERATIONS;
+  const approvalTimeoutMs = input.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
+  const startedAt = Date.now();
+
+  const state: TaskExecutionState = {
+    taskId: input.taskId,
+    repository: input.repository,
+    prompt: input.prompt,
+    phase: 'planning',
+    phaseHistory: [{ phase: 'planning', at: new Date(startedAt).toISOString() }],
+    attempts: 0,
+    maxIterations,
+    errors: [],
+    approvals: [],
+    usage: ZERO_USAGE,
+    budget: input.budget,
+    startedAt: new Date(startedAt).toISOString(),
+    updatedAt: new Date(startedAt).toISOString(),
+  };
+  const decisions = new Map<string, ApprovalRecord>();
+
+  // ---------------------------------------------------------------- messages
+  setHandler(taskStateQuery, () => state);
+  setHandler(checkpointStatusQuery, () => ({
+    currentPhase: state.phase,
+    attempts: state.attempts,
+    lastCheckpoint: state.checkpointId,
+    pendingApproval: state.pendingApproval,
+  }));
+
+  /** Throws, with a message for the human, when `decision` does not answer the pending request. */
+  function validateDecision(decision: ApprovalDecision): void {
+    const pending = state.pendingApproval;
+    if (typeof decision?.approved !== 'boolean') throw new Error('A decision needs "approved": true or false.');
+    if (!pending) throw new Error(`Task ${input.taskId} is not waiting for a decision (phase: ${state.phase}).`);
+    if (decision.checkpoint !== undefined && decision.checkpoint !== pending.checkpoint) {
+      throw new Error(`Task ${input.taskId} waits at checkpoint "${pending.checkpoint}", not "${decision.checkpoint}".`);
+    }
+    if (decision.requestId !== undefined && decision.requestId !== pending.id) {
+      throw new Error(`Approval request ${decision.requestId} is no longer pending (pending: ${pending.id}).`);
+    }
+  }
+
+  function acceptDecision(decision: ApprovalDecision) {
+    const request = state.pendingApproval!;
+    const record: ApprovalRecord = { request, decision, decidedAt: new Date().toISOString() };
+    decisions.set(request.id, record);
+    state.approvals.push(record);
+    state.pendingApproval = undefined;
+    touch();
+    return { requestId: request.id, checkpoint: request.checkpoint, approved: decision.approved };
+  }
+
+  setHandler(humanApprovalSignal, (decision) => {
+    try {
+      validateDecision(decision);
+    } catch (err) {
+      log.warn('Ignored humanApproval signal', { reason: (err as Error).message });
+      return;
+    }
+    acceptDecision(decision);
+  });
+  setHandler(decideUpdate, acceptDecision, { validator: validateDecision });
+
+  const taskScope = new CancellationScope();
+  setHandler(cancelTaskSignal, (request) => {
+    state.failure = `Cancelled${request?.requestedBy ? ` by ${request.requestedBy}` : ''}${request?.reason ? `: ${request.reason}` : ''}`;
+    taskScope.cancel();
+  });
+
+  // ---------------------------------------------------------------- helpers
+  function touch(): void {
+    state.updatedAt = new Date().toISOString();
+  }
+
+  function setPhase(phase: TaskPhase): void {
+    if (state.phase === phase) return;
+    state.phase = phase;
+    state.phaseHistory.push({ phase, at: new Date().toISOString() });
+    touch();
+    upsertSearchAttributes([{ key: AdoPhase, value: phase }]);
+  }
+
+  async function saveCheckpoint(): Promise<void> {
+    state.checkpointId = await bookkeeping.saveCheckpoint({
+      taskId: input.taskId,
+      workflowId,
+      runId,
+      phase: state.phase,
+      data: checkpointData(state, input.hitlEnabled),
+    });
+  }
+
+  async function enterPhase(phase: TaskPhase): Promise<void> {
+    if (state.phase === phase) return;
+    setPhase(phase);
+    await saveCheckpoint();
+  }
+
+  function addLlmUsage(usage: TokenUsage): void {
+    state.usage = addUsage(state.usage, usage);
+  }
+
+  /** Pauses the task for a human; resolves with the decision, fails the task on timeout. */
+  async function askHuman(checkpoint: CheckpointName, context: string): Promise<ApprovalRecord> {
+    const now = Date.now();
+    const request = {
+      id: uuid4(),
+      checkpoint,
+      context: context.length > MAX_CONTEXT_CHARS ? `${context.slice(0, MAX_CONTEXT_CHARS)}\n…` : context,
+      requestedAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + approvalTimeoutMs).toISOString(),
+    };
+    state.pendingApproval = request;
+    touch();
+    try {
+      await bookkeeping.requestHumanApproval({ taskId: input.taskId, workflowId, repository: input.repository, request });
+    } catch (err) {
+      // Nobody was told, but every channel can still decide: keep waiting rather than fail the task.
+      if (isCancellation(err)) throw err;
+      log.warn('Approval notification failed', { checkpoint, error: (err as Error).message });
+    }
+    if (!(await condition(() => decisions.has(request.id), approvalTimeoutMs))) {
+      state.pendingApproval = undefined;
+      throw ApplicationFailure.create({
+        type: FailureType.ApprovalTimeout,
+        message: `Human approval timeout for checkpoint: ${checkpoint} (no decision within ${formatDuration(approvalTimeoutMs)})`,
+        nonRetryable: true,
+      });
+    }
+    const record = decisions.get(request.id)!;
+    await bookkeeping.recordApprovalDecision({ taskId: input.taskId, workflowId, ...record });
+    return record;
+  }
+
+  function rejected(message: string, record: ApprovalRecord, type: string = FailureType.Rejected): ApplicationFailure {
+    const by = record.decision.reviewer ? ` (${record.decision.reviewer})` : '';
+    const why = record.decision.comment ? `: ${record.decision.comment}` : '';
+    return ApplicationFailure.create({ type, message: `${message}${by}${why}`, nonRetryable: true });
+  }
+
+  /** Before each LLM call: a reached budget pauses the task at the `budget` checkpoint. */
+  async function checkBudget(): Promise<void> {
+    const reached = reachedBudgetLimit(state, Date.now() - startedAt);
+    if (!reached) return;
+    const record = await askHuman('budget', `Budget reached: ${reached}. Extend the budget to continue, or stop the task.`);
+    if (!record.decision.approved) throw rejected(`Stopped at budget checkpoint (${reached})`, record, FailureType.BudgetExceeded);
+    // An approval without new limits lifts the limit that was reached.
+    state.budget = record.decision.budget ? { ...state.budget, ...record.decision.budget } : liftReached(state.budget, reached);
+  }
+
+  // ---------------------------------------------------------------- the task
+  async function runTask(): Promise<TaskExecutionResult> {
+    upsertSearchAttributes([
+      { key: AdoPhase, value: state.phase },
+      { key: AdoRepository, value: input.repository },
+    ]);
+    const workspace = await code.prepareWorkspace({
+      taskId: input.taskId,
+      repository: input.repository,
+      branch: input.branch,
+      startSha: input.resumeFrom?.commitSha,
+    });
+    const repo: RepoRef = workspace.repo;
+    Object.assign(state, {
+      baseBranch: workspace.baseBranch,
+      baseSha: workspace.baseSha,
+      remote: workspace.repo.remote,
+      taskBranch: workspace.taskBranch,
+      headSha: workspace.repo.sha,
+    });
+
+    // PHASE 1: planning (a resumed task keeps its approved plan)
+    let plan = input.resumeFrom?.plan;
+    if (plan === undefined) {
+      await checkBudget();
+      const result = await tasks.planTask({ taskId: input.taskId, prompt: input.prompt, repo });
+      addLlmUsage(result.usage);
+      plan = result.content;
+    }
+    state.plan = plan;
+    await saveCheckpoint();
+    if (input.hitlEnabled && input.resumeFrom?.plan === undefined) {
+      const record = await askHuman('plan', plan);
+      if (!record.decision.approved) throw rejected('Plan rejected by human reviewer', record);
+    }
+
+    // PHASE 2: decomposition
+    await enterPhase('decomposing');
+    let subtasks = input.resumeFrom?.subtasks;
+    if (subtasks === undefined) {
+      await checkBudget();
+      const result = await tasks.decomposeTask({ taskId: input.taskId, prompt: input.prompt, plan, repo });
+      addLlmUsage(result.usage);
+      subtasks = result.subtasks;
+    }
+    state.subtasks = subtasks;
+
+    // PHASES 3–4: code ⇄ test until the quality gates pass
+    const fingerprints: string[] = [];
+    let previousErrors: TaskError[] = [];
+    let passed = false;
+    for (let iteration = 1; iteration <= maxIterations && !passed; iteration++) {
+      await enterPhase('coding');
+      state.attempts = iteration;
+      await checkBudget();
+      const generated: GenerateCodeResult = await code.generateCode({
+        taskId: input.taskId,
+        prompt: input.prompt,
+        plan,
+        subtasks,
+        previousErrors,
+        iteration,
+        repo: { ...repo, sha: state.headSha! },
+        taskBranch: workspace.taskBranch,
+      });
+      addLlmUsage(generated.usage);
+      state.headSha = generated.sha;
+      const head: RepoRef = { ...repo, sha: generated.sha };
+
+      let failures = generated.editErrors;
+      if (failures.length === 0) {
+        const execution = await code.executeCode({ taskId: input.taskId, repo: head });
+        if (!execution.success && execution.error) failures = [execution.error];
+      }
+      if (failures.length === 0) {
+        await enterPhase('testing');
+        const gates = await review.runQualityGates({ taskId: input.taskId, repo: head });
+        if (gates.passed) {
+          passed = true;
+          state.greenSha = generated.sha;
+          break;
+        }
+        failures = gates.failures;
+      }
+
+      previousErrors = failures.map((f) => ({ ...f, iteration, fingerprint: errorFingerprint(f.message) }));
+      state.errors.push(...previousErrors);
+      fingerprints.push(iterationFingerprint(previousErrors));
+      touch();
+
+      if (isStuck(fingerprints, STUCK_THRESHOLD)) {
+        const summary = previousErrors.map((e) => `${e.tool}: ${e.message}`).join('\n');
+        if (!input.hitlEnabled) {
+          throw ApplicationFailure.create({
+            type: FailureType.Stuck,
+            message: `Stuck after ${iteration} iterations: the same failure ${STUCK_THRESHOLD} times in a row (run with HITL to decide)`,
+            nonRetryable: true,
+          });
+        }
+        const record = await askHuman('stuck', `Stuck after ${iteration} iterations. Continue?\n${summary}`);
+        if (!record.decision.approved) throw rejected('Escalated to human after stuck detection', record, FailureType.Stuck);
+        fingerprints.length = 0; // a human chose to go on: count repeats afresh
+      }
+    }
+    if (!passed) {
+      throw ApplicationFailure.create({
+        type: FailureType.MaxIterationsExceeded,
+        message: `Quality gates failed after ${maxIterations} iterations`,
+        nonRetryable: true,
+      });
+    }
+
+    // PHASE 5: pull request
+    await enterPhase('review');
+    let pullRequest = await review.createPullRequest({
+      taskId: input.taskId,
+      repo: { ...repo, sha: state.greenSha! },
+      baseBranch: workspace.baseBranch,
+      headBranch: workspace.taskBranch,
+      title: `[ADO] ${firstLine(input.prompt)}`,
+      description: plan,
+    });
+    state.pullRequest = pullRequest;
+    if (input.hitlEnabled) {
+      const record = await askHuman('pr', `${pullRequest.url}\n${describePr(pullRequest)}`);
+      if (!record.decision.approved) throw rejected('PR rejected by human reviewer', record);
+      pullRequest = await review.mergePullRequest({ taskId: input.taskId, repo, pullRequest });
+      state.pullRequest = pullRequest;
+    }
+
+    // PHASE 6: completion
+    await enterPhase('completed');
+    return {
+      taskId: input.taskId,
+      status: 'completed',
+      pullRequestUrl: pullRequest.url,
+      pullRequest,
+      iterations: state.attempts,
+      checkpointId: state.checkpointId,
+      usage: state.usage,
+    };
+  }
+
+  /** Record the end, whatever it was; failures here must not hide the task's own outcome. */
+  async function finish(): Promise<void> {
+    await CancellationScope.nonCancellable(async () => {
+      try {
+        await saveCheckpoint();
+        await bookkeeping.notifyTaskOutcome({ taskId: input.taskId, workflowId, state });
+      } catch (err) {
+        log.warn('Could not record the task outcome', { error: (err as Error).message });
+      }
+    });
+  }
+
+  try {
+    const result = await taskScope.run(runTask);
+    await bookkeeping.notifyTaskOutcome({ taskId: input.taskId, workflowId, state });
+    await condition(allHandlersFinished);
+    return result;
+  } catch (err) {
+    state.pendingApproval = undefined;
+    if (isCancellation(err)) {
+      state.failure ??= 'Cancelled';
+      setPhase('cancelled');
+      await finish();
+      // Temporal's own cancel ends the run as Cancelled; the cancelTask signal cannot, so it fails
+      // the run with a CancelledFailure that carries who cancelled and why.
+      if (CancellationScope.current().consideredCancelled) throw err;
+      throw new CancelledFailure(state.failure);
+    }
+    state.failure = rootMessage(err);
+    setPhase('failed');
+    await finish();
+    throw err;
+  }
+}
+
+// ------------------------------------------------------------------ pure helpers
+
+/** Which budget limit the task has reached, described for a human; undefined when none. */
+function reachedBudgetLimit(state: TaskExecutionState, elapsedMs: number): string | undefined {
+  const budget = state.budget;
+  if (!budget) return undefined;
+  if (budget.maxTotalTokens !== undefined && state.usage.totalTokens >= budget.maxTotalTokens) {
+    return `tokens ${state.usage.totalTokens} of ${budget.maxTotalTokens}`;
+  }
+  if (budget.maxCostUsd !== undefined && (state.usage.costUsd ?? 0) >= budget.maxCostUsd) {
+    return `cost $${(state.usage.costUsd ?? 0).toFixed(4)} of $${budget.maxCostUsd}`;
+  }
+  if (budget.maxDurationMs !== undefined && elapsedMs >= budget.maxDurationMs) {
+    return `time ${formatDuration(elapsedMs)} of ${formatDuration(budget.maxDurationMs)}`;
+  }
+  return undefined;
+}
+
+function liftReached(budget: TaskExecutionState['budget'], reached: string): TaskExecutionState['budget'] {
+  const lifted = { ...budget };
+  if (reached.startsWith('tokens')) delete lifted.maxTotalTokens;
+  else if (reached.startsWith('cost')) delete lifted.maxCostUsd;
+  else delete lifted.maxDurationMs;
+  return lifted;
+}
+
+function checkpointData(state: TaskExecutionState, hitlEnabled: boolean): CheckpointData {
+  return {
+    phase: state.phase,
+    hitlEnabled,
+    taskId: state.taskId,
+    prompt: state.prompt,
+    repository: state.repository,
+    plan: state.plan,
+    subtasks: state.subtasks,
+    attempts: state.attempts,
+    baseBranch: state.baseBranch,
+    baseSha: state.baseSha,
+    taskBranch: state.taskBranch,
+    headSha: state.headSha,
+    greenSha: state.greenSha,
+    pullRequest: state.pullRequest,
+    usage: state.usage,
+    budget: state.budget,
+    failure: state.failure,
+    lastErrors: state.errors.filter((e) => e.iteration === state.attempts),
+  };
+}
+
+function rootMessage(err: unknown): string {
+  let current: unknown = err;
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  return current instanceof Error ? current.message : String(err);
+}
+
+function firstLine(text: string): string {
+  const line = text.trim().split('\n')[0] ?? '';
+  return line.length > 72 ? `${line.slice(0, 71)}…` : line;
+}
+
+function describePr(pr: { headBranch: string; baseBranch: string; stats?: { commits: number; filesChanged: number; insertions: number; deletions: number } }): string {
+  const stats = pr.stats ? `, ${pr.stats.commits} commit(s), ${pr.stats.filesChanged} file(s), +${pr.stats.insertions} -${pr.stats.deletions}` : '';
+  return `${pr.headBranch} → ${pr.baseBranch}${stats}`;
+}
+
+function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} hour(s)`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} minutes`;
+  return `${Math.round(ms / 1000)} seconds`;
+}

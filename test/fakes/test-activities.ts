@@ -1,0 +1,133 @@
+/**
+ * Test activities for driving the task workflow: instant by default, scripted per iteration,
+ * recording every call. Fakes belong here, in tests, not in `src/`.
+ */
+import { appendFileSync } from 'node:fs';
+import { Context, CancelledFailure } from '@temporalio/activity';
+import type { AdoActivities, GateResult, QualityGatesResult } from '../../src/activities/interfaces';
+import type { PullRequestInfo, TokenUsage } from '../../src/domain/task';
+
+export interface FakeFailure {
+  tool: string;
+  message: string;
+  exitCode?: number;
+}
+
+export interface FakeScript {
+  plan?: string;
+  /** Gate failures per iteration (index 0 = iteration 1); iterations beyond the list pass. */
+  gateFailures?: FakeFailure[][];
+  /** Milliseconds an activity takes, heartbeating, before it completes. */
+  delays?: Partial<Record<keyof AdoActivities, number>>;
+  /** Tokens each LLM activity reports. */
+  usage?: TokenUsage;
+  /** When set, each completed activity appends its name here (counts side effects across processes). */
+  sideEffectsFile?: string;
+  /** When set, an activity started appends `start:<name>` here. */
+  startsFile?: string;
+}
+
+export interface CallRecord {
+  name: keyof AdoActivities;
+  input: unknown;
+}
+
+export interface FakeActivities {
+  activities: AdoActivities;
+  calls: CallRecord[];
+  /** Names of activities that observed a cancellation. */
+  cancelled: string[];
+  count(name: keyof AdoActivities): number;
+}
+
+const DEFAULT_USAGE: TokenUsage = { promptTokens: 100, completionTokens: 50, totalTokens: 150 };
+
+export function createTestActivities(script: FakeScript = {}): FakeActivities {
+  const calls: CallRecord[] = [];
+  const cancelled: string[] = [];
+  const usage = script.usage ?? DEFAULT_USAGE;
+  let gateRuns = 0;
+  let sha = 0;
+
+  async function step<T>(name: keyof AdoActivities, input: unknown, result: () => T): Promise<T> {
+    calls.push({ name, input });
+    if (script.startsFile) appendFileSync(script.startsFile, `start:${name}\n`);
+    const delay = script.delays?.[name] ?? 0;
+    if (delay > 0) await heartbeatingSleep(name, delay, cancelled);
+    const value = result();
+    if (script.sideEffectsFile) appendFileSync(script.sideEffectsFile, `${name}\n`);
+    return value;
+  }
+
+  const pr = (input: { taskId: string; baseBranch: string; headBranch: string; title: string; repo: { sha: string } }): PullRequestInfo => ({
+    provider: 'fake',
+    id: `pr-${input.taskId}`,
+    number: 1,
+    url: `fake://pr/${input.taskId}`,
+    title: input.title,
+    baseBranch: input.baseBranch,
+    headBranch: input.headBranch,
+    headSha: input.repo.sha,
+    merged: false,
+  });
+
+  const activities: AdoActivities = {
+    planTask: (input) => step('planTask', input, () => ({ content: script.plan ?? `Plan for: ${input.prompt}`, usage })),
+    decomposeTask: (input) =>
+      step('decomposeTask', input, () => ({
+        subtasks: [{ id: 's1', title: 'Do it', description: input.plan }],
+        usage,
+      })),
+    requestHumanApproval: (input) => step('requestHumanApproval', input, () => undefined),
+    recordApprovalDecision: (input) => step('recordApprovalDecision', input, () => undefined),
+    saveCheckpoint: (input) => step('saveCheckpoint', input, () => `cp-${input.phase}-${calls.length}`),
+    notifyTaskOutcome: (input) => step('notifyTaskOutcome', input, () => undefined),
+    prepareWorkspace: (input) =>
+      step('prepareWorkspace', input, () => ({
+        repo: { repository: input.repository, remote: 'fake://remote', sha: input.startSha ?? 'base0' },
+        baseBranch: input.branch || 'main',
+        baseSha: 'base0',
+        taskBranch: `ado/${input.taskId}`,
+      })),
+    generateCode: (input) =>
+      step('generateCode', input, () => ({
+        sha: `sha${++sha}`,
+        summary: `iteration ${input.iteration}`,
+        filesChanged: ['src/index.ts'],
+        editErrors: [],
+        usage,
+      })),
+    executeCode: (input) => step('executeCode', input, () => ({ success: true, skipped: true, durationMs: 0 })),
+    runQualityGates: (input) =>
+      step('runQualityGates', input, (): QualityGatesResult => {
+        const failures = script.gateFailures?.[gateRuns++] ?? [];
+        const gates: GateResult[] = ['typecheck', 'lint', 'test', 'build'].map((gate) => ({
+          gate,
+          command: `npm run ${gate}`,
+          passed: !failures.some((f) => f.tool === gate),
+          exitCode: failures.some((f) => f.tool === gate) ? 1 : 0,
+          durationMs: 1,
+        }));
+        return { passed: failures.length === 0, gates, failures };
+      }),
+    createPullRequest: (input) => step('createPullRequest', input, () => pr(input)),
+    mergePullRequest: (input) => step('mergePullRequest', input, () => ({ ...input.pullRequest, merged: true })),
+  };
+
+  return { activities, calls, cancelled, count: (name) => calls.filter((c) => c.name === name).length };
+}
+
+/** Sleeps `ms` while heartbeating; records and rethrows a cancellation. */
+async function heartbeatingSleep(name: string, ms: number, cancelled: string[]): Promise<void> {
+  const ctx = Context.current();
+  const end = Date.now() + ms;
+  try {
+    while (Date.now() < end) {
+      ctx.heartbeat();
+      await ctx.sleep(Math.min(200, end - Date.now()));
+    }
+  } catch (err) {
+    if (err instanceof CancelledFailure) cancelled.push(name);
+    throw err;
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * One way for tests to get a real Temporal server and workers on unique task queues.
+ */
+import { randomUUID } from 'node:crypto';
+import { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import type { AdoActivities } from '../../src/activities/interfaces';
+import { ADO_SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
+import { taskQueues, type TaskQueues } from '../../src/domain/task';
+import { locateBinary, TEMPORAL_CLI, TEMPORAL_TEST_SERVER } from '../../src/temporal/binaries';
+import { createWorkers, type WorkerPoolChoice } from '../../src/worker/workers';
+
+/** A dev server (real persistence semantics, real timers) on a free loopback port. */
+export async function startLocalEnv(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: await locateBinary(TEMPORAL_CLI) },
+      ip: '127.0.0.1',
+      searchAttributes: ADO_SEARCH_ATTRIBUTES,
+      extraArgs: ['--headless', '--log-level', 'error'],
+    },
+  });
+}
+
+/** The time-skipping test server: a 30-minute timer passes in a moment. */
+export async function startTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: await locateBinary(TEMPORAL_TEST_SERVER) } },
+  });
+  // The test server starts without custom search attributes; the workflow upserts ADO's.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(
+      ADO_SEARCH_ATTRIBUTES.map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+    ),
+  });
+  return env;
+}
+
+export interface WorkerContext {
+  env: TestWorkflowEnvironment;
+  queues: TaskQueues;
+  prefix: string;
+}
+
+/** Runs `fn` while workers for `pool` serve `activities` on task queues no other test uses. */
+export async function withWorkers<T>(
+  env: TestWorkflowEnvironment,
+  activities: Partial<AdoActivities>,
+  fn: (ctx: WorkerContext) => Promise<T>,
+  pool: WorkerPoolChoice = 'all',
+): Promise<T> {
+  const prefix = `t${randomUUID().slice(0, 8)}-`;
+  const workers: Worker[] = await createWorkers({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    pool,
+    activities,
+    queuePrefix: prefix,
+  });
+  const running = workers.map((w) => w.run());
+  try {
+    return await fn({ env, queues: taskQueues(prefix), prefix });
+  } finally {
+    for (const w of workers) w.shutdown();
+    await Promise.all(running);
+  }
+}
+
+/** A task id no other test uses. */
+export function uniqueTaskId(label = 'task'): string {
+  return `${label}-${randomUUID().slice(0, 8)}`;
+}

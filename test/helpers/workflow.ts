@@ -1,0 +1,61 @@
+/** Helpers for tests that drive `taskExecutionWorkflow` through a real client. */
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import assert from 'node:assert/strict';
+import type { CheckpointName, TaskExecutionInput, TaskExecutionState } from '../../src/domain/task';
+import { taskStateQuery } from '../../src/workflows/messages';
+import { taskExecutionWorkflow } from '../../src/workflows/task-execution.workflow';
+import { uniqueTaskId } from './temporal';
+
+export type TaskHandle = WorkflowHandle<typeof taskExecutionWorkflow>;
+
+export function taskInput(overrides: Partial<TaskExecutionInput> = {}): TaskExecutionInput {
+  return {
+    taskId: uniqueTaskId(),
+    prompt: 'Add input validation to the signup form',
+    repository: '/srv/repos/app',
+    branch: 'main',
+    hitlEnabled: false,
+    ...overrides,
+  };
+}
+
+export function startTask(client: Client, taskQueue: string, input: TaskExecutionInput): Promise<TaskHandle> {
+  return client.workflow.start(taskExecutionWorkflow, { taskQueue, workflowId: input.taskId, args: [input] });
+}
+
+/** Polls `probe` until it returns a value. */
+export async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Waits until the task asks for a decision at `checkpoint`; returns the pending request. */
+export function pendingApproval(handle: TaskHandle, checkpoint: CheckpointName) {
+  return waitFor(async () => {
+    const state = await handle.query(taskStateQuery);
+    return state.pendingApproval?.checkpoint === checkpoint ? state.pendingApproval : undefined;
+  }, `an approval request at "${checkpoint}"`);
+}
+
+export function stateOf(handle: TaskHandle): Promise<TaskExecutionState> {
+  return handle.query(taskStateQuery);
+}
+
+/** The ApplicationFailure at the root of a failed task (walks WorkflowFailedError → ActivityFailure → …). */
+export async function failureOf(result: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await result.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof WorkflowFailedError, `expected the task to fail, got ${String(err)}`);
+  let cause: unknown = err.cause;
+  while (cause instanceof Error && !(cause instanceof ApplicationFailure)) cause = cause.cause;
+  assert.ok(cause instanceof ApplicationFailure, `expected an ApplicationFailure at the root, got ${String(cause)}`);
+  return cause;
+}

@@ -1,0 +1,34 @@
+/**
+ * Records the histories of `SCENARIOS` into test/replay/histories/*.json.
+ * Run after an intended workflow change that is guarded by `patched()`: `npm run histories:record`.
+ * Keep the old files too when the change must stay compatible with running tasks.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { createTestActivities } from '../fakes/test-activities';
+import { startLocalEnv, withWorkers } from '../helpers/temporal';
+import { SCENARIOS } from './scenarios';
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const env = await startLocalEnv();
+  try {
+    for (const scenario of SCENARIOS) {
+      await withWorkers(env, createTestActivities(scenario.script).activities, async ({ queues }) => {
+        const handle = await scenario.run(env.client, queues);
+        const file = path.join(__dirname, 'histories', `${scenario.name}.json`);
+        writeFileSync(file, historyToJSON(await handle.fetchHistory()));
+        console.log(`recorded ${path.relative(process.cwd(), file)}`);
+      });
+    }
+  } finally {
+    await env.teardown();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

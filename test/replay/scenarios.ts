@@ -1,0 +1,80 @@
+/**
+ * Representative task runs, driven through a real server with the test activities. Their
+ * histories are recorded into `histories/` (`npm run histories:record`) and replayed in CI, so a
+ * workflow change that would break running tasks fails the build.
+ */
+import type { Client } from '@temporalio/client';
+import type { FakeScript } from '../fakes/test-activities';
+import type { TaskQueues } from '../../src/domain/task';
+import { cancelTaskSignal, decideUpdate, humanApprovalSignal } from '../../src/workflows/messages';
+import { pendingApproval, startTask, taskInput, waitFor, type TaskHandle } from '../helpers/workflow';
+
+export interface Scenario {
+  name: string;
+  script: FakeScript;
+  run(client: Client, queues: TaskQueues): Promise<TaskHandle>;
+}
+
+const failing = (n: number) => [{ tool: 'test', exitCode: 1, message: `AssertionError: expected 400, got 200\n  at /ws/${n}/test/a.test.js:${n}:3` }];
+
+async function settle(handle: TaskHandle): Promise<TaskHandle> {
+  await handle.result().catch(() => undefined);
+  return handle;
+}
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'happy-path-two-iterations',
+    script: { gateFailures: [failing(1)] },
+    run: async (client, queues) => settle(await startTask(client, queues.task, taskInput({ taskId: 'replay-happy' }))),
+  },
+  {
+    name: 'hitl-approve-plan-and-pr',
+    script: {},
+    run: async (client, queues) => {
+      const handle = await startTask(client, queues.task, taskInput({ taskId: 'replay-hitl', hitlEnabled: true }));
+      await pendingApproval(handle, 'plan');
+      await handle.executeUpdate(decideUpdate, { args: [{ approved: true, reviewer: 'ana', channel: 'cli' }] });
+      await pendingApproval(handle, 'pr');
+      await handle.signal(humanApprovalSignal, { approved: true, reviewer: 'bo', channel: 'temporal-cli' });
+      return settle(handle);
+    },
+  },
+  {
+    name: 'stuck-continue-then-pass',
+    script: { gateFailures: [failing(1), failing(2), failing(3)] },
+    run: async (client, queues) => {
+      const handle = await startTask(client, queues.task, taskInput({ taskId: 'replay-stuck', hitlEnabled: true }));
+      await pendingApproval(handle, 'plan');
+      await handle.executeUpdate(decideUpdate, { args: [{ approved: true }] });
+      await pendingApproval(handle, 'stuck');
+      await handle.executeUpdate(decideUpdate, { args: [{ approved: true, checkpoint: 'stuck' }] });
+      await pendingApproval(handle, 'pr');
+      await handle.executeUpdate(decideUpdate, { args: [{ approved: false, comment: 'not yet' }] });
+      return settle(handle);
+    },
+  },
+  {
+    name: 'budget-extended',
+    script: {},
+    run: async (client, queues) => {
+      const handle = await startTask(client, queues.task, taskInput({ taskId: 'replay-budget', budget: { maxTotalTokens: 200 } }));
+      await pendingApproval(handle, 'budget');
+      await handle.executeUpdate(decideUpdate, { args: [{ approved: true, budget: { maxTotalTokens: 5000 } }] });
+      return settle(handle);
+    },
+  },
+  {
+    name: 'cancelled-by-signal-mid-activity',
+    script: { delays: { generateCode: 30_000 } },
+    run: async (client, queues) => {
+      const handle = await startTask(client, queues.task, taskInput({ taskId: 'replay-cancel' }));
+      await waitFor(async () => {
+        const history = await handle.fetchHistory();
+        return history.events?.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'generateCode') ? true : undefined;
+      }, 'generateCode to be scheduled');
+      await handle.signal(cancelTaskSignal, { reason: 'replay fixture', requestedBy: 'test' });
+      return settle(handle);
+    },
+  },
+];

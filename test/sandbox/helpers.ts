@@ -1,0 +1,69 @@
+/** Throwaway workspaces and host-side probes for the sandbox and gate tests; each cleans up after its test. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { onTestFinished } from 'vitest';
+
+/** A fresh folder under the system temp folder holding `files` (path → content), removed after the test. */
+export async function tempWorkspace(files: Record<string, string> = {}): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ado-sandbox-test-'));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  for (const [name, content] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
+    await writeFile(path.join(dir, name), content);
+  }
+  return dir;
+}
+
+export interface HostListener {
+  port: number;
+  /** Connections accepted so far. */
+  connections(): number;
+}
+
+/** A TCP listener on a free 127.0.0.1 port that counts who connects, closed after the test. */
+export async function hostListener(): Promise<HostListener> {
+  let accepted = 0;
+  const server = net.createServer((socket) => {
+    accepted += 1;
+    // Probes exit as soon as they are connected: a reset is expected, not a failure.
+    socket.on('error', () => undefined);
+    socket.end('hello from the host\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('listener has no TCP address');
+  return { port: address.port, connections: () => accepted };
+}
+
+/** A node one-liner that connects to host:port and prints CONNECTED, or BLOCKED and the error code. */
+export function connectCommand(host: string, port: number): string {
+  const js =
+    `require('net').connect(${port}, '${host}')` +
+    `.on('connect', () => { console.log('CONNECTED'); process.exit(0); })` +
+    `.on('error', (e) => { console.log('BLOCKED ' + e.code); process.exit(3); })` +
+    `.setTimeout(5000, () => { console.log('BLOCKED TIMEOUT'); process.exit(3); })`;
+  return `node -e "${js}"`;
+}
+
+/** Host processes whose command line (NUL-separated arguments) contains `marker`. */
+export function hostProcessesWith(marker: string): string[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker);
+      } catch {
+        return false; // exited while we looked
+      }
+    });
+}
+
+/** A command that allocates memory until an allocation fails. */
+export const ALLOCATE_FOREVER = 'node -e "const kept = []; for (;;) kept.push(Buffer.alloc(1e7, 1))"';
