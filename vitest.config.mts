@@ -4,7 +4,6 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['test/helpers/global-setup.ts'],
-    setupFiles: ['test/helpers/quiet-runtime.ts'],
     pool: 'forks',
     testTimeout: 120_000,
     hookTimeout: 120_000,

@@ -1,5 +1,6 @@
 /** How the CLI prints: one JSON document with --json, short human lines otherwise. */
-import type { ApprovalRequest, TaskExecutionState } from '../domain/task';
+import type { FollowEvent } from '../client/task-client';
+import type { ApprovalRequest, PhaseChange, TaskExecutionState } from '../domain/task';
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -10,16 +11,22 @@ export function printLine(line = ''): void {
 }
 
 /** The exact commands a human runs to decide a pending checkpoint. */
-export function decisionHint(taskId: string, request: ApprovalRequest): string {
-  return `  approve: ado approve ${taskId} --checkpoint ${request.checkpoint}\n  reject:  ado reject ${taskId} --checkpoint ${request.checkpoint} --comment "<why>"`;
+export function decisionHint(taskId: string, request: ApprovalRequest, ado = 'ado'): string {
+  return `  approve: ${ado} approve ${taskId} --checkpoint ${request.checkpoint}\n  reject:  ${ado} reject ${taskId} --checkpoint ${request.checkpoint} --comment "<why>"`;
 }
 
 /** One line for a phase change while following a task. */
-export function phaseLine(state: TaskExecutionState): string {
-  const time = new Date().toISOString().slice(11, 19);
-  const iteration = state.phase === 'coding' || state.phase === 'testing' ? ` (iteration ${state.attempts}/${state.maxIterations})` : '';
-  const waiting = state.pendingApproval ? ` — waiting for approval at "${state.pendingApproval.checkpoint}"` : '';
-  return `${time} ${state.taskId}: ${state.phase}${iteration}${waiting}`;
+export function phaseLine(taskId: string, change: PhaseChange, maxIterations: number): string {
+  const time = change.at.slice(11, 19);
+  const iteration = change.phase === 'coding' || change.phase === 'testing' ? ` (iteration ${change.attempt}/${maxIterations})` : '';
+  return `${time} ${taskId}: ${change.phase}${iteration}`;
+}
+
+/** What a follower prints for one event: the phase line, or the pending approval and how to decide it. */
+export function followLines(event: FollowEvent, ado = 'ado'): string {
+  if (event.type === 'phase') return phaseLine(event.state.taskId, event.change, event.state.maxIterations);
+  const { request, state } = event;
+  return `${request.requestedAt.slice(11, 19)} ${state.taskId}: waiting for approval at "${request.checkpoint}"\n${decisionHint(state.taskId, request, ado)}`;
 }
 
 /** A human summary of a task's state (`ado status`). */

@@ -12,7 +12,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
 import { AdoPhase, AdoRepository } from '../domain/search-attributes';
-import { TERMINAL_PHASES, taskQueues, type TaskExecutionInput, type TaskExecutionResult, type TaskExecutionState, type TaskPhase } from '../domain/task';
+import { TERMINAL_PHASES, taskQueues, type ApprovalRequest, type PhaseChange, type TaskExecutionInput, type TaskExecutionResult, type TaskExecutionState, type TaskPhase } from '../domain/task';
 import { describeIssues, taskExecutionInputSchema } from '../domain/task-input';
 import { taskStateQuery } from '../workflows/messages';
 import { taskExecutionWorkflow } from '../workflows/task-execution.workflow';
@@ -42,6 +42,11 @@ export interface TaskSummary {
   startTime: Date;
   closeTime?: Date;
 }
+
+/** What `follow` reports while a task runs. */
+export type FollowEvent =
+  | { type: 'phase'; change: PhaseChange; state: TaskExecutionState }
+  | { type: 'approval'; request: ApprovalRequest; state: TaskExecutionState };
 
 /** How a finished task ended, in words a human reads at the end of `ado run --wait`. */
 export interface TaskOutcome {
@@ -107,20 +112,23 @@ export class TaskClient {
   }
 
   /**
-   * Follows a task until it ends, calling `onState` whenever its phase or pending approval
-   * changes; resolves with how it ended.
+   * Follows a task until it ends: `onEvent` gets every phase change (from the task's own phase
+   * history, so none is missed between polls) and every new approval request; resolves with how
+   * the task ended.
    */
-  async follow(taskId: string, onState: (state: TaskExecutionState) => void, pollMs = 500): Promise<TaskOutcome> {
+  async follow(taskId: string, onEvent: (event: FollowEvent) => void, pollMs = 300): Promise<TaskOutcome> {
     const handle = this.handle(taskId);
     let done = false;
     const outcome = this.outcome(taskId).finally(() => (done = true));
-    let last = '';
+    let phasesSeen = 0;
+    let approvalSeen: string | undefined;
     const report = async () => {
       const state = await handle.query(taskStateQuery);
-      const key = `${state.phase}|${state.attempts}|${state.pendingApproval?.id ?? ''}`;
-      if (key !== last) {
-        last = key;
-        onState(state);
+      for (const change of state.phaseHistory.slice(phasesSeen)) onEvent({ type: 'phase', change, state });
+      phasesSeen = state.phaseHistory.length;
+      if (state.pendingApproval && state.pendingApproval.id !== approvalSeen) {
+        approvalSeen = state.pendingApproval.id;
+        onEvent({ type: 'approval', request: state.pendingApproval, state });
       }
     };
     await this.withTask(taskId, report);
@@ -140,10 +148,10 @@ export class TaskClient {
     } catch (err) {
       if (!(err instanceof WorkflowFailedError)) throw err;
       const cause = err.cause;
-      if (cause instanceof CancelledFailure) return { ok: false, phase: 'cancelled', message: cause.message || 'cancelled' };
+      if (cause instanceof CancelledFailure) return { ok: false, phase: 'cancelled', message: `cancelled: ${cause.message || 'by request'}` };
       if (cause instanceof TerminatedFailure) return { ok: false, phase: 'terminated', message: `terminated: ${cause.message}` };
       if (cause instanceof TimeoutFailure) return { ok: false, phase: 'timed out', message: 'the workflow timed out' };
-      return { ok: false, phase: 'failed', message: rootCause(err) };
+      return { ok: false, phase: 'failed', message: `failed: ${rootCause(err)}` };
     }
   }
 

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { connectClient, readStackInfo, type TemporalSettings } from '../client/connection';
-import { newTaskId, TaskClient, type TaskOutcome } from '../client/task-client';
+import { newTaskId, TaskClient, type FollowEvent, type TaskOutcome } from '../client/task-client';
 import { adoPaths } from '../config/paths';
 import type { TaskExecutionState } from '../domain/task';
 import type { Logger } from '../telemetry/logger';
@@ -28,8 +28,8 @@ export interface DemoOptions {
   port: number;
   uiPort: number;
   say: (line: string) => void;
-  /** Called on every phase change (live output). */
-  onState?: (state: TaskExecutionState) => void;
+  /** Called on every phase change and approval request (live output). */
+  onEvent?: (event: FollowEvent) => void;
 }
 
 export interface DemoResult {
@@ -69,7 +69,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       const tasks = new TaskClient(client, DEMO_QUEUE_PREFIX);
       await tasks.start({ taskId, prompt: DEMO_PROMPT, repository, branch: 'main', hitlEnabled: options.hitl });
       say(`Task ${taskId}: "${DEMO_PROMPT}"`);
-      const outcome = await tasks.follow(taskId, (state) => options.onState?.(state));
+      const outcome = await tasks.follow(taskId, (event) => options.onEvent?.(event));
       const state = await tasks.state(taskId);
       const pr = state.pullRequest;
       const git = (args: string[]) => (state.remote ? run('git', args, { cwd: state.remote }).then((r) => r.stdout.trim()) : Promise.resolve(''));

@@ -172,6 +172,8 @@ export interface PullRequestInfo {
 export interface PhaseChange {
   phase: TaskPhase;
   at: string;
+  /** The code iteration the phase belongs to (0 before coding starts). */
+  attempt: number;
 }
 
 /** The `taskState` query result: everything a human or console needs to follow a task. */

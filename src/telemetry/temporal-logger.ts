@@ -3,8 +3,8 @@
  * logger, so there is one log stream with one format. Call once per process, before any worker
  * or native connection exists.
  */
-import { Runtime, makeTelemetryFilterString, type Logger as TemporalLogger } from '@temporalio/worker';
-import type { LogLevel, LogMetadata } from '@temporalio/common';
+import { Runtime, makeTelemetryFilterString, type Logger as TemporalLogger, type TelemetryOptions } from '@temporalio/worker';
+import { IllegalStateError, type LogLevel, type LogMetadata } from '@temporalio/common';
 import type { Logger } from './logger';
 
 const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
@@ -45,14 +45,20 @@ let installed = false;
 
 /**
  * Installs the Temporal runtime with ADO's logger (SDK messages below `sdkLevel` are dropped:
- * the SDK is chatty at INFO). Safe to call more than once; only the first call counts.
+ * the SDK is chatty at INFO) and telemetry (metrics). Safe to call more than once; only the
+ * first call counts, and a runtime installed by someone else is left as it is.
  */
-export function installTemporalRuntime(logger: Logger, options: { sdkLevel?: LogLevel } = {}): void {
+export function installTemporalRuntime(logger: Logger, options: { sdkLevel?: LogLevel; telemetryOptions?: TelemetryOptions } = {}): void {
   if (installed) return;
   installed = true;
   const level = options.sdkLevel ?? 'WARN';
-  Runtime.install({
-    logger: new PinoTemporalLogger(logger.child({}, { level: LEVELS[level] })),
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: level }), forward: {} } },
-  });
+  try {
+    Runtime.install({
+      logger: new PinoTemporalLogger(logger.child({}, { level: LEVELS[level] })),
+      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: level }), forward: {} }, ...options.telemetryOptions },
+    });
+  } catch (err) {
+    // Installed already by whoever runs us (a test with its own telemetry): theirs stands.
+    if (!(err instanceof IllegalStateError)) throw err;
+  }
 }

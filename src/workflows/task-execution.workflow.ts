@@ -106,7 +106,7 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
     repository: input.repository,
     prompt: input.prompt,
     phase: 'planning',
-    phaseHistory: [{ phase: 'planning', at: new Date(startedAt).toISOString() }],
+    phaseHistory: [{ phase: 'planning', at: new Date(startedAt).toISOString(), attempt: 0 }],
     attempts: 0,
     maxIterations,
     errors: [],
@@ -175,7 +175,7 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
   function setPhase(phase: TaskPhase): void {
     if (state.phase === phase) return;
     state.phase = phase;
-    state.phaseHistory.push({ phase, at: new Date().toISOString() });
+    state.phaseHistory.push({ phase, at: new Date().toISOString(), attempt: state.attempts });
     touch();
     upsertSearchAttributes([{ key: AdoPhase, value: phase }]);
   }
@@ -300,8 +300,8 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
     let previousErrors: TaskError[] = [];
     let passed = false;
     for (let iteration = 1; iteration <= maxIterations && !passed; iteration++) {
-      await enterPhase('coding');
       state.attempts = iteration;
+      await enterPhase('coding');
       await checkBudget();
       const generated: GenerateCodeResult = await code.generateCode({
         taskId: input.taskId,

@@ -9,10 +9,21 @@ import type { AdoActivities } from '../../src/activities/interfaces';
 import { ADO_SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
 import { taskQueues, type TaskQueues } from '../../src/domain/task';
 import { locateBinary, TEMPORAL_CLI, TEMPORAL_TEST_SERVER } from '../../src/temporal/binaries';
+import { createLogger } from '../../src/telemetry/logger';
+import { installTemporalRuntime } from '../../src/telemetry/temporal-logger';
 import { createWorkers, type WorkerPoolChoice } from '../../src/worker/workers';
+
+/**
+ * The Temporal runtime of a test process: SDK logs at WARN into a JSON logger. A test that needs
+ * its own runtime (telemetry) installs it before calling any helper here.
+ */
+export function installTestRuntime(): void {
+  installTemporalRuntime(createLogger({ level: process.env.ADO_LOG_LEVEL ?? 'warn', pretty: false }));
+}
 
 /** A dev server (real persistence semantics, real timers) on a free loopback port. */
 export async function startLocalEnv(): Promise<TestWorkflowEnvironment> {
+  installTestRuntime();
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: await locateBinary(TEMPORAL_CLI) },
@@ -25,6 +36,7 @@ export async function startLocalEnv(): Promise<TestWorkflowEnvironment> {
 
 /** The time-skipping test server: a 30-minute timer passes in a moment. */
 export async function startTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  installTestRuntime();
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: await locateBinary(TEMPORAL_TEST_SERVER) } },
   });
@@ -51,6 +63,7 @@ export async function withWorkers<T>(
   fn: (ctx: WorkerContext) => Promise<T>,
   pool: WorkerPoolChoice = 'all',
 ): Promise<T> {
+  installTestRuntime();
   const prefix = `t${randomUUID().slice(0, 8)}-`;
   const workers: Worker[] = await createWorkers({
     connection: env.nativeConnection,

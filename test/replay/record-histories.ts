@@ -6,13 +6,12 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createTestActivities } from '../fakes/test-activities';
-import { startLocalEnv, withWorkers } from '../helpers/temporal';
+import { installTestRuntime, startLocalEnv, withWorkers } from '../helpers/temporal';
 import { SCENARIOS } from './scenarios';
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  installTestRuntime();
   const env = await startLocalEnv();
   try {
     for (const scenario of SCENARIOS) {

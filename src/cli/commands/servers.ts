@@ -9,7 +9,7 @@ import { startWorkers } from '../../worker/run';
 import { llmFromEnv, openSharedParts, wireActivities } from '../../worker/wiring';
 import { DEFAULT_WORKER_TUNING, WORKER_POOLS, type WorkerPoolChoice } from '../../worker/workers';
 import type { CliContext } from '../context';
-import { decisionHint, phaseLine, printJson, printLine } from '../output';
+import { followLines, printJson, printLine } from '../output';
 import { positiveInt } from './tasks';
 
 const env = process.env;
@@ -96,10 +96,8 @@ export function registerServerCommands(program: Command, ctx: CliContext): void 
         port: opts.port,
         uiPort: opts.uiPort,
         say,
-        onState: (state) => {
-          say(phaseLine(state));
-          if (state.pendingApproval) say(`  In another terminal, from this folder:\n${decisionHint(state.taskId, state.pendingApproval).replace(/ado /g, 'npx ado ')}`);
-        },
+        // Approvals come from another terminal in this folder, where `npx ado` finds the CLI.
+        onEvent: (event) => say(followLines(event, 'npx ado')),
       });
       if (opts.json) printJson(result);
       else {

@@ -6,7 +6,7 @@ import { HITLHandler } from '../../client/hitl-handler';
 import { resolveRepository } from '../../client/repository';
 import { TASK_PHASES, type TaskBudget, type TaskPhase } from '../../domain/task';
 import type { CliContext } from '../context';
-import { decisionHint, describeState, phaseLine, printJson, printLine } from '../output';
+import { describeState, followLines, printJson, printLine } from '../output';
 
 export function registerTaskCommands(program: Command, ctx: CliContext): void {
   program
@@ -51,10 +51,8 @@ export function registerTaskCommands(program: Command, ctx: CliContext): void {
         return;
       }
       if (!opts.json) printLine(`Started task ${started.taskId}; following it (Ctrl-C stops following, not the task).`);
-      const outcome = await tasks.follow(started.taskId, (state) => {
-        if (opts.json) return;
-        printLine(phaseLine(state));
-        if (state.pendingApproval) printLine(decisionHint(state.taskId, state.pendingApproval));
+      const outcome = await tasks.follow(started.taskId, (event) => {
+        if (!opts.json) printLine(followLines(event));
       });
       const state = await tasks.state(started.taskId);
       if (opts.json) printJson({ ...started, ok: outcome.ok, outcome: outcome.phase, message: outcome.message, state });

@@ -1,0 +1,141 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createTestActivities } from '../../test/fakes/test-activities';
+import { startLocalEnv, withWorkers } from '../../test/helpers/temporal';
+import { pendingApproval, waitFor } from '../../test/helpers/workflow';
+import { main } from './main';
+
+let env: TestWorkflowEnvironment;
+let address: string;
+const repo = mkdtempSync(path.join(os.tmpdir(), 'ado-cli-repo-'));
+
+beforeAll(async () => {
+  execFileSync('git', ['init', '--quiet', repo]);
+  env = await startLocalEnv();
+  address = (env.connection.options as { address: string }).address;
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+afterEach(() => {
+  process.exitCode = undefined;
+  delete process.env.ADO_TASK_QUEUE_PREFIX;
+});
+
+/** Runs the CLI in process with `argv`; returns exit code and what it printed. */
+async function capture(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = { stdout: '', stderr: '' };
+  const sink = (key: 'stdout' | 'stderr') => (chunk: string | Uint8Array) => ((out[key] += chunk.toString()), true);
+  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(sink('stdout'));
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(sink('stderr'));
+  try {
+    const code = await main(['node', 'ado', ...argv]);
+    return { code, ...out };
+  } finally {
+    stdout.mockRestore();
+    stderr.mockRestore();
+    process.exitCode = undefined;
+  }
+}
+
+/** `ado <args>` against the test server. */
+function ado(...args: string[]) {
+  return capture(['--address', address, ...args]);
+}
+
+async function taskCount(): Promise<number> {
+  let n = 0;
+  for await (const _ of env.client.workflow.list({ query: "WorkflowType = 'taskExecutionWorkflow'" })) n++;
+  return n;
+}
+
+describe('ado CLI: bad input gets one clear line, a non-zero exit, and changes nothing', () => {
+  it('an empty prompt', async () => {
+    const before = await taskCount();
+    const r = await ado('run', '  ', '--repo', repo);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('ado: prompt: the task prompt is empty');
+    expect(await taskCount()).toBe(before);
+  });
+
+  it('no repository, and a repository that does not exist', async () => {
+    const missing = await ado('run', 'do it');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("required option '-r, --repo <path|url>' not specified");
+    const nowhere = await ado('run', 'do it', '--repo', '/no/such/repo');
+    expect(nowhere.code).toBe(1);
+    expect(nowhere.stderr.trim()).toBe('ado: Repository /no/such/repo does not exist: pass --repo <path to a git repository | git URL>.');
+  });
+
+  it('an unknown task id', async () => {
+    for (const command of [['status', 'no-such-task'], ['approve', 'no-such-task'], ['cancel', 'no-such-task']]) {
+      const r = await ado(...command);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toBe('ado: No task with id "no-such-task" in namespace "default". `ado list` shows the tasks.');
+    }
+  });
+
+  it('a wrong checkpoint name', async () => {
+    const r = await ado('approve', 'any', '--checkpoint', 'merge');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("argument 'merge' is invalid. Allowed choices are plan, stuck, pr, budget.");
+  });
+
+  it('an unreachable server', async () => {
+    const r = await capture(['--address', '127.0.0.1:1', 'list']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^ado: Cannot reach the Temporal server at 127\.0\.0\.1:1\. Start the embedded stack with `ado dev`/);
+  });
+
+  it('approving a task that waits for nothing, or at another checkpoint', async () => {
+    const fake = createTestActivities({ delays: { generateCode: 60_000 } });
+    await withWorkers(env, fake.activities, async ({ prefix }) => {
+      process.env.ADO_TASK_QUEUE_PREFIX = prefix;
+      const started = JSON.parse((await ado('run', 'Add validation', '--repo', repo, '--hitl', '--json')).stdout) as { taskId: string; workflowId: string };
+      expect(started.workflowId).toBe(started.taskId);
+      const handle = env.client.workflow.getHandle(started.taskId);
+      await pendingApproval(handle, 'plan');
+
+      const wrong = await ado('approve', started.taskId, '--checkpoint', 'pr');
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr.trim()).toBe(`ado: Task ${started.taskId} waits at checkpoint "plan", not "pr".`);
+
+      expect((await ado('approve', started.taskId, '--checkpoint', 'plan')).code).toBe(0);
+      await waitFor(async () => (fake.count('generateCode') > 0 ? true : undefined), 'coding');
+      const nothing = await ado('approve', started.taskId);
+      expect(nothing.code).toBe(1);
+      expect(nothing.stderr.trim()).toBe(`ado: Task ${started.taskId} is not waiting for a decision (phase: coding).`);
+
+      const status = JSON.parse((await ado('status', started.taskId, '--json')).stdout) as Record<string, unknown>;
+      expect(status).toMatchObject({ phase: 'coding', attempts: 1, errors: [] });
+      expect(status.approvals).toHaveLength(1);
+      await handle.terminate('test done');
+    });
+  });
+});
+
+describe('ado CLI: following a task', () => {
+  it('run --wait prints each phase and exits non-zero when the task fails', async () => {
+    const fake = createTestActivities({ gateFailures: [1, 2].map((i) => [{ tool: 'lint', message: `rule ${'ab'[i - 1]} broken` }]) });
+    await withWorkers(env, fake.activities, async ({ prefix }) => {
+      process.env.ADO_TASK_QUEUE_PREFIX = prefix;
+      const r = await ado('run', 'Add validation', '--repo', repo, '--max-iterations', '2', '--wait');
+      expect(r.code).toBe(1);
+      const phases = r.stdout.split('\n').flatMap((line) => /: (planning|decomposing|coding|testing|failed)\b/.exec(line)?.[1] ?? []);
+      expect(phases).toEqual(['planning', 'decomposing', 'coding', 'testing', 'coding', 'testing', 'failed']);
+      expect(r.stdout).toMatch(/failed: Quality gates failed after 2 iterations/);
+    });
+  });
+
+  it('list shows tasks with their phase; --json too', async () => {
+    const r = await ado('list', '--json');
+    expect(r.code).toBe(0);
+    const tasks = JSON.parse(r.stdout) as Array<{ taskId: string; phase?: string }>;
+    expect(tasks.length).toBeGreaterThan(0);
+    expect(tasks.every((t) => typeof t.phase === 'string')).toBe(true);
+  });
+});
