@@ -164,28 +164,28 @@ export interface TaskOutcomeNotice {
   state: TaskExecutionState;
 }
 
-/** `ado-tasks`: planning, decomposition, approvals, checkpoints. */
+/** `ado-tasks`: planning, decomposition, approvals, checkpoints. (Plain functions: activities carry no `this`.) */
 export interface TaskActivities {
-  planTask(input: PlanTaskInput): Promise<PlanResult>;
-  decomposeTask(input: DecomposeTaskInput): Promise<DecomposeResult>;
-  requestHumanApproval(input: ApprovalNotice): Promise<void>;
-  recordApprovalDecision(input: DecisionRecord): Promise<void>;
-  saveCheckpoint(input: SaveCheckpointInput): Promise<string>;
-  notifyTaskOutcome(input: TaskOutcomeNotice): Promise<void>;
+  planTask: (input: PlanTaskInput) => Promise<PlanResult>;
+  decomposeTask: (input: DecomposeTaskInput) => Promise<DecomposeResult>;
+  requestHumanApproval: (input: ApprovalNotice) => Promise<void>;
+  recordApprovalDecision: (input: DecisionRecord) => Promise<void>;
+  saveCheckpoint: (input: SaveCheckpointInput) => Promise<string>;
+  notifyTaskOutcome: (input: TaskOutcomeNotice) => Promise<void>;
 }
 
 /** `ado-code`: workspace, code generation, sandboxed execution. */
 export interface CodeActivities {
-  prepareWorkspace(input: PrepareWorkspaceInput): Promise<PreparedWorkspace>;
-  generateCode(input: GenerateCodeInput): Promise<GenerateCodeResult>;
-  executeCode(input: ExecuteCodeInput): Promise<ExecutionResult>;
+  prepareWorkspace: (input: PrepareWorkspaceInput) => Promise<PreparedWorkspace>;
+  generateCode: (input: GenerateCodeInput) => Promise<GenerateCodeResult>;
+  executeCode: (input: ExecuteCodeInput) => Promise<ExecutionResult>;
 }
 
 /** `ado-review`: quality gates and pull requests. */
 export interface ReviewActivities {
-  runQualityGates(input: QualityGatesInput): Promise<QualityGatesResult>;
-  createPullRequest(input: CreatePullRequestInput): Promise<PullRequestInfo>;
-  mergePullRequest(input: MergePullRequestInput): Promise<PullRequestInfo>;
+  runQualityGates: (input: QualityGatesInput) => Promise<QualityGatesResult>;
+  createPullRequest: (input: CreatePullRequestInput) => Promise<PullRequestInfo>;
+  mergePullRequest: (input: MergePullRequestInput) => Promise<PullRequestInfo>;
 }
 
 export type AdoActivities = TaskActivities & CodeActivities & ReviewActivities;

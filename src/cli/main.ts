@@ -6,13 +6,16 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { DecisionRejectedError, InvalidTaskInputError, TaskAlreadyExistsError, TaskNotFoundError, TemporalUnreachableError } from '../client/errors';
+import { RecoveryError } from '../client/workflow-recovery';
 import { AdoError } from '../domain/errors';
 import { createLogger } from '../telemetry/logger';
 import { installTemporalRuntime } from '../telemetry/temporal-logger';
 import { CliContext } from './context';
 import { registerDecisionCommands } from './commands/decide';
 import { registerTaskCommands } from './commands/tasks';
+import { registerRecoveryCommands } from './commands/recovery';
 import { registerServerCommands } from './commands/servers';
+import { registerApiCommand } from './commands/api';
 
 /** Errors whose message is already the whole story for a user. */
 const USER_ERRORS = [
@@ -22,6 +25,7 @@ const USER_ERRORS = [
   InvalidTaskInputError,
   TaskAlreadyExistsError,
   InvalidArgumentError,
+  RecoveryError,
 ];
 
 export function buildProgram(ctx?: CliContext): { program: Command; ctx: CliContext } {
@@ -36,7 +40,9 @@ export function buildProgram(ctx?: CliContext): { program: Command; ctx: CliCont
   installTemporalRuntime(context.logger);
   registerTaskCommands(program, context);
   registerDecisionCommands(program, context);
+  registerRecoveryCommands(program, context);
   registerServerCommands(program, context);
+  registerApiCommand(program, context);
   return { program, ctx: context };
 }
 

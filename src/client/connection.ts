@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
 import { adoHome, adoPaths } from '../config/paths';
@@ -71,8 +72,15 @@ export function temporalSettings(options: { address?: string; namespace?: string
   };
 }
 
-/** A client connected to the configured server; throws `TemporalUnreachableError` when it does not answer. */
-export async function connectClient(settings: TemporalSettings, options: { connectTimeoutMs?: number } = {}): Promise<Client> {
+/**
+ * A client connected to the configured server; throws `TemporalUnreachableError` when it does not
+ * answer. `dataConverter`: the payload codec setup workers use (see `createDataConverter`), so the
+ * client can read and write encrypted payloads.
+ */
+export async function connectClient(
+  settings: TemporalSettings,
+  options: { connectTimeoutMs?: number; dataConverter?: DataConverter } = {},
+): Promise<Client> {
   let connection: Connection;
   try {
     connection = await Connection.connect({
@@ -85,7 +93,7 @@ export async function connectClient(settings: TemporalSettings, options: { conne
   } catch (err) {
     throw new TemporalUnreachableError(settings.address, { cause: err });
   }
-  return new Client({ connection, namespace: settings.namespace });
+  return new Client({ connection, namespace: settings.namespace, dataConverter: options.dataConverter });
 }
 
 /** The workers' (Rust core) connection to the same server. */

@@ -11,7 +11,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
-import { AdoPhase, AdoRepository } from '../domain/search-attributes';
+import { AdoPhase, AdoRepository, WorkflowVersion } from '../domain/search-attributes';
 import { TERMINAL_PHASES, taskQueues, type ApprovalRequest, type PhaseChange, type TaskExecutionInput, type TaskExecutionResult, type TaskExecutionState, type TaskPhase } from '../domain/task';
 import { describeIssues, taskExecutionInputSchema } from '../domain/task-input';
 import { taskStateQuery } from '../workflows/messages';
@@ -80,8 +80,8 @@ export class TaskClient {
         typedSearchAttributes: [
           { key: AdoPhase, value: 'planning' },
           { key: AdoRepository, value: parsed.data.repository },
+          ...(options.version ? [{ key: WorkflowVersion, value: options.version }] : []),
         ],
-        memo: options.version ? { workflowVersion: options.version } : undefined,
       });
       return { taskId: parsed.data.taskId, workflowId, runId: handle.firstExecutionRunId };
     } catch (err) {

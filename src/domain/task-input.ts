@@ -39,6 +39,7 @@ export const taskExecutionInputSchema = z.object({
       fromRunId: z.string().optional(),
       checkpointId: z.string().optional(),
       plan: z.string().optional(),
+      planApproved: z.boolean().optional(),
       subtasks: z.array(subtaskSchema).optional(),
       commitSha: z.string().optional(),
     })

@@ -78,8 +78,10 @@ export interface ResumeSeed {
   fromRunId?: string;
   checkpointId?: string;
   plan?: string;
+  /** The plan was approved by a human: the new run does not ask again. */
+  planApproved?: boolean;
   subtasks?: Subtask[];
-  /** Last commit that passed the quality gates, or the last commit written. */
+  /** Last commit that passed the quality gates: the new run's code starts there. */
   commitSha?: string;
 }
 
@@ -181,9 +183,12 @@ export interface TaskExecutionState {
   taskId: string;
   repository: string;
   prompt: string;
+  hitlEnabled: boolean;
   phase: TaskPhase;
   phaseHistory: PhaseChange[];
   plan?: string;
+  /** A human approved the plan (HITL), in this run or the run it resumes. */
+  planApproved?: boolean;
   subtasks?: Subtask[];
   /** Code iterations started so far. */
   attempts: number;
@@ -219,7 +224,9 @@ export interface CheckpointData {
   prompt: string;
   repository: string;
   hitlEnabled: boolean;
+  maxIterations: number;
   plan?: string;
+  planApproved?: boolean;
   subtasks?: Subtask[];
   attempts: number;
   baseBranch?: string;

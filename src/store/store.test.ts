@@ -13,6 +13,7 @@ function checkpointData(taskId: string, phase: TaskPhase): CheckpointData {
     repository: '/srv/repos/app',
     prompt: 'Add input validation to the signup form — “quoted”, ünïcödé, emoji 🚀',
     hitlEnabled: true,
+    maxIterations: 10,
     phase,
     plan: '1. validate\n2. test',
     subtasks: [{ id: 's1', title: 'Validate email', description: 'RFC 5322-ish', files: ['src/signup.ts'] }],

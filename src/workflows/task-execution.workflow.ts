@@ -105,6 +105,7 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
     taskId: input.taskId,
     repository: input.repository,
     prompt: input.prompt,
+    hitlEnabled: input.hitlEnabled,
     phase: 'planning',
     phaseHistory: [{ phase: 'planning', at: new Date(startedAt).toISOString(), attempt: 0 }],
     attempts: 0,
@@ -186,7 +187,7 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
       workflowId,
       runId,
       phase: state.phase,
-      data: checkpointData(state, input.hitlEnabled),
+      data: checkpointData(state),
     });
   }
 
@@ -278,10 +279,12 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
       plan = result.content;
     }
     state.plan = plan;
+    state.planApproved = input.resumeFrom?.plan !== undefined && input.resumeFrom.planApproved === true;
     await saveCheckpoint();
-    if (input.hitlEnabled && input.resumeFrom?.plan === undefined) {
+    if (input.hitlEnabled && !state.planApproved) {
       const record = await askHuman('plan', plan);
       if (!record.decision.approved) throw rejected('Plan rejected by human reviewer', record);
+      state.planApproved = true;
     }
 
     // PHASE 2: decomposition
@@ -452,14 +455,16 @@ function liftReached(budget: TaskExecutionState['budget'], reached: string): Tas
   return lifted;
 }
 
-function checkpointData(state: TaskExecutionState, hitlEnabled: boolean): CheckpointData {
+function checkpointData(state: TaskExecutionState): CheckpointData {
   return {
     phase: state.phase,
-    hitlEnabled,
+    hitlEnabled: state.hitlEnabled,
+    maxIterations: state.maxIterations,
     taskId: state.taskId,
     prompt: state.prompt,
     repository: state.repository,
     plan: state.plan,
+    planApproved: state.planApproved,
     subtasks: state.subtasks,
     attempts: state.attempts,
     baseBranch: state.baseBranch,

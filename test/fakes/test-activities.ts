@@ -2,7 +2,8 @@
  * Test activities for driving the task workflow: instant by default, scripted per iteration,
  * recording every call. Fakes belong here, in tests, not in `src/`.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
+import { ApplicationFailure } from '@temporalio/common';
 import { Context, CancelledFailure } from '@temporalio/activity';
 import type { AdoActivities, GateResult, QualityGatesResult } from '../../src/activities/interfaces';
 import type { PullRequestInfo, TokenUsage } from '../../src/domain/task';
@@ -25,6 +26,9 @@ export interface FakeScript {
   sideEffectsFile?: string;
   /** When set, an activity started appends `start:<name>` here. */
   startsFile?: string;
+  /** Fault injection: while this file exists, `faultActivity` fails non-retryably. */
+  faultFile?: string;
+  faultActivity?: keyof AdoActivities;
 }
 
 export interface CallRecord {
@@ -52,6 +56,9 @@ export function createTestActivities(script: FakeScript = {}): FakeActivities {
   async function step<T>(name: keyof AdoActivities, input: unknown, result: () => T): Promise<T> {
     calls.push({ name, input });
     if (script.startsFile) appendFileSync(script.startsFile, `start:${name}\n`);
+    if (name === script.faultActivity && script.faultFile && existsSync(script.faultFile)) {
+      throw ApplicationFailure.create({ type: 'InjectedFault', message: `Injected fault in ${name}`, nonRetryable: true });
+    }
     const delay = script.delays?.[name] ?? 0;
     if (delay > 0) await heartbeatingSleep(name, delay, cancelled);
     const value = result();
