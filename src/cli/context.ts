@@ -1,11 +1,14 @@
 import type { Client } from '@temporalio/client';
 import { connectClient, temporalSettings, type TemporalSettings } from '../client/connection';
 import { TaskClient } from '../client/task-client';
+import { adoHome } from '../config/paths';
+import { temporalPlumbing, type TemporalPlumbing } from '../config/temporal-plumbing';
 import type { Logger } from '../telemetry/logger';
 
 /** What every command shares: connection settings from global flags and the environment. */
 export class CliContext {
   private client?: Promise<Client>;
+  private shared?: TemporalPlumbing;
 
   constructor(
     private readonly globals: () => { address?: string; namespace?: string },
@@ -22,8 +25,15 @@ export class CliContext {
     return process.env.ADO_TASK_QUEUE_PREFIX ?? '';
   }
 
+  /** Payload encryption and tracing, as every client and worker of this process must share them. */
+  plumbing(): TemporalPlumbing {
+    this.shared ??= temporalPlumbing(process.env, adoHome(process.env));
+    return this.shared;
+  }
+
   temporal(): Promise<Client> {
-    this.client ??= connectClient(this.settings());
+    const { dataConverter, tracing } = this.plumbing();
+    this.client ??= connectClient(this.settings(), { dataConverter, interceptors: tracing?.clientInterceptors });
     return this.client;
   }
 
@@ -33,5 +43,6 @@ export class CliContext {
 
   async close(): Promise<void> {
     if (this.client) await (await this.client.catch(() => undefined))?.connection.close();
+    await this.shared?.close();
   }
 }

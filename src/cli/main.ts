@@ -9,7 +9,6 @@ import { DecisionRejectedError, InvalidTaskInputError, TaskAlreadyExistsError, T
 import { RecoveryError } from '../client/workflow-recovery';
 import { AdoError } from '../domain/errors';
 import { createLogger } from '../telemetry/logger';
-import { installTemporalRuntime } from '../telemetry/temporal-logger';
 import { CliContext } from './context';
 import { registerDecisionCommands } from './commands/decide';
 import { registerTaskCommands } from './commands/tasks';
@@ -37,7 +36,6 @@ export function buildProgram(ctx?: CliContext): { program: Command; ctx: CliCont
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   const context = ctx ?? new CliContext(() => program.opts<{ address?: string; namespace?: string }>(), createLogger());
-  installTemporalRuntime(context.logger);
   registerTaskCommands(program, context);
   registerDecisionCommands(program, context);
   registerRecoveryCommands(program, context);

@@ -7,7 +7,7 @@
  * otherwise localhost:7233.
  */
 import { readFileSync } from 'node:fs';
-import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import { Client, Connection, type ClientInterceptors, type ConnectionOptions } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
@@ -79,7 +79,7 @@ export function temporalSettings(options: { address?: string; namespace?: string
  */
 export async function connectClient(
   settings: TemporalSettings,
-  options: { connectTimeoutMs?: number; dataConverter?: DataConverter } = {},
+  options: { connectTimeoutMs?: number; dataConverter?: DataConverter; interceptors?: ClientInterceptors } = {},
 ): Promise<Client> {
   let connection: Connection;
   try {
@@ -93,7 +93,7 @@ export async function connectClient(
   } catch (err) {
     throw new TemporalUnreachableError(settings.address, { cause: err });
   }
-  return new Client({ connection, namespace: settings.namespace, dataConverter: options.dataConverter });
+  return new Client({ connection, namespace: settings.namespace, dataConverter: options.dataConverter, interceptors: options.interceptors });
 }
 
 /** The workers' (Rust core) connection to the same server. */

@@ -12,7 +12,7 @@ import Long from 'long';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import type { Checkpoint, CheckpointService, RunLinkRepository } from '../store/types';
-import type { ResumeSeed, TaskExecutionInput, TaskExecutionState } from '../domain/task';
+import type { CheckpointedState, ResumeSeed, TaskExecutionInput } from '../domain/task';
 import { taskStateQuery } from '../workflows/messages';
 import { TaskClient } from './task-client';
 
@@ -97,7 +97,7 @@ export class WorkflowRecovery {
     }
     const workflowId = `${state.taskId}-migrated-${newWorkflowVersion}`;
     const started = await this.tasks.start(
-      { ...inputFromState(state), resumeFrom: seedFrom(state, { fromWorkflowId: oldWorkflowId, fromRunId: runId }) },
+      { ...inputFrom(state), resumeFrom: seedFrom(state, { fromWorkflowId: oldWorkflowId, fromRunId: runId }) },
       { workflowId, version: newWorkflowVersion },
     );
     await this.store.runLinks.add({
@@ -133,12 +133,11 @@ export class WorkflowRecovery {
   }
 
   private async newRun(checkpoint: Checkpoint, fromRunId: string | undefined, why: string): Promise<ResumeOutcome> {
+    // The run's own final state when a worker can still answer for it; else the checkpoint.
     const state = fromRunId ? await this.tasks.state(checkpoint.workflowId).catch(() => undefined) : undefined;
-    const input = state ? inputFromState(state) : inputFromCheckpoint(checkpoint);
-    const seed = state
-      ? seedFrom(state, { fromWorkflowId: checkpoint.workflowId, fromRunId, checkpointId: checkpoint.id })
-      : seedFromCheckpoint(checkpoint);
-    const started = await this.tasks.start({ ...input, resumeFrom: seed }, { workflowId: checkpoint.workflowId });
+    const task = state ?? checkpoint.data;
+    const seed = seedFrom(task, { fromWorkflowId: checkpoint.workflowId, fromRunId: fromRunId ?? checkpoint.runId, checkpointId: checkpoint.id });
+    const started = await this.tasks.start({ ...inputFrom(task), resumeFrom: seed }, { workflowId: checkpoint.workflowId });
     await this.store.runLinks.add({ fromWorkflowId: checkpoint.workflowId, fromRunId, toWorkflowId: started.workflowId, toRunId: started.runId, reason: 'resume' });
     return {
       action: 'new-run',
@@ -171,42 +170,22 @@ export function resetPoint(events: readonly HistoryEvent[]): number | undefined 
   return last ? Number(last.eventId) : undefined;
 }
 
-function inputFromState(state: TaskExecutionState): Omit<TaskExecutionInput, 'resumeFrom'> {
+/** What a task was started with, from its state or checkpoint (both carry these fields). */
+function inputFrom(task: CheckpointedState): Omit<TaskExecutionInput, 'resumeFrom'> {
   return {
-    taskId: state.taskId,
-    prompt: state.prompt,
-    repository: state.repository,
-    branch: state.baseBranch ?? '',
-    hitlEnabled: state.hitlEnabled,
-    maxIterations: state.maxIterations,
-    budget: state.budget,
+    taskId: task.taskId,
+    prompt: task.prompt,
+    repository: task.repository,
+    branch: task.baseBranch ?? '',
+    hitlEnabled: task.hitlEnabled,
+    maxIterations: task.maxIterations,
+    budget: task.budget,
   };
 }
 
-function inputFromCheckpoint({ data }: Checkpoint): Omit<TaskExecutionInput, 'resumeFrom'> {
-  return {
-    taskId: data.taskId,
-    prompt: data.prompt,
-    repository: data.repository,
-    branch: data.baseBranch ?? '',
-    hitlEnabled: data.hitlEnabled,
-    maxIterations: data.maxIterations,
-    budget: data.budget,
-  };
-}
-
-function seedFrom(state: TaskExecutionState, from: { fromWorkflowId: string; fromRunId?: string; checkpointId?: string }): ResumeSeed {
-  return {
-    ...from,
-    plan: state.plan,
-    planApproved: state.planApproved,
-    subtasks: state.subtasks,
-    commitSha: state.greenSha,
-  };
-}
-
-function seedFromCheckpoint({ id, workflowId, runId, data }: Checkpoint): ResumeSeed {
-  return { fromWorkflowId: workflowId, fromRunId: runId, checkpointId: id, plan: data.plan, planApproved: data.planApproved, subtasks: data.subtasks, commitSha: data.greenSha };
+/** What a new run reuses: the plan (and whether it was approved), the subtasks, the last green commit. */
+function seedFrom(task: CheckpointedState, from: { fromWorkflowId: string; fromRunId?: string; checkpointId?: string }): ResumeSeed {
+  return { ...from, plan: task.plan, planApproved: task.planApproved, subtasks: task.subtasks, commitSha: task.greenSha };
 }
 
 function describeSeed(seed: ResumeSeed): string {

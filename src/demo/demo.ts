@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { connectClient, readStackInfo, type TemporalSettings } from '../client/connection';
 import { newTaskId, TaskClient, type FollowEvent, type TaskOutcome } from '../client/task-client';
 import { adoPaths } from '../config/paths';
+import { temporalPlumbing, type TemporalPlumbing } from '../config/temporal-plumbing';
 import type { TaskExecutionState } from '../domain/task';
 import type { Logger } from '../telemetry/logger';
 import { DEMO_QUEUE_PREFIX, DEMO_REPOSITORY, startEmbeddedStack, type EmbeddedStack } from '../dev/stack';
@@ -50,21 +51,33 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   let stack: EmbeddedStack | undefined;
   let settings: TemporalSettings;
   let uiUrl: string | undefined;
+  let plumbing: TemporalPlumbing;
   if (running) {
     say(`Using the running ADO stack at ${running.address} (pid ${running.pid}).`);
     settings = { address: running.address, namespace: running.namespace, source: 'ado dev' };
     uiUrl = running.uiUrl;
+    plumbing = temporalPlumbing(env, home);
   } else {
     say('No ADO stack is running: starting the embedded one (stopped again at the end).');
-    stack = await startEmbeddedStack({ home, env, logger: options.logger, port: options.port, uiPort: options.uiPort, namespace: 'default', say });
+    stack = await startEmbeddedStack({
+      home,
+      env,
+      logger: options.logger,
+      port: options.port,
+      uiPort: options.uiPort,
+      apiPort: 0,
+      namespace: 'default',
+      say,
+    });
     settings = stack.settings;
     uiUrl = stack.uiUrl;
+    plumbing = stack.plumbing;
   }
   try {
     const taskId = newTaskId();
     const repository = await createSampleRepository(DEMO_REPOSITORY, path.join(adoPaths(home).home, 'demo', taskId));
     say(`Sample repository: ${repository}`);
-    const client = await connectClient(settings);
+    const client = await connectClient(settings, { dataConverter: plumbing.dataConverter, interceptors: plumbing.tracing?.clientInterceptors });
     try {
       const tasks = new TaskClient(client, DEMO_QUEUE_PREFIX);
       await tasks.start({ taskId, prompt: DEMO_PROMPT, repository, branch: 'main', hitlEnabled: options.hitl });

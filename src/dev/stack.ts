@@ -1,20 +1,27 @@
 /**
  * The embedded stack `ado dev` runs on one machine: the real Temporal server of the Temporal CLI
- * (SQLite under ADO home), the ADO store (PGlite), and a worker serving every pool. Beside it, a
+ * (SQLite under ADO home) with its Web UI and codec endpoint, the ADO store (PGlite), the HTTP API
+ * and console, and a worker serving every pool. Beside it, a
  * demo pool on its own task queues answers with the demo's recorded LLM transcript, so
  * `ado demo` works offline against a running stack too.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { connectWorkers, type StackInfo, type TemporalSettings } from '../client/connection';
+import { startApiForStack } from '../api';
+import { createChannelPlugins } from '../channels';
+import { connectClient, connectWorkers, type StackInfo, type TemporalSettings } from '../client/connection';
+import { HITLHandler } from '../client/hitl-handler';
+import { notificationConfigFromEnv } from '../notifications/config';
 import { adoPaths } from '../config/paths';
+import { temporalPlumbing, type TemporalPlumbing } from '../config/temporal-plumbing';
+import { AesGcmCodec, startCodecServer, uiOrigins } from '../codec';
 import { ADO_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 import { createLlmClient } from '../llm/config';
 import type { Logger } from '../telemetry/logger';
 import { locateBinary, TEMPORAL_CLI } from '../temporal/binaries';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
-import { startWorkers, type RunningWorkers } from '../worker/run';
-import { llmFromEnv, openSharedParts, wireActivities, type SharedParts } from '../worker/wiring';
+import { startWorkers } from '../worker/run';
+import { llmFromEnv, openSharedParts, wireActivities } from '../worker/wiring';
 
 /** Task queue prefix of the demo pool. */
 export const DEMO_QUEUE_PREFIX = 'demo-';
@@ -32,6 +39,12 @@ export interface EmbeddedStackOptions {
   namespace: string;
   /** Run the worker pools in this process (default true). */
   workers?: boolean;
+  /** Report queue depth and tasks by phase (the process serves metrics). */
+  gauges?: boolean;
+  /** Where this process serves /metrics, recorded for other commands. */
+  metricsUrl?: string;
+  /** API and console port (default ADO_API_PORT or 8080; 0: a free one). */
+  apiPort?: number;
   /** Progress lines for the user. */
   say?: (line: string) => void;
 }
@@ -40,6 +53,13 @@ export interface EmbeddedStack {
   settings: TemporalSettings;
   server: DevServer;
   uiUrl?: string;
+  /** The Web UI's codec endpoint (payload encryption is on unless ADO_CODEC=off). */
+  codecUrl?: string;
+  /** The HTTP API and web console. */
+  apiUrl: string;
+  apiAuthRequired: boolean;
+  /** What clients of this process need to read the stack's payloads. */
+  plumbing: TemporalPlumbing;
   llmDescription: string;
   llmProblem?: string;
   /** Request log of the demo pool's scripted model (what each prompt carried). */
@@ -50,61 +70,111 @@ export interface EmbeddedStack {
 export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise<EmbeddedStack> {
   const { home, env, logger } = options;
   const say = options.say ?? (() => {});
+  const ip = options.ip ?? '127.0.0.1';
   const paths = adoPaths(home);
   mkdirSync(home, { recursive: true });
+  const plumbing = temporalPlumbing(env, home, { generateKey: true });
+  if (plumbing.codecKeys?.generated) say(`Generated a payload encryption key in ${plumbing.codecKeys.source}.`);
 
   const binary = await locateBinary(TEMPORAL_CLI, { env, log: say });
-  say(`Starting the Temporal dev server (state in ${paths.temporalDb})…`);
-  const server = await startDevServer({
-    binary,
-    dbFile: paths.temporalDb,
-    ip: options.ip,
-    port: options.port,
-    uiPort: options.uiPort,
-    namespace: options.namespace,
-    searchAttributes: ADO_SEARCH_ATTRIBUTES,
-  });
-  const settings: TemporalSettings = { address: server.address, namespace: options.namespace, source: 'ado dev' };
-  const demoRequestLog = path.join(home, 'demo', 'requests.jsonl');
-  const running: RunningWorkers[] = [];
-  let parts: SharedParts | undefined;
-  let llm = { description: 'no workers in this process', problem: undefined as string | undefined };
+  const closers: Array<() => Promise<void>> = [];
+  const closeAll = async () => {
+    for (const close of closers.splice(0).reverse()) await close();
+  };
   try {
+    // The Web UI decrypts through the codec endpoint, so it must be up (and known) before the server.
+    let codecUrl: string | undefined;
+    if (plumbing.codecKeys && options.uiPort !== false) {
+      const codec = await startCodecServer({
+        host: ip,
+        port: Number(env.ADO_CODEC_PORT ?? 0),
+        codec: new AesGcmCodec(plumbing.codecKeys.keyring),
+        corsOrigins: uiOrigins(`http://${ip}:${options.uiPort}`),
+        logger,
+      });
+      closers.push(() => codec.close());
+      codecUrl = codec.url;
+    }
+    say(`Starting the Temporal dev server (state in ${paths.temporalDb})…`);
+    const server = await startDevServer({
+      binary,
+      dbFile: paths.temporalDb,
+      ip,
+      port: options.port,
+      uiPort: options.uiPort,
+      uiCodecEndpoint: codecUrl,
+      namespace: options.namespace,
+      searchAttributes: ADO_SEARCH_ATTRIBUTES,
+    });
+    closers.push(() => server.stop());
+    const settings: TemporalSettings = { address: server.address, namespace: options.namespace, source: 'ado dev' };
+    const demoRequestLog = path.join(home, 'demo', 'requests.jsonl');
+    let llm = { description: 'no workers in this process', problem: undefined as string | undefined };
+    // One store per process: PGlite allows one opener per data directory.
+    say('Opening the ADO store…');
+    const parts = await openSharedParts({ env, home, logger });
+    closers.push(() => parts.store.close());
     if (options.workers !== false) {
-      say('Opening the ADO store and starting the workers…');
-      parts = await openSharedParts({ env, home, logger });
+      say('Starting the workers…');
       const connection = await connectWorkers(settings);
+      closers.push(() => connection.close());
       const configured = llmFromEnv(env, logger);
       llm = { description: configured.description, problem: configured.problem };
       const demoLlm = createLlmClient({ provider: 'scripted', transcriptPath: DEMO_TRANSCRIPT, requestLogPath: demoRequestLog });
-      const base = { connection, namespace: options.namespace, pool: 'all' as const };
-      running.push(await startWorkers({ ...base, activities: wireActivities(parts, configured.llm, env) }));
-      running.push(await startWorkers({ ...base, activities: wireActivities(parts, demoLlm, env), queuePrefix: DEMO_QUEUE_PREFIX }));
+      const base = {
+        connection,
+        namespace: options.namespace,
+        pool: 'all' as const,
+        dataConverter: plumbing.dataConverter,
+        tracing: plumbing.tracing?.worker,
+      };
+      const main = await startWorkers({ ...base, activities: wireActivities(parts, configured.llm, env), gauges: options.gauges ? { logger } : undefined });
+      closers.push(() => main.shutdown());
+      const demo = await startWorkers({ ...base, activities: wireActivities(parts, demoLlm, env), queuePrefix: DEMO_QUEUE_PREFIX });
+      closers.push(() => demo.shutdown());
     }
+
+    const client = await connectClient(settings, { dataConverter: plumbing.dataConverter, interceptors: plumbing.tracing?.clientInterceptors });
+    closers.push(() => client.connection.close());
+    const api = await startApiForStack({
+      client,
+      store: parts.store,
+      logger,
+      env,
+      port: options.apiPort,
+      plugins: createChannelPlugins(notificationConfigFromEnv(env), { hitl: new HITLHandler(client), logger }),
+    });
+    closers.push(() => api.close());
+
+    const info: StackInfo = {
+      pid: process.pid,
+      address: server.address,
+      namespace: options.namespace,
+      uiUrl: server.uiUrl,
+      apiUrl: api.url,
+      codecUrl,
+      metricsUrl: options.metricsUrl,
+    };
+    writeFileSync(paths.stackFile, JSON.stringify(info, null, 2));
+    closers.push(async () => rmSync(paths.stackFile, { force: true }));
+    closers.push(() => plumbing.close());
+
+    let stopping: Promise<void> | undefined;
+    return {
+      settings,
+      server,
+      uiUrl: server.uiUrl,
+      codecUrl,
+      apiUrl: api.url,
+      apiAuthRequired: api.authRequired,
+      plumbing,
+      llmDescription: llm.description,
+      llmProblem: llm.problem,
+      demoRequestLog,
+      stop: () => (stopping ??= closeAll()),
+    };
   } catch (err) {
-    await Promise.all(running.map((r) => r.shutdown()));
-    await parts?.store.close();
-    await server.stop();
+    await closeAll();
     throw err;
   }
-
-  const info: StackInfo = { pid: process.pid, address: server.address, namespace: options.namespace, uiUrl: server.uiUrl };
-  writeFileSync(paths.stackFile, JSON.stringify(info, null, 2));
-
-  let stopping: Promise<void> | undefined;
-  return {
-    settings,
-    server,
-    uiUrl: server.uiUrl,
-    llmDescription: llm.description,
-    llmProblem: llm.problem,
-    demoRequestLog,
-    stop: () =>
-      (stopping ??= (async () => {
-        rmSync(paths.stackFile, { force: true });
-        await Promise.all(running.map((r) => r.shutdown()));
-        await parts?.store.close();
-        await server.stop();
-      })()),
-  };
 }

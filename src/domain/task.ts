@@ -214,32 +214,36 @@ export interface TaskExecutionState {
   updatedAt: string;
 }
 
+/** The fields of a task's state a checkpoint keeps. */
+export const CHECKPOINT_FIELDS = [
+  'phase',
+  'taskId',
+  'prompt',
+  'repository',
+  'hitlEnabled',
+  'maxIterations',
+  'plan',
+  'planApproved',
+  'subtasks',
+  'attempts',
+  'baseBranch',
+  'baseSha',
+  'remote',
+  'taskBranch',
+  'headSha',
+  'greenSha',
+  'pullRequest',
+  'usage',
+  'budget',
+  'failure',
+] as const satisfies ReadonlyArray<keyof TaskExecutionState>;
+
 /**
  * What a checkpoint keeps: enough to resume the task in a new run (plan, subtasks, commits,
  * usage, the last iteration's errors), not its whole history.
  */
-export interface CheckpointData {
-  phase: TaskPhase;
-  taskId: string;
-  prompt: string;
-  repository: string;
-  hitlEnabled: boolean;
-  maxIterations: number;
-  plan?: string;
-  planApproved?: boolean;
-  subtasks?: Subtask[];
-  attempts: number;
-  baseBranch?: string;
-  baseSha?: string;
-  taskBranch?: string;
-  headSha?: string;
-  greenSha?: string;
-  pullRequest?: PullRequestInfo;
-  usage: TokenUsage;
-  budget?: TaskBudget;
-  failure?: string;
-  lastErrors: TaskError[];
-}
+export type CheckpointData = CheckpointedState & { lastErrors: TaskError[] };
+export type CheckpointedState = Pick<TaskExecutionState, (typeof CHECKPOINT_FIELDS)[number]>;
 
 /** The `checkpointStatus` query result (the spec's shape, plus the pending request). */
 export interface CheckpointStatus {

@@ -1,7 +1,9 @@
 /** Running worker pools until they are asked to stop. */
-import type { NativeConnection, Worker } from '@temporalio/worker';
-import type { AdoActivities } from '../activities/interfaces';
-import { createWorkers, runWorkers, type WorkerPoolChoice } from './workers';
+import type { DataConverter } from '@temporalio/common';
+import type { Worker } from '@temporalio/worker';
+import type { Logger } from '../telemetry/logger';
+import { startWorkerGauges } from '../telemetry/worker-gauges';
+import { createWorkers, runWorkers, type WorkerPoolOptions } from './workers';
 
 export interface RunningWorkers {
   workers: Worker[];
@@ -11,23 +13,23 @@ export interface RunningWorkers {
   shutdown(): Promise<void>;
 }
 
-export interface StartWorkersOptions {
-  connection: NativeConnection;
-  namespace: string;
-  pool: WorkerPoolChoice;
-  activities: Partial<AdoActivities>;
-  queuePrefix?: string;
-  maxConcurrentActivityExecutions?: number;
-  maxConcurrentWorkflowTaskExecutions?: number;
-}
+/** The pool to run and how: `createWorkers`' options, the process's data converter, and its gauges. */
+export type StartWorkersOptions = Omit<WorkerPoolOptions, 'workerOptions'> & {
+  dataConverter?: DataConverter;
+  /** Report the pool's queue depth (and tasks by phase) through the runtime's metrics. */
+  gauges?: { logger: Logger };
+};
 
 export async function startWorkers(options: StartWorkersOptions): Promise<RunningWorkers> {
-  const workers = await createWorkers({ ...options, workerOptions: { shutdownGraceTime: '10s' } });
+  const { dataConverter, gauges, ...pool } = options;
+  const workers = await createWorkers({ ...pool, workerOptions: { shutdownGraceTime: '10s', dataConverter } });
+  const sampling = gauges && startWorkerGauges({ ...pool, logger: gauges.logger });
   const done = runWorkers(workers);
   return {
     workers,
     done,
     async shutdown() {
+      await sampling?.stop();
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await done.catch(() => {});
     },

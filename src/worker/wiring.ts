@@ -11,6 +11,7 @@ import { AdoError } from '../domain/errors';
 import { createLlmClient, describeLlmConfig, llmConfigFromEnv, type LlmConfig } from '../llm/config';
 import type { LlmClient } from '../llm/types';
 import { ConsoleNotifier } from '../notifications/console';
+import { createNotifiers, notificationConfigFromEnv } from '../notifications/config';
 import type { Notifier } from '../notifications/notifier';
 import { createPullRequestProvider, prConfigFromEnv } from '../pr/config';
 import { createSandbox, sandboxConfigFromEnv } from '../sandbox';
@@ -41,7 +42,7 @@ export async function openSharedParts(options: { env: NodeJS.ProcessEnv; home: s
     sandbox,
     remotes: new GitRemotes({ root: env.ADO_GIT_REMOTES ? path.resolve(env.ADO_GIT_REMOTES) : paths.gitRemotes, logger }),
     scratchDir: scratchDir(env),
-    notifiers: [new ConsoleNotifier(logger)],
+    notifiers: [new ConsoleNotifier(logger), ...createNotifiers(notificationConfigFromEnv(env), { logger })],
     logger,
   };
 }

@@ -10,6 +10,9 @@ import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions }
 import type { WorkflowBundleOption } from '@temporalio/worker';
 import type { AdoActivities, CodeActivities, ReviewActivities, TaskActivities } from '../activities/interfaces';
 import { taskQueues, type WorkerPool } from '../domain/task';
+import { adoActivityInterceptors } from '../telemetry/activity-interceptors';
+import type { WorkerTracing } from '../telemetry/tracing';
+import { ENCODING_FAILURE_CONVERTER_PATH } from '../codec/data-converter';
 import { AdoErrorConversion } from './failure-conversion';
 
 export const WORKER_POOLS = ['task', 'code', 'review', 'all'] as const;
@@ -32,6 +35,8 @@ export interface WorkerPoolOptions {
   maxConcurrentWorkflowTaskExecutions?: number;
   /** Extra options for every worker (interceptors, sinks, tuning). */
   workerOptions?: Partial<WorkerOptions>;
+  /** OpenTelemetry tracing (see `tracingFromEnv`); its workflow interceptors need their own bundle. */
+  tracing?: WorkerTracing;
 }
 
 const POOL_ACTIVITIES: Record<WorkerPool, ReadonlyArray<keyof AdoActivities>> = {
@@ -40,25 +45,31 @@ const POOL_ACTIVITIES: Record<WorkerPool, ReadonlyArray<keyof AdoActivities>> = 
   review: ['runQualityGates', 'createPullRequest', 'mergePullRequest'] satisfies ReadonlyArray<keyof ReviewActivities>,
 };
 
-let bundle: Promise<WorkflowBundleOption> | undefined;
+const bundles = new Map<string, Promise<WorkflowBundleOption>>();
 
 /**
  * The workflow code for this process: a prebuilt bundle when there is one (`ADO_WORKFLOW_BUNDLE`,
  * or `dist/workflow-bundle.js` written by `npm run build` next to the compiled code), otherwise
- * bundled once, on first use, from the sources this file runs from.
+ * bundled once, on first use, from the sources this file runs from. `extraModules` (workflow
+ * interceptors such as tracing's) are not in the prebuilt bundle: with them the code is bundled here.
  */
-export function workflowBundle(): Promise<WorkflowBundleOption> {
-  bundle ??= (async () => {
-    const prebuilt = process.env.ADO_WORKFLOW_BUNDLE || (path.extname(__filename) === '.js' ? PREBUILT_BUNDLE : undefined);
-    if (prebuilt && existsSync(prebuilt)) return { codePath: prebuilt };
-    return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
-  })();
+export function workflowBundle(extraModules: readonly string[] = []): Promise<WorkflowBundleOption> {
+  const key = extraModules.join('\n');
+  let bundle = bundles.get(key);
+  if (!bundle) {
+    bundle = (async () => {
+      const prebuilt = process.env.ADO_WORKFLOW_BUNDLE || (path.extname(__filename) === '.js' ? PREBUILT_BUNDLE : undefined);
+      if (extraModules.length === 0 && prebuilt && existsSync(prebuilt)) return { codePath: prebuilt };
+      return bundleWorkflowCode(bundleOptions(extraModules));
+    })();
+    bundles.set(key, bundle);
+  }
   return bundle;
 }
 
 /** Writes the workflow bundle to `outFile` (build step and test setup). */
 export async function writeWorkflowBundle(outFile: string): Promise<void> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  const { code } = await bundleWorkflowCode(bundleOptions([]));
   await mkdir(path.dirname(outFile), { recursive: true });
   await writeFile(outFile, code);
 }
@@ -66,6 +77,19 @@ export async function writeWorkflowBundle(outFile: string): Promise<void> {
 // Sources under tsx/vitest, compiled JavaScript in dist/: bundle whichever this file is.
 const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', `index${path.extname(__filename)}`);
 const PREBUILT_BUNDLE = path.join(__dirname, '..', 'workflow-bundle.js');
+/** Always bundled: the task id on every workflow log line. */
+const LOG_CONTEXT_MODULE = path.join(__dirname, '..', 'telemetry', `workflow-log-context${path.extname(__filename)}`);
+
+function bundleOptions(extraModules: readonly string[]) {
+  return {
+    workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: [LOG_CONTEXT_MODULE, ...extraModules],
+    // Failures raised in workflow code carry their message in an encoded payload, so an
+    // encrypting codec covers them too (clients read them the same way without one).
+    failureConverterPath: ENCODING_FAILURE_CONVERTER_PATH,
+    logger: quietBundlerLogger,
+  };
+}
 
 /** Creates the workers of `pool` (one per task queue); run them with `runWorkers`. */
 export async function createWorkers(options: WorkerPoolOptions): Promise<Worker[]> {
@@ -81,7 +105,7 @@ export async function createWorkers(options: WorkerPoolOptions): Promise<Worker[
         namespace: options.namespace,
         taskQueue: queues[pool],
         activities,
-        ...(pool === 'task' ? { workflowBundle: await workflowBundle() } : {}),
+        ...(pool === 'task' ? { workflowBundle: await workflowBundle(options.tracing?.workflowModules) } : {}),
         maxConcurrentActivityTaskExecutions:
           options.maxConcurrentActivityExecutions ?? DEFAULT_WORKER_TUNING.maxConcurrentActivityExecutions,
         maxConcurrentWorkflowTaskExecutions:
@@ -91,8 +115,14 @@ export async function createWorkers(options: WorkerPoolOptions): Promise<Worker[
         ...extra,
         interceptors: {
           ...extra.interceptors,
-          activity: [() => ({ inbound: new AdoErrorConversion() }), ...(extra.interceptors?.activity ?? [])],
+          activity: [
+            () => ({ inbound: new AdoErrorConversion() }),
+            adoActivityInterceptors,
+            ...(options.tracing?.activityInterceptors ?? []),
+            ...(extra.interceptors?.activity ?? []),
+          ],
         },
+        sinks: { ...extra.sinks, ...options.tracing?.sinks },
       }),
     );
   }

@@ -17,6 +17,7 @@ import {
   condition,
   isCancellation,
   log,
+  metricMeter,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -38,6 +39,7 @@ import {
   DEFAULT_APPROVAL_TIMEOUT_MS,
   DEFAULT_MAX_ITERATIONS,
   STUCK_THRESHOLD,
+  TERMINAL_PHASES,
   queuePrefixOf,
   taskQueues,
   addUsage,
@@ -54,6 +56,7 @@ import {
   type TokenUsage,
 } from '../domain/task';
 import { describeIssues, taskExecutionInputSchema } from '../domain/task-input';
+import type { AdoMetricName } from '../telemetry/metric-catalog';
 import {
   cancelTaskSignal,
   checkpointStatusQuery,
@@ -80,6 +83,31 @@ const BOOKKEEPING: ActivityOptions = {
 };
 
 const MAX_CONTEXT_CHARS = 4000;
+
+/**
+ * ADO's task metrics (all listed in src/telemetry/metric-catalog.ts). The SDK hands them to the
+ * worker's meter and skips them on replay: they add no command and count each event once.
+ */
+const taskMetrics = {
+  phaseEntered(phase: TaskPhase): void {
+    metricMeter.createCounter('ado_task_phase_transitions' satisfies AdoMetricName, 'tasks', 'Tasks entering each phase').add(1, { phase });
+  },
+  greenAfter(iterations: number): void {
+    metricMeter
+      .createHistogram('ado_iterations_to_green' satisfies AdoMetricName, 'int', 'iterations', 'Code iterations until the quality gates passed')
+      .record(iterations);
+  },
+  approvalWaited(checkpoint: CheckpointName, outcome: 'approved' | 'rejected' | 'timeout', ms: number): void {
+    metricMeter
+      .createHistogram('ado_approval_wait_seconds' satisfies AdoMetricName, 'float', 's', 'Time a checkpoint waited for a human decision')
+      .record(ms / 1000, { checkpoint, outcome });
+  },
+  ended(outcome: TaskPhase, usage: TokenUsage): void {
+    metricMeter.createHistogram('ado_task_tokens' satisfies AdoMetricName, 'int', 'tokens', 'LLM tokens per task').record(usage.totalTokens, { outcome });
+    if (usage.costUsd === undefined) return;
+    metricMeter.createHistogram('ado_task_cost_usd' satisfies AdoMetricName, 'float', 'USD', 'LLM cost per task').record(usage.costUsd, { outcome });
+  },
+};
 
 export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promise<TaskExecutionResult> {
   const parsed = taskExecutionInputSchema.safeParse(rawInput);
@@ -118,6 +146,7 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
     updatedAt: new Date(startedAt).toISOString(),
   };
   const decisions = new Map<string, ApprovalRecord>();
+  taskMetrics.phaseEntered(state.phase);
 
   // ---------------------------------------------------------------- messages
   setHandler(taskStateQuery, () => state);
@@ -179,6 +208,8 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
     state.phaseHistory.push({ phase, at: new Date().toISOString(), attempt: state.attempts });
     touch();
     upsertSearchAttributes([{ key: AdoPhase, value: phase }]);
+    taskMetrics.phaseEntered(phase);
+    if (TERMINAL_PHASES.includes(phase)) taskMetrics.ended(phase, state.usage);
   }
 
   async function saveCheckpoint(): Promise<void> {
@@ -221,6 +252,7 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
       log.warn('Approval notification failed', { checkpoint, error: (err as Error).message });
     }
     if (!(await condition(() => decisions.has(request.id), approvalTimeoutMs))) {
+      taskMetrics.approvalWaited(checkpoint, 'timeout', Date.now() - now);
       state.pendingApproval = undefined;
       throw ApplicationFailure.create({
         type: FailureType.ApprovalTimeout,
@@ -229,6 +261,7 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
       });
     }
     const record = decisions.get(request.id)!;
+    taskMetrics.approvalWaited(checkpoint, record.decision.approved ? 'approved' : 'rejected', Date.now() - now);
     await bookkeeping.recordApprovalDecision({ taskId: input.taskId, workflowId, ...record });
     return record;
   }
@@ -330,6 +363,7 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
         const gates = await review.runQualityGates({ taskId: input.taskId, repo: head });
         if (gates.passed) {
           passed = true;
+          taskMetrics.greenAfter(iteration);
           state.greenSha = generated.sha;
           break;
         }

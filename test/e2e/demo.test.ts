@@ -18,7 +18,7 @@ import { installTestRuntime } from '../helpers/temporal';
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..', '..');
 const home = mkdtempSync(path.join(os.tmpdir(), 'ado-e2e-'));
-const env = { ...process.env, ADO_HOME: home };
+const env = { ...process.env, ADO_HOME: home, ADO_API_PORT: '0' };
 let stack: EmbeddedStack;
 
 beforeAll(async () => {

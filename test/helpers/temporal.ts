@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
+import type { Worker, WorkerOptions } from '@temporalio/worker';
 import type { AdoActivities } from '../../src/activities/interfaces';
 import { ADO_SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
 import { taskQueues, type TaskQueues } from '../../src/domain/task';
@@ -56,12 +56,16 @@ export interface WorkerContext {
   prefix: string;
 }
 
-/** Runs `fn` while workers for `pool` serve `activities` on task queues no other test uses. */
+/**
+ * Runs `fn` while workers for `pool` serve `activities` on task queues no other test uses;
+ * `workerOptions` go to every worker (a data converter, a workflow bundle...).
+ */
 export async function withWorkers<T>(
   env: TestWorkflowEnvironment,
   activities: Partial<AdoActivities>,
   fn: (ctx: WorkerContext) => Promise<T>,
   pool: WorkerPoolChoice = 'all',
+  workerOptions?: Partial<WorkerOptions>,
 ): Promise<T> {
   installTestRuntime();
   const prefix = `t${randomUUID().slice(0, 8)}-`;
@@ -71,6 +75,7 @@ export async function withWorkers<T>(
     pool,
     activities,
     queuePrefix: prefix,
+    workerOptions,
   });
   const running = workers.map((w) => w.run());
   try {

@@ -1,16 +1,15 @@
 /** `ado approve | reject`: decide the pending checkpoint of a task. */
-import os from 'node:os';
 import { Option, type Command } from 'commander';
 import { HITLHandler } from '../../client/hitl-handler';
 import { CHECKPOINTS, type ApprovalDecision, type CheckpointName } from '../../domain/task';
 import type { CliContext } from '../context';
 import { printJson, printLine } from '../output';
-import { positiveInt } from './tasks';
+import { currentUser, positiveInt } from '../options';
 
 interface DecideOptions {
   checkpoint?: CheckpointName;
   comment?: string;
-  reviewer: string;
+  reviewer?: string;
   signal: boolean;
   budgetTokens?: number;
   json: boolean;
@@ -25,7 +24,7 @@ export function registerDecisionCommands(program: Command, ctx: CliContext): voi
       .argument('<taskId>')
       .addOption(new Option('-c, --checkpoint <name>', 'only if the task waits at this checkpoint').choices(CHECKPOINTS))
       .option('-m, --comment <text>', 'why (recorded with the decision)')
-      .option('--reviewer <name>', 'who decides', os.userInfo().username)
+      .option('--reviewer <name>', 'who decides (default: your user name)')
       .option('--signal', 'send the humanApproval signal (fire and forget) instead of the validated update', false)
       .option('--json', 'print JSON', false);
     if (approved) command.option('--budget-tokens <n>', 'at the budget checkpoint: the new token limit', positiveInt);
@@ -33,7 +32,7 @@ export function registerDecisionCommands(program: Command, ctx: CliContext): voi
       const decision: ApprovalDecision = {
         approved,
         checkpoint: opts.checkpoint,
-        reviewer: opts.reviewer,
+        reviewer: opts.reviewer ?? currentUser(),
         comment: opts.comment,
         channel: 'cli',
         budget: opts.budgetTokens ? { maxTotalTokens: opts.budgetTokens } : undefined,
@@ -46,3 +45,4 @@ export function registerDecisionCommands(program: Command, ctx: CliContext): voi
     });
   }
 }
+

@@ -1,45 +1,58 @@
-/** `ado dev | worker | demo`: running ADO's processes. */
-import { InvalidArgumentError, Option, type Command } from 'commander';
+/** `ado dev | worker | codec | demo`: running ADO's processes. */
+import { Option, type Command } from 'commander';
+import { AesGcmCodec, startCodecServer } from '../../codec';
 import { connectWorkers } from '../../client/connection';
 import { adoHome } from '../../config/paths';
 import { runDemo } from '../../demo/demo';
 import { startEmbeddedStack } from '../../dev/stack';
+import { AdoError, FailureType } from '../../domain/errors';
 import type { Logger } from '../../telemetry/logger';
+import { DEV_METRICS_PORT, metricsConfigFromEnv } from '../../telemetry/metrics-config';
+import { installTelemetryRuntime } from '../../telemetry/runtime';
+import { installTemporalRuntime } from '../../telemetry/temporal-logger';
 import { startWorkers } from '../../worker/run';
 import { llmFromEnv, openSharedParts, wireActivities } from '../../worker/wiring';
 import { DEFAULT_WORKER_TUNING, WORKER_POOLS, type WorkerPoolChoice } from '../../worker/workers';
 import type { CliContext } from '../context';
+import { listenPort, positiveInt, untilSignal } from '../options';
 import { followLines, printJson, printLine } from '../output';
-import { positiveInt } from './tasks';
 
 const env = process.env;
+const port = (value: string) => listenPort(value);
 const DEFAULT_PORT = Number(env.ADO_TEMPORAL_PORT ?? 7233);
 const DEFAULT_UI_PORT = Number(env.ADO_TEMPORAL_UI_PORT ?? 8233);
 
 export function registerServerCommands(program: Command, ctx: CliContext): void {
   program
     .command('dev')
-    .description('run the embedded stack: Temporal dev server (SQLite under .ado/), Web UI, ADO store and an all-in-one worker')
+    .description('run the embedded stack: Temporal dev server (SQLite under .ado/) with Web UI, ADO store, API and console, an all-in-one worker')
     .option('--port <n>', 'Temporal gRPC port (ADO_TEMPORAL_PORT)', port, DEFAULT_PORT)
     .option('--ui-port <n>', 'Temporal Web UI port (ADO_TEMPORAL_UI_PORT)', port, DEFAULT_UI_PORT)
+    .option('--api-port <n>', 'ADO API and console port (ADO_API_PORT, default 8080)', port)
     .option('--namespace <name>', 'namespace to create and use', 'default')
-    .option('--no-worker', 'start the server only (run workers with `ado worker`)')
-    .action(async (opts: { port: number; uiPort: number; namespace: string; worker: boolean }) => {
+    .option('--no-worker', 'start the server, store and API only (run workers with `ado worker`)')
+    .action(async (opts: { port: number; uiPort: number; apiPort?: number; namespace: string; worker: boolean }) => {
       const logger = ctx.logger;
+      const { metricsUrl } = installTelemetryRuntime(logger, metricsConfigFromEnv(env, { defaultPort: DEV_METRICS_PORT }));
       const stack = await startEmbeddedStack({
         home: adoHome(env),
         env,
         logger,
         port: opts.port,
         uiPort: opts.uiPort,
+        apiPort: opts.apiPort,
         namespace: opts.namespace,
         workers: opts.worker,
+        gauges: metricsUrl !== undefined,
+        metricsUrl,
         say: (line) => printLine(line),
       });
       printLine('');
       printLine(`ADO is running.`);
       printLine(`  Temporal gRPC:  ${stack.settings.address} (namespace ${stack.settings.namespace})`);
-      printLine(`  Temporal UI:    ${stack.uiUrl}`);
+      printLine(`  Temporal UI:    ${stack.uiUrl}${stack.codecUrl ? ` (payloads encrypted; decoded through ${stack.codecUrl})` : ''}`);
+      printLine(`  API + console:  ${stack.apiUrl} (auth ${stack.apiAuthRequired ? 'on' : 'off: this machine only'})`);
+      if (metricsUrl) printLine(`  metrics:        ${metricsUrl}`);
       printLine(`  workers:        ${opts.worker ? `every pool; LLM: ${stack.llmDescription}` : 'none (start them with `ado worker`)'}`);
       if (stack.llmProblem) printLine(`  LLM not configured — tasks will fail at planning until you set it:\n    ${stack.llmProblem.replace(/\n/g, '\n    ')}`);
       printLine(`  try:            ado demo   (offline, recorded model answers)`);
@@ -57,26 +70,52 @@ export function registerServerCommands(program: Command, ctx: CliContext): void 
     .option('--max-concurrent-workflow-tasks <n>', 'workflow tasks run at once', positiveInt, DEFAULT_WORKER_TUNING.maxConcurrentWorkflowTaskExecutions)
     .action(async (opts: { pool: WorkerPoolChoice; maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number }) => {
       const logger = ctx.logger;
+      const { metricsUrl } = installTelemetryRuntime(logger, metricsConfigFromEnv(env));
       const settings = ctx.settings();
+      const { dataConverter, tracing } = ctx.plumbing();
       const parts = await openSharedParts({ env, home: adoHome(env), logger });
       try {
         const llm = llmFromEnv(env, logger);
         if (llm.problem && opts.pool !== 'review') logger.warn(llm.problem);
+        const connection = await connectWorkers(settings);
         const workers = await startWorkers({
-          connection: await connectWorkers(settings),
+          connection,
           namespace: settings.namespace,
           pool: opts.pool,
           activities: wireActivities(parts, llm.llm, env),
           queuePrefix: ctx.queuePrefix(),
           maxConcurrentActivityExecutions: opts.maxConcurrentActivities,
           maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTasks,
+          dataConverter,
+          tracing: tracing?.worker,
+          gauges: metricsUrl ? { logger } : undefined,
         });
-        logger.info({ pool: opts.pool, address: settings.address, namespace: settings.namespace, llm: llm.description }, 'Worker running');
+        logger.info(
+          { pool: opts.pool, address: settings.address, namespace: settings.namespace, llm: llm.description, metricsUrl, encrypted: dataConverter !== undefined },
+          'Worker running',
+        );
         await Promise.race([untilSignal(), workers.done]);
         await workers.shutdown();
+        await connection.close();
       } finally {
         await parts.store.close();
       }
+    });
+
+  program
+    .command('codec')
+    .description("serve the payload codec endpoint for a Temporal Web UI (decrypts ADO's payloads for the UI in your browser)")
+    .option('--port <n>', 'port on 127.0.0.1 (0: a free one)', (v: string) => listenPort(v, true), Number(env.ADO_CODEC_PORT ?? 8081))
+    .option('--cors-origin <url...>', 'origin(s) of the Web UI allowed to call it, e.g. http://localhost:8080', [])
+    .action(async (opts: { port: number; corsOrigin: string[] }) => {
+      const keys = ctx.plumbing().codecKeys;
+      if (!keys) {
+        throw new AdoError(FailureType.InvalidConfig, 'No payload encryption key is configured: set ADO_CODEC_KEYS or ADO_CODEC_KEY_FILE.', { nonRetryable: true });
+      }
+      const server = await startCodecServer({ port: opts.port, codec: new AesGcmCodec(keys.keyring), corsOrigins: opts.corsOrigin, logger: ctx.logger });
+      printLine(`Codec endpoint: ${server.url} (keys from ${keys.source}; CORS: ${opts.corsOrigin.join(', ') || 'none'})`);
+      await untilSignal();
+      await server.close();
     });
 
   program
@@ -87,11 +126,13 @@ export function registerServerCommands(program: Command, ctx: CliContext): void 
     .option('--ui-port <n>', 'Temporal Web UI port when a stack must be started', port, DEFAULT_UI_PORT)
     .option('--json', 'print the result as JSON', false)
     .action(async (opts: { hitl: boolean; port: number; uiPort: number; json: boolean }) => {
+      const logger = quieter(ctx.logger);
+      installTemporalRuntime(logger);
       const say = opts.json ? () => {} : (line: string) => printLine(line);
       const result = await runDemo({
         home: adoHome(env),
         env,
-        logger: quieter(ctx.logger),
+        logger,
         hitl: opts.hitl,
         port: opts.port,
         uiPort: opts.uiPort,
@@ -100,47 +141,30 @@ export function registerServerCommands(program: Command, ctx: CliContext): void 
         onEvent: (event) => say(followLines(event, 'npx ado')),
       });
       if (opts.json) printJson(result);
-      else {
-        const { state } = result;
-        const pr = state.pullRequest;
-        printLine('');
-        printLine(`Task ${result.taskId} ${result.outcome.message}`);
-        if (pr) {
-          printLine(`Pull request ${pr.url}${pr.merged ? ' (merged)' : ''}: ${pr.headBranch} → ${pr.baseBranch} in ${state.remote}`);
-          if (pr.stats) printLine(`  ${pr.stats.commits} commit(s), ${pr.stats.filesChanged} file(s) changed, +${pr.stats.insertions} -${pr.stats.deletions}`);
-          for (const commit of result.commits) printLine(`  ${commit}`);
-          for (const line of result.diffStat.split('\n')) printLine(`  ${line.trim()}`);
-        }
-        printLine(`Iterations: ${state.attempts} (${state.errors.length} failure(s) fed back to the model)`);
-        for (const e of state.errors) printLine(`  iteration ${e.iteration}, ${e.tool}: ${e.message.split('\n')[0]}`);
-        printLine(`Tokens: ${state.usage.totalTokens} (prompt ${state.usage.promptTokens}, completion ${state.usage.completionTokens})`);
-        if (result.workflowUrl) printLine(`Temporal UI: ${result.workflowUrl}`);
-      }
+      else printDemoResult(result);
       if (!result.outcome.ok) process.exitCode = 1;
     });
+}
+
+function printDemoResult(result: Awaited<ReturnType<typeof runDemo>>): void {
+  const { state } = result;
+  const pr = state.pullRequest;
+  printLine('');
+  printLine(`Task ${result.taskId} ${result.outcome.message}`);
+  if (pr) {
+    printLine(`Pull request ${pr.url}${pr.merged ? ' (merged)' : ''}: ${pr.headBranch} → ${pr.baseBranch} in ${state.remote}`);
+    if (pr.stats) printLine(`  ${pr.stats.commits} commit(s), ${pr.stats.filesChanged} file(s) changed, +${pr.stats.insertions} -${pr.stats.deletions}`);
+    for (const commit of result.commits) printLine(`  ${commit}`);
+    for (const line of result.diffStat.split('\n')) printLine(`  ${line.trim()}`);
+  }
+  printLine(`Iterations: ${state.attempts} (${state.errors.length} failure(s) fed back to the model)`);
+  for (const e of state.errors) printLine(`  iteration ${e.iteration}, ${e.tool}: ${e.message.split('\n')[0]}`);
+  printLine(`Tokens: ${state.usage.totalTokens} (prompt ${state.usage.promptTokens}, completion ${state.usage.completionTokens})`);
+  if (result.workflowUrl) printLine(`Temporal UI: ${result.workflowUrl}`);
 }
 
 /** The demo's own output tells the story: logs only for warnings, unless ADO_LOG_LEVEL says otherwise. */
 function quieter(logger: Logger): Logger {
   if (!env.ADO_LOG_LEVEL) logger.level = 'warn';
   return logger;
-}
-
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('expected a port number (1-65535).');
-  return n;
-}
-
-/** Resolves on Ctrl-C or SIGTERM. */
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve();
-    };
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-  });
 }

@@ -1,11 +1,10 @@
 /** `ado run | status | list | cancel`: starting and following tasks. */
-import os from 'node:os';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { msToNumber } from '@temporalio/common/lib/time';
 import { HITLHandler } from '../../client/hitl-handler';
 import { resolveRepository } from '../../client/repository';
 import { TASK_PHASES, type TaskBudget, type TaskPhase } from '../../domain/task';
 import type { CliContext } from '../context';
+import { currentUser, duration, positiveInt, positiveNumber } from '../options';
 import { describeState, followLines, printJson, printLine } from '../output';
 
 export function registerTaskCommands(program: Command, ctx: CliContext): void {
@@ -99,7 +98,7 @@ export function registerTaskCommands(program: Command, ctx: CliContext): void {
       if (state.phase === 'completed' || state.phase === 'failed' || state.phase === 'cancelled') {
         throw new InvalidArgumentError(`Task ${taskId} has already ended (phase: ${state.phase}); nothing to cancel.`);
       }
-      await hitl.cancelWorkflow(taskId, { reason: opts.reason, requestedBy: os.userInfo().username, via: opts.reason ? 'signal' : 'cancel' });
+      await hitl.cancelWorkflow(taskId, { reason: opts.reason, requestedBy: currentUser(), via: opts.reason ? 'signal' : 'cancel' });
       if (opts.json) printJson({ taskId, cancelRequested: true });
       else printLine(`Cancellation of ${taskId} requested; \`ado status ${taskId}\` shows when it has stopped.`);
     });
@@ -117,28 +116,6 @@ interface RunOptions {
   taskId?: string;
   wait: boolean;
   json: boolean;
-}
-
-export function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1.');
-  return n;
-}
-
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number > 0.');
-  return n;
-}
-
-function duration(value: string): number {
-  try {
-    const ms = msToNumber(value as Parameters<typeof msToNumber>[0]);
-    if (ms > 0) return ms;
-  } catch {
-    // fall through to the message below
-  }
-  throw new InvalidArgumentError('expected a duration such as 90s, 30m or 2h.');
 }
 
 function formatAge(ms: number): string {

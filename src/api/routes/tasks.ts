@@ -1,0 +1,90 @@
+/** `GET /api/tasks`, `GET /api/tasks/:taskId`, `POST /api/tasks`: finding and starting tasks. */
+import { msToNumber } from '@temporalio/common/lib/time';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { InvalidTaskInputError } from '../../client/errors';
+import { resolveRepository } from '../../client/repository';
+import type { TaskSummary } from '../../client/task-client';
+import type { TaskRecord } from '../../store/types';
+import type { RouteDeps } from '../deps';
+import { invalidFields } from '../problems';
+import { jsonSchema, listQuerySchema, startTaskBodySchema, taskParamsSchema, type ListQuery, type StartTaskBody, type TaskParams } from '../schemas';
+
+const DEFAULT_LIMIT = 50;
+/**
+ * How many recent tasks a repository filter looks through: Temporal visibility is filtered by
+ * phase only (`TaskClient.list`), so the repository is matched here.
+ */
+const REPOSITORY_SCAN = 500;
+
+/** A task of the list: Temporal's view, with the prompt and HITL flag from the store when it has the task. */
+export interface TaskListItem extends TaskSummary {
+  prompt?: string;
+  hitlEnabled?: boolean;
+  updatedAt?: Date;
+}
+
+/** Registers the list, detail and start routes on `app` (mounted under /api). */
+export async function taskRoutes(app: FastifyInstance, { tasks, store }: RouteDeps): Promise<void> {
+  const listOptions = {
+    schema: { querystring: jsonSchema(listQuerySchema) },
+    // `?phase=` (empty, as a form sends it) means no filter.
+    preValidation: async (request: FastifyRequest<{ Querystring: Record<string, unknown> }>) => {
+      request.query = Object.fromEntries(Object.entries(request.query).filter(([, value]) => value !== ''));
+    },
+  };
+  app.get<{ Querystring: ListQuery }>('/tasks', listOptions, async (request) => {
+    const { phase, repository } = request.query;
+    const limit = request.query.limit ? Number(request.query.limit) : DEFAULT_LIMIT;
+    const recent = await tasks.list({ phase, limit: repository ? REPOSITORY_SCAN : limit });
+    const summaries = repository ? recent.filter((t) => t.repository === repository).slice(0, limit) : recent;
+    const records = await Promise.all(summaries.map((t) => store.tasks.get(t.taskId)));
+    return { tasks: summaries.map((summary, i) => withRecord(summary, records[i])) };
+  });
+
+  app.get<{ Params: TaskParams }>('/tasks/:taskId', { schema: { params: jsonSchema(taskParamsSchema) } }, async (request) => {
+    const { taskId } = request.params;
+    const state = await tasks.state(taskId);
+    const [task, approvals, checkpoints, pullRequests] = await Promise.all([
+      store.tasks.get(taskId),
+      store.approvals.listForTask(taskId),
+      store.checkpoints.list(taskId),
+      store.pullRequests.listForTask(taskId),
+    ]);
+    return {
+      state,
+      task,
+      approvals,
+      checkpoints: checkpoints.map(({ id, phase, timestamp }) => ({ id, phase, timestamp })),
+      pullRequests,
+    };
+  });
+
+  app.post<{ Body: StartTaskBody }>('/tasks', { schema: { body: jsonSchema(startTaskBodySchema) } }, async (request, reply) => {
+    const body = request.body;
+    const repository = await resolveRepository(body.repository).catch((err: unknown) => {
+      throw err instanceof InvalidTaskInputError ? invalidFields([{ field: 'repository', message: err.message }], err) : err;
+    });
+    const started = await tasks.start({
+      taskId: body.taskId,
+      prompt: body.prompt,
+      repository,
+      branch: body.branch ?? '',
+      hitlEnabled: body.hitl ?? false,
+      maxIterations: body.maxIterations,
+      approvalTimeoutMs: approvalTimeoutMs(body.approvalTimeout),
+      budget: body.budget,
+    });
+    return reply.code(201).header('location', `/api/tasks/${started.taskId}`).send(started);
+  });
+}
+
+function withRecord(summary: TaskSummary, record: TaskRecord | null | undefined): TaskListItem {
+  if (!record) return summary;
+  return { ...summary, prompt: record.prompt, hitlEnabled: record.hitlEnabled, updatedAt: record.updatedAt };
+}
+
+/** `30m`, `2h`, `90s` or milliseconds; the schema has checked the form. */
+function approvalTimeoutMs(value: StartTaskBody['approvalTimeout']): number | undefined {
+  if (value === undefined || typeof value === 'number') return value;
+  return msToNumber(value as Parameters<typeof msToNumber>[0]);
+}

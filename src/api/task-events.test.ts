@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import type { ApprovalRequest, TaskExecutionState } from '../domain/task';
+import { changesBetween } from './task-events';
+
+const at = '2025-01-01T10:00:00.000Z';
+/** `seconds` after `at`. */
+const later = (seconds: number) => new Date(Date.parse(at) + seconds * 1000).toISOString();
+const request: ApprovalRequest = { id: 'r1', checkpoint: 'plan', context: 'the plan', requestedAt: at, expiresAt: at };
+const base: TaskExecutionState = {
+  taskId: 't1',
+  repository: '/repo',
+  prompt: 'do it',
+  hitlEnabled: true,
+  phase: 'planning',
+  phaseHistory: [{ phase: 'planning', at, attempt: 0 }],
+  attempts: 0,
+  maxIterations: 10,
+  errors: [],
+  approvals: [],
+  usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
+  startedAt: at,
+  updatedAt: at,
+};
+
+describe('changesBetween', () => {
+  it('reports nothing when nothing changed', () => {
+    expect(changesBetween(base, structuredClone(base))).toEqual([]);
+  });
+
+  it('reports a new approval request, then the state', () => {
+    const after = { ...base, plan: 'the plan', pendingApproval: request };
+    expect(changesBetween(base, after).map((e) => e.event)).toEqual(['approval', 'state']);
+  });
+
+  it('reports the decision and every phase passed between two polls in the order they happened, then the state', () => {
+    const before = { ...base, pendingApproval: request };
+    const after: TaskExecutionState = {
+      ...base,
+      phase: 'coding',
+      phaseHistory: [...base.phaseHistory, { phase: 'decomposing', at: later(1), attempt: 0 }, { phase: 'coding', at: later(2), attempt: 1 }],
+      approvals: [{ request, decision: { approved: true, reviewer: 'alice', channel: 'api' }, decidedAt: later(1) }],
+    };
+    const events = changesBetween(before, after);
+    expect(events.map((e) => e.event)).toEqual(['decision', 'phase', 'phase', 'state']);
+    expect(events.slice(1, 3).map((e) => (e.data as { phase: string }).phase)).toEqual(['decomposing', 'coding']);
+  });
+
+  it('puts a decision after the phases that came before it', () => {
+    const after: TaskExecutionState = {
+      ...base,
+      phase: 'review',
+      phaseHistory: [...base.phaseHistory, { phase: 'review', at: later(1), attempt: 1 }],
+      approvals: [{ request: { ...request, checkpoint: 'pr' }, decision: { approved: true }, decidedAt: later(2) }],
+    };
+    expect(changesBetween(base, after).map((e) => e.event)).toEqual(['phase', 'decision', 'state']);
+  });
+
+  it('reports a change without a new phase or decision as a new state only', () => {
+    expect(changesBetween(base, { ...base, usage: { promptTokens: 1, completionTokens: 1, totalTokens: 2 } }).map((e) => e.event)).toEqual(['state']);
+  });
+});

@@ -1,0 +1,78 @@
+/**
+ * What a watcher of a task learns, as events: phase changes, approval requests and decisions,
+ * the whole state whenever it changed, and how the task ended. Found by polling the `taskState`
+ * query, so nothing depends on which process runs the workflow.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TaskNotFoundError } from '../client/errors';
+import type { TaskClient, TaskOutcome } from '../client/task-client';
+import type { ApprovalRecord, ApprovalRequest, PhaseChange, TaskExecutionState } from '../domain/task';
+import type { Logger } from '../telemetry/logger';
+
+/** One server-sent event: its name and its JSON data. */
+export type TaskEvent =
+  | { event: 'state'; data: TaskExecutionState }
+  | { event: 'phase'; data: PhaseChange }
+  | { event: 'approval'; data: ApprovalRequest }
+  | { event: 'decision'; data: ApprovalRecord }
+  | { event: 'end'; data: TaskOutcome };
+
+/**
+ * The events that lead from `before` to `after`: each new decision and phase in the order they
+ * happened (from the task's own histories, so none is missed between polls), a new approval
+ * request, then the new state.
+ */
+export function changesBetween(before: TaskExecutionState, after: TaskExecutionState): TaskEvent[] {
+  // A decision and the phase change it causes can carry the same time: the decision goes first.
+  const timed: Array<{ at: string; event: TaskEvent }> = [
+    ...after.approvals.slice(before.approvals.length).map((data) => ({ at: data.decidedAt, event: { event: 'decision' as const, data } })),
+    ...after.phaseHistory.slice(before.phaseHistory.length).map((data) => ({ at: data.at, event: { event: 'phase' as const, data } })),
+  ];
+  const events = timed.sort((a, b) => Date.parse(a.at) - Date.parse(b.at)).map((t) => t.event);
+  if (after.pendingApproval && after.pendingApproval.id !== before.pendingApproval?.id) events.push({ event: 'approval', data: after.pendingApproval });
+  if (events.length > 0 || JSON.stringify(before) !== JSON.stringify(after)) events.push({ event: 'state', data: after });
+  return events;
+}
+
+export interface WatchOptions {
+  tasks: TaskClient;
+  /** The state the watcher already has. */
+  initial: TaskExecutionState;
+  emit: (event: TaskEvent) => void;
+  /** Stops watching (the client went away). */
+  signal: AbortSignal;
+  pollMs: number;
+  logger: Logger;
+}
+
+/**
+ * Emits the task's changes until it ends (then an `end` event with its outcome) or `signal`
+ * aborts. A failed poll is tried again at the next tick (logged once per run of failures).
+ */
+export async function watchTask(options: WatchOptions): Promise<void> {
+  const { tasks, emit, signal } = options;
+  const taskId = options.initial.taskId;
+  const handle = tasks.handle(taskId);
+  let previous = options.initial;
+  let failing = false;
+  while (!signal.aborted) {
+    try {
+      await sleep(options.pollMs, undefined, { signal });
+      // Status first: a task that ended is then seen with its final state.
+      const running = (await tasks.withTask(taskId, () => handle.describe())).status.name === 'RUNNING';
+      const state = await tasks.state(taskId);
+      for (const event of changesBetween(previous, state)) emit(event);
+      previous = state;
+      failing = false;
+      if (!running) {
+        emit({ event: 'end', data: await tasks.outcome(taskId) });
+        return;
+      }
+    } catch (err) {
+      if (signal.aborted) return;
+      if (err instanceof TaskNotFoundError) throw err;
+      if (!failing) options.logger.warn({ err, taskId }, 'Watching a task: poll failed; trying again');
+      failing = true;
+    }
+  }
+}

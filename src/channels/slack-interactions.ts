@@ -1,0 +1,161 @@
+/**
+ * `POST /slack/interactions`: the Approve/Reject buttons of ADO's Slack messages. Slack signs
+ * each request (verified on the raw body, replays refused) and wants an answer within 3 s, so the
+ * endpoint acknowledges at once and then does the work: the decision update, which waits for a
+ * worker to run the task's workflow task (seconds when workers are busy or restarting), and the
+ * message update, another round trip to Slack. Both are done when the server closes.
+ */
+import type { WebClient } from '@slack/web-api';
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { HttpProblem } from '../api/problems';
+import { DecisionRejectedError, TaskNotFoundError } from '../client/errors';
+import type { HITLHandler } from '../client/hitl-handler';
+import type { ApprovalRecord } from '../domain/task';
+import { parseButtonValue, settledMessage, SLACK_ACTIONS, slackDate, slackEscape, slackFailure, type SlackButtonValue } from '../notifications/slack';
+import type { Logger } from '../telemetry/logger';
+import { ReplayGuard } from './replay-guard';
+import { acceptSignedRequests } from './signed-requests';
+import { SLACK_SIGNATURE } from './signature';
+
+export interface SlackInteractionsDeps {
+  signingSecret: string;
+  /** Updates the clicked message; a bot token with `chat:write`. */
+  slack: WebClient;
+  hitl: Pick<HITLHandler, 'sendApproval' | 'getWorkflowState'>;
+  logger: Logger;
+}
+
+/** The parts of a `block_actions` payload ADO reads. */
+const blockActionsSchema = z.object({
+  type: z.literal('block_actions'),
+  user: z.object({ id: z.string(), username: z.string().optional(), name: z.string().optional() }),
+  channel: z.object({ id: z.string() }).optional(),
+  message: z.object({ ts: z.string(), text: z.string().optional(), blocks: z.array(z.unknown()).optional() }).optional(),
+  actions: z.array(z.object({ action_id: z.string(), value: z.string().optional() })),
+});
+type BlockActions = z.infer<typeof blockActionsSchema>;
+
+interface Click {
+  request: SlackButtonValue;
+  approved: boolean;
+  user: BlockActions['user'];
+  /** Where the clicked message is, when the click came from a message. */
+  message?: { channel: string; ts: string; text?: string; blocks?: unknown[] };
+}
+
+function badPayload(detail: string, cause?: unknown): HttpProblem {
+  return new HttpProblem(400, 'invalid-slack-payload', 'Invalid Slack interaction', detail, undefined, { cause });
+}
+
+/** The ADO button click in `body`, or undefined for any other interaction (acknowledged and ignored). */
+function parseClick(body: Buffer): Click | undefined {
+  const field = new URLSearchParams(body.toString('utf8')).get('payload');
+  if (field === null) throw badPayload('Expected a Slack interaction: a form field "payload" with JSON.');
+  let json: unknown;
+  try {
+    json = JSON.parse(field);
+  } catch (err) {
+    throw badPayload('The "payload" field is not JSON.', err);
+  }
+  if ((json as { type?: unknown })?.type !== 'block_actions') return undefined;
+  const parsed = blockActionsSchema.safeParse(json);
+  if (!parsed.success) throw badPayload(`Not a block_actions payload ADO can read: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}.`);
+  const { user, channel, message, actions } = parsed.data;
+  const action = actions.find((a) => a.action_id === SLACK_ACTIONS.approve || a.action_id === SLACK_ACTIONS.reject);
+  if (!action) return undefined;
+  const request = parseButtonValue(action.value);
+  if (!request) throw badPayload('The clicked button carries no ADO approval request.');
+  return {
+    request,
+    approved: action.action_id === SLACK_ACTIONS.approve,
+    user,
+    message: channel && message ? { channel: channel.id, ...message } : undefined,
+  };
+}
+
+/** "✅ Approved by <who> · <when>". */
+function decidedLine(approved: boolean, who: string, atIso: string): string {
+  return `${approved ? '✅ Approved' : '❌ Rejected'} by ${who} · ${slackDate(atIso)}`;
+}
+
+/** A decision recorded by any channel, as Slack shows it. */
+function recordedLine({ decision, decidedAt }: ApprovalRecord): string {
+  const who = `${slackEscape(decision.reviewer ?? 'someone')}${decision.channel ? ` via ${slackEscape(decision.channel)}` : ''}`;
+  return decidedLine(decision.approved, who, decidedAt);
+}
+
+/** Sends the click's decision, then settles the message: who decided, or why the click did not count. */
+async function settle(deps: SlackInteractionsDeps, click: Click): Promise<void> {
+  const { request, approved, user } = click;
+  const reviewer = user.username ?? user.name ?? user.id;
+  let line: string;
+  try {
+    await deps.hitl.sendApproval(request.workflowId, { approved, requestId: request.requestId, checkpoint: request.checkpoint, reviewer, channel: 'slack' }, { via: 'update' });
+    line = decidedLine(approved, `<@${user.id}>`, new Date().toISOString());
+    deps.logger.info({ workflowId: request.workflowId, requestId: request.requestId, approved, reviewer }, 'Slack decision accepted');
+  } catch (err) {
+    if (!(err instanceof DecisionRejectedError || err instanceof TaskNotFoundError)) {
+      // Temporal unreachable or similar: keep the buttons so the click can be repeated, and tell the clicker.
+      if (click.message) {
+        const text = `Your decision on task ${request.workflowId} did not reach it (${(err as Error).message.slice(0, 300)}). Try again in a moment.`;
+        await deps.slack.chat
+          .postEphemeral({ channel: click.message.channel, user: user.id, text })
+          .catch((notice: unknown) => deps.logger.warn({ err: notice }, 'Could not tell the Slack user their click failed'));
+      }
+      throw err;
+    }
+    const record = await earlierDecision(deps, request);
+    const late = `<@${user.id}>'s ${approved ? 'approval' : 'rejection'} did not count: ${slackEscape(err.message)}`;
+    line = record ? `${recordedLine(record)} — ${late}` : `⚠️ ${late}`;
+    deps.logger.info({ workflowId: request.workflowId, requestId: request.requestId, reason: err.message }, 'Slack decision did not count');
+  }
+  if (click.message) {
+    const { channel, ts } = click.message;
+    await deps.slack.chat.update({ channel, ts, ...settledMessage(click.message, line) }).catch((err: unknown) => {
+      throw slackFailure(err, `updating message ${ts} in ${channel}`);
+    });
+  }
+}
+
+/** The decision that settled `request` before this click, when the task still knows it. */
+async function earlierDecision(deps: SlackInteractionsDeps, request: SlackButtonValue): Promise<ApprovalRecord | undefined> {
+  try {
+    const state = await deps.hitl.getWorkflowState(request.workflowId);
+    return state.approvals.find((a) => a.request.id === request.requestId);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The fastify plugin serving `POST /slack/interactions` (set it as the Slack app's Interactivity
+ * Request URL). Register it without a prefix and outside any token authentication: Slack
+ * authenticates by signature.
+ */
+export function slackInteractionsPlugin(deps: SlackInteractionsDeps): FastifyPluginAsync {
+  return async (app) => {
+    acceptSignedRequests(app, {
+      scheme: SLACK_SIGNATURE,
+      secret: deps.signingSecret,
+      contentType: 'application/x-www-form-urlencoded',
+      guard: new ReplayGuard(),
+      logger: deps.logger,
+    });
+    const inFlight = new Set<Promise<void>>();
+    app.addHook('onClose', async () => {
+      await Promise.allSettled(inFlight);
+    });
+
+    app.post('/slack/interactions', async (request, reply) => {
+      const click = parseClick(request.body as Buffer);
+      if (click) {
+        const work: Promise<void> = settle(deps, click)
+          .catch((err: unknown) => deps.logger.error({ err, workflowId: click.request.workflowId }, 'Slack click could not be settled'))
+          .finally(() => inFlight.delete(work));
+        inFlight.add(work);
+      }
+      return reply.code(200).send();
+    });
+  };
+}
