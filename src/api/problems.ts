@@ -7,6 +7,7 @@ import { STATUS_CODES } from 'node:http';
 import { isGrpcServiceError } from '@temporalio/client';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DecisionRejectedError, InvalidTaskInputError, TaskAlreadyExistsError, TaskNotFoundError, TemporalUnreachableError } from '../client/errors';
+import { RecoveryError } from '../client/workflow-recovery';
 import type { Logger } from '../telemetry/logger';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -58,6 +59,7 @@ const CLIENT_ERRORS: ReadonlyArray<[new (...args: never[]) => Error, number, str
   [DecisionRejectedError, 409, 'decision-rejected', 'Decision not accepted'],
   [TaskAlreadyExistsError, 409, 'task-already-exists', 'Task already exists'],
   [TemporalUnreachableError, 503, 'temporal-unreachable', 'Temporal server unreachable'],
+  [RecoveryError, 409, 'not-recoverable', 'Task cannot be recovered as asked'],
 ];
 
 /** gRPC status UNAVAILABLE: the Temporal server went away after the client connected. */

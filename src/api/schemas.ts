@@ -51,11 +51,19 @@ export const decisionBodySchema = z
 
 export const cancelBodySchema = z.object({ reason: z.string().max(2_000).optional() }).strict();
 
+export const resumeBodySchema = z.object({ strategy: z.enum(['auto', 'reset', 'new-run']).optional() }).strict();
+
+export const migrateBodySchema = z
+  .object({ to: z.string().regex(/^[\w.-]{1,50}$/).describe('a version label of letters, digits, ".", "_" or "-"') })
+  .strict();
+
 export type TaskParams = z.infer<typeof taskParamsSchema>;
 export type ListQuery = z.infer<typeof listQuerySchema>;
 export type StartTaskBody = z.infer<typeof startTaskBodySchema>;
 export type DecisionBody = z.infer<typeof decisionBodySchema>;
 export type CancelBody = z.infer<typeof cancelBodySchema>;
+export type ResumeBody = z.infer<typeof resumeBodySchema>;
+export type MigrateBody = z.infer<typeof migrateBodySchema>;
 
 /** The JSON Schema (draft-07, what fastify's validator speaks) of a request shape. */
 export function jsonSchema(schema: z.ZodType): Record<string, unknown> {

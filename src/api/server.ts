@@ -10,6 +10,7 @@ import { requireSafeBinding } from './config';
 import type { ApiDeps } from './deps';
 import { installProblemHandlers } from './problems';
 import { actionRoutes } from './routes/actions';
+import { recoveryRoutes } from './routes/recovery';
 import { diffRoutes } from './routes/diff';
 import { eventRoutes } from './routes/events';
 import { taskRoutes } from './routes/tasks';
@@ -46,6 +47,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
       api.addHook('onRequest', bearerAuth(deps.auth));
       await taskRoutes(api, deps);
       await actionRoutes(api, deps);
+      await recoveryRoutes(api, deps);
       await diffRoutes(api, deps);
       await eventRoutes(api, { ...deps, streams, pollMs: deps.events?.pollMs ?? DEFAULT_POLL_MS });
     },

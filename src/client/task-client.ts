@@ -59,7 +59,8 @@ export interface TaskOutcome {
 export class TaskClient {
   constructor(
     readonly client: Client,
-    private readonly queuePrefix = '',
+    /** The deployment's task queue prefix: where this client starts tasks. */
+    readonly queuePrefix = '',
   ) {}
 
   get namespace(): string {

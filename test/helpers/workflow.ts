@@ -36,11 +36,20 @@ export async function waitFor<T>(probe: () => Promise<T | undefined>, what: stri
 }
 
 /** Waits until the task asks for a decision at `checkpoint`; returns the pending request. */
-export function pendingApproval(handle: TaskHandle, checkpoint: CheckpointName) {
-  return waitFor(async () => {
-    const state = await handle.query(taskStateQuery);
-    return state.pendingApproval?.checkpoint === checkpoint ? state.pendingApproval : undefined;
-  }, `an approval request at "${checkpoint}"`);
+export async function pendingApproval(handle: TaskHandle, checkpoint: CheckpointName, timeoutMs?: number) {
+  let last: TaskExecutionState | undefined;
+  try {
+    return await waitFor(
+      async () => {
+        last = await handle.query(taskStateQuery);
+        return last.pendingApproval?.checkpoint === checkpoint ? last.pendingApproval : undefined;
+      },
+      `an approval request at "${checkpoint}"`,
+      timeoutMs,
+    );
+  } catch (err) {
+    throw new Error(`${(err as Error).message} in ${handle.workflowId} (phase ${last?.phase}, failure ${last?.failure ?? 'none'})`, { cause: err });
+  }
 }
 
 export function stateOf(handle: TaskHandle): Promise<TaskExecutionState> {
