@@ -22,7 +22,7 @@ import { locateBinary, TEMPORAL_CLI } from '../../src/temporal/binaries';
 import { freePort } from '../../src/temporal/ports';
 import { startSlackApi, type SlackApiStandIn } from '../fakes/slack-api';
 import { installTestRuntime } from '../helpers/temporal';
-import { pendingApproval } from '../helpers/workflow';
+import { pendingApproval, waitFor } from '../helpers/workflow';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -91,9 +91,12 @@ function signedWebhook(body: unknown) {
 }
 
 async function slackClick(taskId: string, checkpoint: CheckpointName) {
-  const message = slack.messages().find((m) => m.text === `🤖 ADO requires approval for ${checkpoint} (task ${taskId})`);
-  expect(message, `the Slack message asking for ${checkpoint} of ${taskId}`).toBeDefined();
-  const click = slack.click(message!, SLACK_ACTIONS.approve, { id: 'U1', username: 'sam' });
+  // The task is pending before its notification activity has posted: wait for the message.
+  const message = await waitFor(
+    async () => slack.messages().find((m) => m.text === `🤖 ADO requires approval for ${checkpoint} (task ${taskId})`),
+    `the Slack message asking for ${checkpoint} of ${taskId}`,
+  );
+  const click = slack.click(message, SLACK_ACTIONS.approve, { id: 'U1', username: 'sam' });
   const send = () => fetch(`${stack.apiUrl}/slack/interactions`, { method: 'POST', headers: click.headers, body: click.body });
   expect((await send()).status).toBe(200);
   return send; // the same request again is a replay
