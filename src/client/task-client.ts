@@ -101,9 +101,10 @@ export class TaskClient {
   }
 
   /** Recent tasks, newest first, from Temporal's visibility store. */
-  async list(options: { phase?: TaskPhase; limit?: number } = {}): Promise<TaskSummary[]> {
+  async list(options: { phase?: TaskPhase; repository?: string; limit?: number } = {}): Promise<TaskSummary[]> {
     let query = `WorkflowType = '${taskExecutionWorkflow.name}'`;
     if (options.phase) query += ` AND AdoPhase = '${options.phase}'`;
+    if (options.repository) query += ` AND AdoRepository = ${visibilityString(options.repository)}`;
     const tasks: TaskSummary[] = [];
     for await (const info of this.client.workflow.list({ query })) {
       tasks.push(summarize(info));
@@ -169,6 +170,11 @@ export class TaskClient {
 
 export function isTerminalPhase(phase: string): boolean {
   return (TERMINAL_PHASES as readonly string[]).includes(phase);
+}
+
+/** A string literal for a visibility query. */
+function visibilityString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 function summarize(info: WorkflowExecutionInfo): TaskSummary {

@@ -3,6 +3,7 @@
  * webhooks when configured. `requestHumanApproval` and `notifyTaskOutcome` fan out to all.
  */
 import type { ApprovalNotice, TaskOutcomeNotice } from '../activities/interfaces';
+import { AdoError } from '../domain/errors';
 
 export interface Notifier {
   readonly name: string;
@@ -11,11 +12,14 @@ export interface Notifier {
 }
 
 /**
- * Sends to every notifier; one failing does not stop the others, and the first failure is
- * rethrown afterwards so the activity retries (each notifier must be idempotent or cheap to repeat).
+ * Sends to every notifier; one failing does not stop the others. Afterwards a failure is rethrown
+ * so the activity retries — a retryable one first, so that one notifier's configuration error
+ * does not stop another's passing outage from being retried (notifiers must be idempotent or
+ * cheap to repeat: a retry sends to all of them again).
  */
 export async function notifyAll(notifiers: readonly Notifier[], send: (n: Notifier) => Promise<void>): Promise<void> {
   const results = await Promise.allSettled(notifiers.map(send));
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
+  const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  const retryable = failures.find((err) => !(err instanceof AdoError && err.nonRetryable));
+  if (failures.length) throw retryable ?? failures[0];
 }

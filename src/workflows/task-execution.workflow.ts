@@ -46,7 +46,9 @@ import {
   ZERO_USAGE,
   type ApprovalDecision,
   type ApprovalRecord,
+  CHECKPOINT_FIELDS,
   type CheckpointData,
+  type CheckpointedState,
   type CheckpointName,
   type TaskError,
   type TaskExecutionInput,
@@ -490,28 +492,8 @@ function liftReached(budget: TaskExecutionState['budget'], reached: string): Tas
 }
 
 function checkpointData(state: TaskExecutionState): CheckpointData {
-  return {
-    phase: state.phase,
-    hitlEnabled: state.hitlEnabled,
-    maxIterations: state.maxIterations,
-    taskId: state.taskId,
-    prompt: state.prompt,
-    repository: state.repository,
-    plan: state.plan,
-    planApproved: state.planApproved,
-    subtasks: state.subtasks,
-    attempts: state.attempts,
-    baseBranch: state.baseBranch,
-    baseSha: state.baseSha,
-    taskBranch: state.taskBranch,
-    headSha: state.headSha,
-    greenSha: state.greenSha,
-    pullRequest: state.pullRequest,
-    usage: state.usage,
-    budget: state.budget,
-    failure: state.failure,
-    lastErrors: state.errors.filter((e) => e.iteration === state.attempts),
-  };
+  const kept = Object.fromEntries(CHECKPOINT_FIELDS.map((field) => [field, state[field]])) as CheckpointedState;
+  return { ...kept, lastErrors: state.errors.filter((e) => e.iteration === state.attempts) };
 }
 
 function rootMessage(err: unknown): string {

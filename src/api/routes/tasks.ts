@@ -10,11 +10,6 @@ import { invalidFields } from '../problems';
 import { jsonSchema, listQuerySchema, startTaskBodySchema, taskParamsSchema, type ListQuery, type StartTaskBody, type TaskParams } from '../schemas';
 
 const DEFAULT_LIMIT = 50;
-/**
- * How many recent tasks a repository filter looks through: Temporal visibility is filtered by
- * phase only (`TaskClient.list`), so the repository is matched here.
- */
-const REPOSITORY_SCAN = 500;
 
 /** A task of the list: Temporal's view, with the prompt and HITL flag from the store when it has the task. */
 export interface TaskListItem extends TaskSummary {
@@ -35,8 +30,7 @@ export async function taskRoutes(app: FastifyInstance, { tasks, store }: RouteDe
   app.get<{ Querystring: ListQuery }>('/tasks', listOptions, async (request) => {
     const { phase, repository } = request.query;
     const limit = request.query.limit ? Number(request.query.limit) : DEFAULT_LIMIT;
-    const recent = await tasks.list({ phase, limit: repository ? REPOSITORY_SCAN : limit });
-    const summaries = repository ? recent.filter((t) => t.repository === repository).slice(0, limit) : recent;
+    const summaries = await tasks.list({ phase, repository, limit });
     const records = await Promise.all(summaries.map((t) => store.tasks.get(t.taskId)));
     return { tasks: summaries.map((summary, i) => withRecord(summary, records[i])) };
   });
