@@ -10,7 +10,7 @@
  */
 import fastifyCors from '@fastify/cors';
 import type { PayloadCodec } from '@temporalio/common';
-import fastify from 'fastify';
+import fastify, { LogController } from 'fastify';
 import { AdoError, FailureType } from '../domain/errors';
 import { describeIssues } from '../domain/task-input';
 import type { Logger } from '../telemetry/logger';
@@ -50,7 +50,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
       { nonRetryable: true },
     );
   }
-  const app = fastify({ bodyLimit: BODY_LIMIT_BYTES, ...(options.logger ? { loggerInstance: options.logger, disableRequestLogging: true } : {}) });
+  const app = fastify({ bodyLimit: BODY_LIMIT_BYTES, ...(options.logger ? { loggerInstance: options.logger, logController: new LogController({ disableRequestLogging: true }) } : {}) });
   await app.register(fastifyCors, {
     origin: [...options.corsOrigins],
     methods: ['POST'],

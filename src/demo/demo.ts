@@ -80,7 +80,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const client = await connectClient(settings, { dataConverter: plumbing.dataConverter, interceptors: plumbing.tracing?.clientInterceptors });
     try {
       const tasks = new TaskClient(client, DEMO_QUEUE_PREFIX);
-      await tasks.start({ taskId, prompt: DEMO_PROMPT, repository, branch: 'main', hitlEnabled: options.hitl });
+      const { runId } = await tasks.start({ taskId, prompt: DEMO_PROMPT, repository, branch: 'main', hitlEnabled: options.hitl });
       say(`Task ${taskId}: "${DEMO_PROMPT}"`);
       const outcome = await tasks.follow(taskId, (event) => options.onEvent?.(event));
       const state = await tasks.state(taskId);
@@ -94,7 +94,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         repository,
         commits: range ? (await git(['log', '--oneline', range])).split('\n').filter(Boolean) : [],
         diffStat: range ? await git(['diff', '--stat', range]) : '',
-        workflowUrl: uiUrl ? `${uiUrl}/namespaces/${settings.namespace}/workflows/${taskId}` : undefined,
+        workflowUrl: uiUrl ? `${uiUrl}/namespaces/${settings.namespace}/workflows/${taskId}/${runId}/history` : undefined,
       };
     } finally {
       await client.connection.close();
