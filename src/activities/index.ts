@@ -12,5 +12,3 @@ export type ActivityDeps = TaskActivityDeps & CodeActivityDeps & ReviewActivityD
 export function createActivities(deps: ActivityDeps): AdoActivities {
   return { ...createTaskActivities(deps), ...createCodeActivities(deps), ...createReviewActivities(deps) };
 }
-
-export { createCodeActivities, createReviewActivities, createTaskActivities };

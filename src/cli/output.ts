@@ -11,12 +11,12 @@ export function printLine(line = ''): void {
 }
 
 /** The exact commands a human runs to decide a pending checkpoint. */
-export function decisionHint(taskId: string, request: ApprovalRequest, ado = 'ado'): string {
+function decisionHint(taskId: string, request: ApprovalRequest, ado = 'ado'): string {
   return `  approve: ${ado} approve ${taskId} --checkpoint ${request.checkpoint}\n  reject:  ${ado} reject ${taskId} --checkpoint ${request.checkpoint} --comment "<why>"`;
 }
 
 /** One line for a phase change while following a task. */
-export function phaseLine(taskId: string, change: PhaseChange, maxIterations: number): string {
+function phaseLine(taskId: string, change: PhaseChange, maxIterations: number): string {
   const time = change.at.slice(11, 19);
   const iteration = change.phase === 'coding' || change.phase === 'testing' ? ` (iteration ${change.attempt}/${maxIterations})` : '';
   return `${time} ${taskId}: ${change.phase}${iteration}`;
