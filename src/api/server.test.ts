@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestActivities } from '../../test/fakes/test-activities';
 import { importedRepo, pushChange, useGitTestFolder } from '../../test/helpers/git-repos';
 import { startPostgres, type TestPostgres } from '../../test/helpers/postgres';
-import { startLocalEnv, uniqueTaskId, withWorkers } from '../../test/helpers/temporal';
+import { startLocalEnv, uniqueTaskId, startTestWorkers, type TestWorkers } from '../../test/helpers/temporal';
 import { waitFor } from '../../test/helpers/workflow';
 import { createTaskActivities } from '../activities/task.activities';
 import type { AdoActivities } from '../activities/interfaces';
@@ -28,8 +28,7 @@ let postgres: TestPostgres;
 let store: AdoStore;
 let api: RunningApi;
 let repository: string;
-let stopWorkers: () => void = () => {};
-let workersDone: Promise<void> = Promise.resolve();
+let workers: TestWorkers | undefined;
 
 beforeAll(async () => {
   env = await startLocalEnv();
@@ -49,12 +48,8 @@ beforeAll(async () => {
     prepareWorkspace: async (input) => ({ ...(await fake.prepareWorkspace(input)), repo: ref, baseSha: ref.sha }),
     generateCode: async (input) => ({ ...(await fake.generateCode(input)), sha: headSha }),
   };
-  const prefix = await new Promise<string>((resolve) => {
-    workersDone = withWorkers(env, activities, (ctx) => {
-      resolve(ctx.prefix);
-      return new Promise<void>((release) => (stopWorkers = release));
-    });
-  });
+  workers = await startTestWorkers(env, activities);
+  const prefix = workers.prefix;
   api = await startApiServer({
     tasks: new TaskClient(env.client, prefix),
     hitl: new HITLHandler(env.client),
@@ -69,8 +64,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api?.close();
-  stopWorkers();
-  await workersDone;
+  await workers?.stop();
   await store?.close();
   await postgres?.stop();
   await env?.teardown();

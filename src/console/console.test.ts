@@ -11,7 +11,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestActivities } from '../../test/fakes/test-activities';
-import { startLocalEnv, uniqueTaskId, withWorkers } from '../../test/helpers/temporal';
+import { startLocalEnv, uniqueTaskId, startTestWorkers, type TestWorkers } from '../../test/helpers/temporal';
 import { startPostgres, type TestPostgres } from '../../test/helpers/postgres';
 import { pendingApproval, stateOf } from '../../test/helpers/workflow';
 import { startApiServer, type RunningApi } from '../api/server';
@@ -32,20 +32,15 @@ let store: AdoStore;
 let api: RunningApi;
 let tasks: TaskClient;
 let browser: BrowserContext;
-let stopWorkers: () => void = () => {};
-let workersDone: Promise<void> = Promise.resolve();
+let workers: TestWorkers | undefined;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'ado-console-'));
   env = await startLocalEnv();
   postgres = await startPostgres();
   store = await openStore({ databaseUrl: postgres.url });
-  const prefix = await new Promise<string>((resolve) => {
-    workersDone = withWorkers(env, createTestActivities().activities, (ctx) => {
-      resolve(ctx.prefix);
-      return new Promise<void>((release) => (stopWorkers = release));
-    });
-  });
+  workers = await startTestWorkers(env, createTestActivities().activities);
+  const prefix = workers.prefix;
   tasks = new TaskClient(env.client, prefix);
   api = await startApiServer({
     tasks,
@@ -68,8 +63,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await api?.close();
-  stopWorkers();
-  await workersDone;
+  await workers?.stop();
   await store?.close();
   await postgres?.stop();
   await env?.teardown();

@@ -56,17 +56,21 @@ export interface WorkerContext {
   prefix: string;
 }
 
+export interface TestWorkers extends WorkerContext {
+  /** Stops the workers and waits until they have stopped. */
+  stop(): Promise<void>;
+}
+
 /**
- * Runs `fn` while workers for `pool` serve `activities` on task queues no other test uses;
- * `workerOptions` go to every worker (a data converter, a workflow bundle...).
+ * Starts workers for `pool` serving `activities` on task queues no other test uses, for a whole
+ * test file; `workerOptions` go to every worker (a data converter, a workflow bundle...).
  */
-export async function withWorkers<T>(
+export async function startTestWorkers(
   env: TestWorkflowEnvironment,
   activities: Partial<AdoActivities>,
-  fn: (ctx: WorkerContext) => Promise<T>,
   pool: WorkerPoolChoice = 'all',
   workerOptions?: Partial<WorkerOptions>,
-): Promise<T> {
+): Promise<TestWorkers> {
   installTestRuntime();
   const prefix = `t${randomUUID().slice(0, 8)}-`;
   const workers: Worker[] = await createWorkers({
@@ -77,12 +81,31 @@ export async function withWorkers<T>(
     queuePrefix: prefix,
     workerOptions,
   });
-  const running = workers.map((w) => w.run());
+  const running = Promise.all(workers.map((w) => w.run()));
+  return {
+    env,
+    prefix,
+    queues: taskQueues(prefix),
+    stop: async () => {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await running;
+    },
+  };
+}
+
+/** Runs `fn` while test workers (see `startTestWorkers`) serve `activities`. */
+export async function withWorkers<T>(
+  env: TestWorkflowEnvironment,
+  activities: Partial<AdoActivities>,
+  fn: (ctx: WorkerContext) => Promise<T>,
+  pool: WorkerPoolChoice = 'all',
+  workerOptions?: Partial<WorkerOptions>,
+): Promise<T> {
+  const workers = await startTestWorkers(env, activities, pool, workerOptions);
   try {
-    return await fn({ env, queues: taskQueues(prefix), prefix });
+    return await fn(workers);
   } finally {
-    for (const w of workers) w.shutdown();
-    await Promise.all(running);
+    await workers.stop();
   }
 }
 
