@@ -1,0 +1,147 @@
+/**
+ * ADO's cost over Temporal's own: the task workflow with instant test activities against the bare
+ * workflow calling as many no-op activities on the same queues, in the same order, on the same
+ * worker process — one run at a time (latency) and many at once (throughput). Besides wall time,
+ * the CPU the worker and the server spent per run: it does not depend on what else the machine runs.
+ */
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { taskQueues } from '../src/domain/task';
+import { startTask, taskInput } from '../test/helpers/workflow';
+import { activitiesOf, EventType, eventsOfType, historyOf, type HistoryEvent } from './history';
+import { cpuMs } from './proc';
+import { atLeast, atMost, figure, type Figure, type Section } from './report';
+import { startBare } from './stack';
+import { median, quantile } from './stats';
+
+type Start = () => Promise<WorkflowHandle>;
+
+/** The processes whose CPU time is counted. */
+export interface Pids {
+  worker: number;
+  server: number;
+}
+
+/** The two workflows to compare, and what a real task's history showed. */
+export interface Workloads {
+  task: Start;
+  bare: Start;
+  pids: Pids;
+  /** Activity types of one task, in the order it scheduled them. */
+  activityTypes: string[];
+  taskHistory: HistoryEvent[];
+}
+
+interface Cost {
+  wallMs: number;
+  workerCpuMs: number;
+  serverCpuMs: number;
+}
+
+/** Runs one task to count its activities (and their queues) from its history. */
+export async function prepareWorkloads(client: Client, prefix: string, pids: Pids): Promise<Workloads> {
+  const queue = taskQueues(prefix).task;
+  const probe = await startTask(client, queue, taskInput());
+  await probe.result();
+  const taskHistory = await historyOf(probe);
+  const activities = activitiesOf(taskHistory);
+  const activityQueues = activities.map((a) => a.taskQueue);
+  return {
+    task: () => startTask(client, queue, taskInput()),
+    bare: () => startBare(client, prefix, activityQueues),
+    pids,
+    activityTypes: activities.map((a) => a.type),
+    taskHistory,
+  };
+}
+
+/** Starts `count` runs at once and waits for all their results. */
+async function runAll(start: Start, count: number): Promise<void> {
+  const handles = await Promise.all(Array.from({ length: count }, start));
+  await Promise.all(handles.map((h) => h.result()));
+}
+
+async function costOf(pids: Pids, action: () => Promise<void>): Promise<Cost> {
+  const [worker, server, started] = [cpuMs(pids.worker), cpuMs(pids.server), performance.now()];
+  await action();
+  return { wallMs: performance.now() - started, workerCpuMs: cpuMs(pids.worker) - worker, serverCpuMs: cpuMs(pids.server) - server };
+}
+
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
+function cpuFigures(label: string, costs: Cost[], runs: number): Figure[] {
+  return [
+    figure(`${label}: worker CPU per run`, sum(costs.map((c) => c.workerCpuMs)) / runs, 'ms'),
+    figure(`${label}: server CPU per run`, sum(costs.map((c) => c.serverCpuMs)) / runs, 'ms'),
+  ];
+}
+
+/** Median latency of one task against one bare run, interleaved so that drift hits both. */
+export async function measureOverhead(w: Workloads, samples: number): Promise<Section> {
+  for (let i = 0; i < 3; i++) await Promise.all([runAll(w.task, 1), runAll(w.bare, 1)]); // warm-up: JIT, caches, pollers
+  const task: Cost[] = [];
+  const bare: Cost[] = [];
+  for (let i = 0; i < samples; i++) {
+    task.push(await costOf(w.pids, () => runAll(w.task, 1)));
+    bare.push(await costOf(w.pids, () => runAll(w.bare, 1)));
+  }
+  const bareProbe = await w.bare();
+  await bareProbe.result();
+  const bareHistory = await historyOf(bareProbe);
+  const [taskMs, bareMs] = [task.map((c) => c.wallMs), bare.map((c) => c.wallMs)];
+  return {
+    name: `overhead: task workflow vs bare workflow, one at a time (${samples} runs each, client start → result)`,
+    figures: [
+      figure('activities per task (from its history)', w.activityTypes.length, ''),
+      figure('task latency, median', median(taskMs), 'ms'),
+      figure('task latency, p95', quantile(taskMs, 0.95), 'ms'),
+      figure('bare latency, median', median(bareMs), 'ms'),
+      figure('bare latency, p95', quantile(bareMs, 0.95), 'ms'),
+      figure('task / bare, median latency', median(taskMs) / median(bareMs), 'x', atMost(1.2)),
+      ...cpuFigures('task', task, samples),
+      ...cpuFigures('bare', bare, samples),
+    ],
+    notes: [
+      `activities: ${summarise(w.activityTypes)}`,
+      `history per run, task vs bare: ${describeHistory(w.taskHistory)} vs ${describeHistory(bareHistory)}`,
+    ],
+  };
+}
+
+/**
+ * Tasks per second for `count` runs started at once, from the first start to the last result;
+ * two passes of each in the order bare, task, task, bare, so that a drift in what else the
+ * machine runs hits both alike.
+ */
+export async function measureThroughput(w: Workloads, count: number): Promise<Section> {
+  const passes: Record<'task' | 'bare', Cost[]> = { task: [], bare: [] };
+  for (const kind of ['bare', 'task', 'task', 'bare'] as const) passes[kind].push(await costOf(w.pids, () => runAll(w[kind], count)));
+  const rate = (costs: Cost[]) => (count * costs.length) / (sum(costs.map((c) => c.wallMs)) / 1000);
+  const eachPass = (costs: Cost[]) => costs.map((c) => `${rate([c]).toFixed(1)} (server CPU ${(c.serverCpuMs / count).toFixed(0)} ms/run)`).join(', ');
+  const [task, bare] = [rate(passes.task), rate(passes.bare)];
+  return {
+    name: `throughput: ${count} runs started at once (first start → last result), 2 passes each`,
+    figures: [
+      figure('task workflow', task, 'tasks/s'),
+      figure('bare workflow', bare, 'tasks/s'),
+      figure('task / bare', task / bare, 'x', atLeast(0.8)),
+      ...cpuFigures('task', passes.task, count * passes.task.length),
+      ...cpuFigures('bare', passes.bare, count * passes.bare.length),
+    ],
+    notes: [`per pass, tasks/s: task ${eachPass(passes.task)}; bare ${eachPass(passes.bare)}`],
+  };
+}
+
+/** "planTask, saveCheckpoint ×6, …": each type once, in first-call order, with its count. */
+function summarise(types: string[]): string {
+  const counts = new Map<string, number>();
+  for (const type of types) counts.set(type, (counts.get(type) ?? 0) + 1);
+  return [...counts].map(([type, n]) => (n > 1 ? `${type} ×${n}` : type)).join(', ');
+}
+
+function describeHistory(events: HistoryEvent[]): string {
+  const bytes = temporal.api.history.v1.History.encode({ events }).finish().length;
+  const workflowTasks = eventsOfType(events, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED).length;
+  const upserts = eventsOfType(events, EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES).length;
+  return `${events.length} events (${workflowTasks} workflow tasks, ${upserts} search-attribute upserts), ${(bytes / 1024).toFixed(1)} KiB`;
+}

@@ -1,0 +1,120 @@
+/**
+ * `npm run bench`: every figure from one run on one Temporal dev server, printed as a table with
+ * each target's pass/MISS, and written as JSON (bench/results/latest.json by default).
+ *   usage: npm run bench -- [--tasks 200] [--parked 500] [--samples 20] [--approvals 15] [--only memory,recovery] [--out file]
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { measureApprovalLatency } from './approval';
+import { measureWorkerMemory } from './memory';
+import { measureOverhead, measureThroughput, prepareWorkloads } from './overhead';
+import { measureRecovery } from './recovery';
+import { atMost, below, figure, printReport, writeReport, type Section, type Target } from './report';
+import { runSandboxBench } from './sandbox.bench';
+import { newPrefix, startStack } from './stack';
+
+const MEASUREMENTS = ['sandbox', 'overhead', 'throughput', 'approval', 'memory', 'recovery'] as const;
+type Measurement = (typeof MEASUREMENTS)[number];
+
+interface Options {
+  tasks: number;
+  parked: number;
+  samples: number;
+  approvals: number;
+  out: string;
+  only: Measurement[];
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number ≥ 1, got "${value}".`);
+  return n;
+}
+
+function measurementList(value: string): Measurement[] {
+  const names = value.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !(MEASUREMENTS as readonly string[]).includes(name));
+  if (unknown.length) throw new InvalidArgumentError(`unknown measurement(s) ${unknown.join(', ')}; choose from ${MEASUREMENTS.join(', ')}.`);
+  return names as Measurement[];
+}
+
+function parseOptions(argv: string[]): Options {
+  return new Command('bench')
+    .description('ADO benchmark: sandbox, gates and orchestration figures against their targets')
+    .option('--tasks <n>', 'throughput: runs started at once', positiveInt, 200)
+    .option('--parked <n>', 'worker memory: tasks parked at an approval', positiveInt, 500)
+    .option('--samples <n>', 'overhead: sequential runs of each workflow', positiveInt, 20)
+    .option('--approvals <n>', 'approval latency: tasks decided at plan and pr', positiveInt, 15)
+    .option('--only <names>', `comma-separated subset of ${MEASUREMENTS.join(',')}`, measurementList, [...MEASUREMENTS])
+    .option('--out <file>', 'JSON results', path.join(__dirname, 'results', 'latest.json'))
+    .parse(argv)
+    .opts<Options>();
+}
+
+/** Runs one measurement; a failure is reported in its section and the others still run. */
+async function section(name: string, measure: () => Promise<Section>): Promise<Section> {
+  console.error(`… ${name}`);
+  try {
+    return await measure();
+  } catch (err) {
+    return { name, figures: [], notes: [], error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+async function sandboxSection(): Promise<Section> {
+  const figures = await runSandboxBench();
+  const targets: Record<string, Target> = {
+    'sandbox overhead (ms, median)': below(20, ' ms'),
+    'parallel / slowest (ratio)': atMost(1.2),
+  };
+  return {
+    name: 'sandbox and gates (bench/sandbox.bench.ts)',
+    figures: Object.entries(figures).map(([label, value]) => figure(label, value, '', targets[label])),
+    notes: [],
+  };
+}
+
+/** Everything that needs the Temporal server, on one server. */
+async function orchestrationSections(options: Options, wanted: (m: Measurement) => boolean): Promise<Section[]> {
+  const sections: Section[] = [];
+  const stack = await startStack();
+  try {
+    if (wanted('overhead') || wanted('throughput') || wanted('approval')) {
+      const prefix = newPrefix('flow');
+      const worker = await stack.startWorker(prefix);
+      const workloads = await prepareWorkloads(stack.client, prefix, { worker: worker.pid, server: stack.serverPid });
+      if (wanted('overhead')) sections.push(await section('overhead', () => measureOverhead(workloads, options.samples)));
+      if (wanted('throughput')) sections.push(await section('throughput', () => measureThroughput(workloads, options.tasks)));
+      if (wanted('approval')) sections.push(await section('approval latency', () => measureApprovalLatency(stack.client, prefix, options.approvals)));
+      await worker.process.kill();
+    }
+    if (wanted('memory')) sections.push(await section('worker memory', () => measureWorkerMemory(stack, options.parked)));
+    if (wanted('recovery')) sections.push(await section('recovery', () => measureRecovery(stack)));
+  } finally {
+    await stack.stop();
+  }
+  return sections;
+}
+
+async function main(options: Options): Promise<void> {
+  const startedAt = new Date().toISOString();
+  const loadBefore = os.loadavg();
+  const wanted = (m: Measurement) => options.only.includes(m);
+  const sections = wanted('sandbox') ? [await section('sandbox', sandboxSection)] : [];
+  if (options.only.some((m) => m !== 'sandbox')) sections.push(...(await orchestrationSections(options, wanted)));
+  printReport(sections);
+  const meta = {
+    startedAt,
+    options,
+    machine: { cores: os.availableParallelism(), node: process.version, loadBefore, loadAfter: os.loadavg() },
+  };
+  await writeReport(options.out, meta, sections);
+  console.log(`\nload average before/after: ${loadBefore.map((l) => l.toFixed(2)).join(' ')} / ${meta.machine.loadAfter.map((l) => l.toFixed(2)).join(' ')} on ${meta.machine.cores} cores`);
+  console.log(`written to ${path.relative(process.cwd(), options.out)}`);
+}
+
+main(parseOptions(process.argv)).catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

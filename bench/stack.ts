@@ -1,0 +1,76 @@
+/**
+ * What every orchestration measurement runs on: one Temporal dev server for the whole run (the
+ * test suite's: `temporal server start-dev`, in-memory SQLite, ADO's search attributes), the
+ * bench workflow bundle written once, a client, and worker processes (bench/worker.ts) on task
+ * queues of their own.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { taskQueues } from '../src/domain/task';
+import type { FakeScript } from '../test/fakes/test-activities';
+import { startTsProcess, type TestProcess } from '../test/helpers/processes';
+import { startLocalEnv } from '../test/helpers/temporal';
+import { childPid } from './proc';
+import { bareWorkflow } from './workflows';
+
+export interface BenchWorker {
+  process: TestProcess;
+  pid: number;
+  /** Wall clock (epoch ms) when the process was spawned and when it polled. */
+  spawnedAt: number;
+  readyAt: number;
+}
+
+export interface BenchStack {
+  client: Client;
+  serverPid: number;
+  /** Scratch folder for this run (side-effect files); removed by `stop`. */
+  dir: string;
+  /** Starts a worker process serving the queues of `prefix`. */
+  startWorker(prefix: string, script?: FakeScript): Promise<BenchWorker>;
+  stop(): Promise<void>;
+}
+
+/** Task queues no other measurement uses. */
+export function newPrefix(label: string): string {
+  return `bench-${label}-${randomUUID().slice(0, 6)}-`;
+}
+
+export async function startStack(): Promise<BenchStack> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ado-bench-'));
+  const bundleFile = path.join(dir, 'workflow-bundle.js');
+  const { code } = await bundleWorkflowCode({ workflowsPath: path.join(__dirname, 'workflows.ts'), logger: new DefaultLogger('WARN') });
+  await writeFile(bundleFile, code);
+  const env = await startLocalEnv();
+  const workers: TestProcess[] = [];
+  return {
+    client: env.client,
+    serverPid: childPid('start-dev'),
+    dir,
+    async startWorker(prefix, script = {}) {
+      const spawnedAt = Date.now();
+      const proc = await startTsProcess('bench/worker.ts', {
+        TEMPORAL_ADDRESS: env.address,
+        ADO_TASK_QUEUE_PREFIX: prefix,
+        ADO_WORKFLOW_BUNDLE: bundleFile,
+        FAKE_SCRIPT: JSON.stringify(script),
+      });
+      workers.push(proc);
+      return { process: proc, pid: proc.child.pid!, spawnedAt, readyAt: Date.now() };
+    },
+    async stop() {
+      await Promise.all(workers.map((w) => w.kill()));
+      await env.teardown();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Starts the bare workflow: one no-op activity per entry of `activityQueues`. */
+export function startBare(client: Client, prefix: string, activityQueues: string[]): Promise<WorkflowHandle<typeof bareWorkflow>> {
+  return client.workflow.start(bareWorkflow, { taskQueue: taskQueues(prefix).task, workflowId: `bare-${randomUUID()}`, args: [activityQueues] });
+}
