@@ -10,12 +10,11 @@ import { temporal } from '@temporalio/proto';
 export type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 export const EventType = temporal.api.enums.v1.EventType;
 
-/** One activity of a run: when it was scheduled, when its last attempt started and completed. */
-export interface ActivityRecord {
+/** One activity of a run: its scheduled event, when its last attempt started and completed. */
+interface ActivityRecord {
   type: string;
   taskQueue: string;
   scheduledEventId: number;
-  scheduledAt: number;
   startedAt?: number;
   completedAt?: number;
   completedEventId?: number;
@@ -62,7 +61,6 @@ export function activitiesOf(events: HistoryEvent[]): ActivityRecord[] {
         type: scheduled.activityType?.name ?? '?',
         taskQueue: scheduled.taskQueue?.name ?? '?',
         scheduledEventId: eventId(event),
-        scheduledAt: eventMs(event),
       });
     } else if (started) {
       const record = byScheduledId.get(Number(started.scheduledEventId));

@@ -2,11 +2,11 @@
  * Worker memory per parked task: the RSS of a worker process with `count` tasks waiting at the
  * plan approval, less its RSS idle (after one task ran through, so the workflow code is loaded).
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { taskQueues } from '../src/domain/task';
+import { count as countLines } from '../test/helpers/side-effects';
 import { startTask, taskInput, waitFor } from '../test/helpers/workflow';
 import { rssBytes } from './proc';
 import { atMost, figure, type Section } from './report';
@@ -15,10 +15,6 @@ import { newPrefix, type BenchStack } from './stack';
 const MiB = 1024 * 1024;
 /** Time for the last workflow tasks to finish and memory to stop moving before a reading. */
 const SETTLE_MS = 3000;
-
-function countLines(file: string, line: string): number {
-  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l === line).length : 0;
-}
 
 async function parkTasks(client: Client, queue: string, count: number, doneFile: string): Promise<void> {
   await Promise.all(Array.from({ length: count }, () => startTask(client, queue, taskInput({ hitlEnabled: true }))));

@@ -17,19 +17,20 @@ import { median, quantile } from './stats';
 type Start = () => Promise<WorkflowHandle>;
 
 /** The processes whose CPU time is counted. */
-export interface Pids {
+interface Pids {
   worker: number;
   server: number;
 }
 
-/** The two workflows to compare, and what a real task's history showed. */
-export interface Workloads {
+/** The two workflows to compare, and what one run of each showed in its history. */
+interface Workloads {
   task: Start;
   bare: Start;
   pids: Pids;
   /** Activity types of one task, in the order it scheduled them. */
   activityTypes: string[];
   taskHistory: HistoryEvent[];
+  bareHistory: HistoryEvent[];
 }
 
 interface Cost {
@@ -38,21 +39,22 @@ interface Cost {
   serverCpuMs: number;
 }
 
-/** Runs one task to count its activities (and their queues) from its history. */
+/** Runs one task to count its activities (and their queues) from its history, then one bare run. */
 export async function prepareWorkloads(client: Client, prefix: string, pids: Pids): Promise<Workloads> {
   const queue = taskQueues(prefix).task;
-  const probe = await startTask(client, queue, taskInput());
-  await probe.result();
-  const taskHistory = await historyOf(probe);
+  const task = () => startTask(client, queue, taskInput());
+  const taskHistory = await probe(task);
   const activities = activitiesOf(taskHistory);
   const activityQueues = activities.map((a) => a.taskQueue);
-  return {
-    task: () => startTask(client, queue, taskInput()),
-    bare: () => startBare(client, prefix, activityQueues),
-    pids,
-    activityTypes: activities.map((a) => a.type),
-    taskHistory,
-  };
+  const bare = () => startBare(client, prefix, activityQueues);
+  return { task, bare, pids, activityTypes: activities.map((a) => a.type), taskHistory, bareHistory: await probe(bare) };
+}
+
+/** Runs `start` once to its result and returns the run's history. */
+async function probe(start: Start): Promise<HistoryEvent[]> {
+  const handle = await start();
+  await handle.result();
+  return historyOf(handle);
 }
 
 /** Starts `count` runs at once and waits for all their results. */
@@ -85,9 +87,6 @@ export async function measureOverhead(w: Workloads, samples: number): Promise<Se
     task.push(await costOf(w.pids, () => runAll(w.task, 1)));
     bare.push(await costOf(w.pids, () => runAll(w.bare, 1)));
   }
-  const bareProbe = await w.bare();
-  await bareProbe.result();
-  const bareHistory = await historyOf(bareProbe);
   const [taskMs, bareMs] = [task.map((c) => c.wallMs), bare.map((c) => c.wallMs)];
   return {
     name: `overhead: task workflow vs bare workflow, one at a time (${samples} runs each, client start → result)`,
@@ -103,7 +102,7 @@ export async function measureOverhead(w: Workloads, samples: number): Promise<Se
     ],
     notes: [
       `activities: ${summarise(w.activityTypes)}`,
-      `history per run, task vs bare: ${describeHistory(w.taskHistory)} vs ${describeHistory(bareHistory)}`,
+      `history per run, task vs bare: ${describeHistory(w.taskHistory)} vs ${describeHistory(w.bareHistory)}`,
     ],
   };
 }

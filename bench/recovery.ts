@@ -4,9 +4,9 @@
  * the killed attempt is only given up when its heartbeat timeout (20 s, LONG in the workflow)
  * expires, the retry waits the retry policy's first interval (1 s), then the rest runs.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { taskQueues } from '../src/domain/task';
+import { lines } from '../test/helpers/side-effects';
 import { startTask, taskInput, waitFor } from '../test/helpers/workflow';
 import { activitiesOf, EventType, eventMs, eventsOfType, historyOf, timestampMs } from './history';
 import { figure, type Section } from './report';
@@ -20,7 +20,7 @@ export async function measureRecovery(stack: BenchStack): Promise<Section> {
   const first = await stack.startWorker(prefix, { startsFile, delays: { generateCode: 120_000 } });
   const handle = await startTask(stack.client, taskQueues(prefix).task, taskInput());
   await waitFor(
-    async () => (existsSync(startsFile) && readFileSync(startsFile, 'utf8').includes('start:generateCode') ? true : undefined),
+    async () => (lines(startsFile).includes('start:generateCode') ? true : undefined),
     'generateCode to start',
   );
   await first.process.kill();

@@ -46,13 +46,12 @@ function verdict(f: Figure): string {
 
 /** Prints every section as rows of figure, value, target and pass/MISS, then its notes. */
 export function printReport(sections: Section[], print: (line: string) => void = console.log): void {
-  const rows = sections.flatMap((s) => s.figures.map((f) => [f.label, formatValue(f), f.target?.text ?? '', verdict(f)]));
-  const widths = [0, 1, 2].map((i) => Math.max(0, ...rows.map((r) => r[i]!.length)));
-  for (const section of sections) {
+  const tables = sections.map((section) => ({ section, rows: section.figures.map((f) => [f.label, formatValue(f), f.target?.text ?? '', verdict(f)] as const) }));
+  const widths = ([0, 1, 2] as const).map((i) => Math.max(0, ...tables.flatMap((t) => t.rows.map((r) => r[i].length))));
+  for (const { section, rows } of tables) {
     print(`\n${section.name}`);
     if (section.error) print(`  could not run: ${section.error}`);
-    for (const f of section.figures) {
-      const [label, value, target, result] = [f.label, formatValue(f), f.target?.text ?? '', verdict(f)];
+    for (const [label, value, target, result] of rows) {
       print(`  ${label.padEnd(widths[0]!)}  ${value.padStart(widths[1]!)}  ${target.padEnd(widths[2]!)}  ${result}`.trimEnd());
     }
     for (const note of section.notes) print(`  · ${note}`);

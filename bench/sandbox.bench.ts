@@ -3,7 +3,8 @@
  * - a bubblewrap run of `true` against a plain `child_process.spawn('true')` (medians), with the
  *   workspace handed to the sandbox user for the run (ADO as root) and already owned by it;
  * - four gates of different lengths run in parallel against the slowest of them alone.
- * Targets: sandbox overhead under 20 ms median; parallel gates within 1.2x of the slowest gate.
+ * Targets (on the figures): sandbox overhead under 20 ms median; parallel gates within 1.2x of
+ * the slowest gate.
  *   usage: npx tsx bench/sandbox.bench.ts [runs]
  */
 import { spawn } from 'node:child_process';
@@ -12,12 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { runGates, type Gate } from '../src/gates/runner';
 import { createSandbox, DEFAULT_SANDBOX_USER, type Sandbox } from '../src/sandbox';
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? NaN) : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2;
-}
+import { atMost, below, figure, printReport, type Figure } from './report';
+import { median } from './stats';
 
 async function timed(action: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
@@ -60,46 +57,42 @@ async function gatesWall(sandbox: Sandbox, gates: Gate[], workdir: string): Prom
   });
 }
 
-/** Runs the benchmark and returns its figures in milliseconds (and the gates ratio). */
-export async function runSandboxBench(runs = 30): Promise<Record<string, number>> {
+/** Runs the benchmark and returns its figures, with their targets. */
+export async function runSandboxBench(runs = 30): Promise<Figure[]> {
   const sandbox = createSandbox({ backend: 'bubblewrap' });
   const workdir = await mkdtemp(path.join(os.tmpdir(), 'ado-bench-'));
   try {
     const spawnMs = await medianOf(runs, spawnTrue);
     const sandboxMs = await medianOf(runs, () => runTrue(sandbox, workdir));
-    const figures: Record<string, number> = {
-      'spawn true (ms, median)': spawnMs,
-      'sandbox true (ms, median)': sandboxMs,
-      'sandbox overhead (ms, median)': sandboxMs - spawnMs,
-    };
+    const figures = [
+      figure('spawn true, median', spawnMs, 'ms'),
+      figure('sandbox true, median', sandboxMs, 'ms'),
+      figure('sandbox overhead, median', sandboxMs - spawnMs, 'ms', below(20, ' ms')),
+    ];
     if (process.getuid?.() === 0) {
       // As root the workspace is handed to the sandbox user per run; a workspace it already owns skips that.
       await chown(workdir, DEFAULT_SANDBOX_USER.uid, DEFAULT_SANDBOX_USER.gid);
       const ownedMs = await medianOf(runs, () => runTrue(sandbox, workdir));
-      figures['sandbox true, workspace pre-owned (ms, median)'] = ownedMs;
-      figures['sandbox overhead, workspace pre-owned (ms, median)'] = ownedMs - spawnMs;
+      figures.push(figure('sandbox true, workspace pre-owned, median', ownedMs, 'ms'));
+      figures.push(figure('sandbox overhead, workspace pre-owned, median', ownedMs - spawnMs, 'ms'));
     }
     const slowest = GATES.at(-1) as Gate;
     const slowestMs = median([await gatesWall(sandbox, [slowest], workdir), await gatesWall(sandbox, [slowest], workdir), await gatesWall(sandbox, [slowest], workdir)]);
     const parallelMs = median([await gatesWall(sandbox, GATES, workdir), await gatesWall(sandbox, GATES, workdir), await gatesWall(sandbox, GATES, workdir)]);
-    figures['slowest gate alone (ms, median of 3)'] = slowestMs;
-    figures['4 gates in parallel (ms, median of 3)'] = parallelMs;
-    figures['parallel / slowest (ratio)'] = parallelMs / slowestMs;
+    figures.push(
+      figure('slowest gate alone, median of 3', slowestMs, 'ms'),
+      figure('4 gates in parallel, median of 3', parallelMs, 'ms'),
+      figure('parallel / slowest', parallelMs / slowestMs, 'x', atMost(1.2)),
+    );
     return figures;
   } finally {
     await rm(workdir, { recursive: true, force: true });
   }
 }
 
-function printTable(figures: Record<string, number>): void {
-  const width = Math.max(...Object.keys(figures).map((name) => name.length));
-  for (const [name, value] of Object.entries(figures)) {
-    console.log(`${name.padEnd(width)}  ${value.toFixed(name.includes('ratio') ? 2 : 1).padStart(8)}`);
-  }
-  const overhead = figures['sandbox overhead (ms, median)'] ?? NaN;
-  const ratio = figures['parallel / slowest (ratio)'] ?? NaN;
-  console.log(`\ntargets: sandbox overhead < 20 ms: ${overhead < 20 ? 'met' : 'MISSED'}; parallel gates <= 1.2x slowest: ${ratio <= 1.2 ? 'met' : 'MISSED'}`);
-  console.log(`load average at the end: ${os.loadavg().map((load) => load.toFixed(2)).join(' ')} on ${os.availableParallelism()} cores`);
+function printTable(figures: Figure[]): void {
+  printReport([{ name: 'sandbox and gates', figures, notes: [] }]);
+  console.log(`\nload average at the end: ${os.loadavg().map((load) => load.toFixed(2)).join(' ')} on ${os.availableParallelism()} cores`);
 }
 
 if (require.main === module) {

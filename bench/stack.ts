@@ -1,16 +1,16 @@
 /**
  * What every orchestration measurement runs on: one Temporal dev server for the whole run (the
  * test suite's: `temporal server start-dev`, in-memory SQLite, ADO's search attributes), the
- * bench workflow bundle written once, a client, and worker processes (bench/worker.ts) on task
- * queues of their own.
+ * bench workflow bundle written once (bench/workflows.ts, bundled as production bundles are), a
+ * client, and worker processes (bench/worker.ts) on task queues of their own.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { taskQueues } from '../src/domain/task';
+import { writeWorkflowBundle } from '../src/worker/workers';
 import type { FakeScript } from '../test/fakes/test-activities';
 import { startTsProcess, type TestProcess } from '../test/helpers/processes';
 import { startLocalEnv } from '../test/helpers/temporal';
@@ -43,8 +43,7 @@ export function newPrefix(label: string): string {
 export async function startStack(): Promise<BenchStack> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ado-bench-'));
   const bundleFile = path.join(dir, 'workflow-bundle.js');
-  const { code } = await bundleWorkflowCode({ workflowsPath: path.join(__dirname, 'workflows.ts'), logger: new DefaultLogger('WARN') });
-  await writeFile(bundleFile, code);
+  await writeWorkflowBundle(bundleFile, path.join(__dirname, 'workflows.ts'));
   const env = await startLocalEnv();
   const workers: TestProcess[] = [];
   return {

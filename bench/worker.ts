@@ -1,38 +1,28 @@
 /**
  * The benchmark's worker process, separate so that its RSS is its own and it can be SIGKILLed:
- * ADO's worker pools (`createWorkers`, default tuning) serving the instant test activities, plus
- * `benchNoop` on every queue for the bare workflow. Configured by environment:
+ * the crash tests' worker (test/fixtures/test-worker.ts: ADO's pools, default tuning, instant
+ * test activities) plus `benchNoop` on every queue for the bare workflow, on the runtime `ado
+ * worker` installs — Prometheus metrics on (a free port), so the workflow's metrics are recorded.
+ * Configured by environment:
  *   TEMPORAL_ADDRESS, ADO_TASK_QUEUE_PREFIX, ADO_WORKFLOW_BUNDLE (the bench bundle),
  *   FAKE_SCRIPT (JSON FakeScript, optional)
  * Prints "ready" on stdout when polling.
  */
-import { NativeConnection } from '@temporalio/worker';
-import { createWorkers, runWorkers } from '../src/worker/workers';
-import { createTestActivities, type FakeScript } from '../test/fakes/test-activities';
-import { installTestRuntime } from '../test/helpers/temporal';
+import { createLogger } from '../src/telemetry/logger';
+import { installTelemetryRuntime } from '../src/telemetry/runtime';
+import { freePort } from '../src/temporal/ports';
+import { serve } from '../test/fixtures/test-worker';
 import type { BenchActivities } from './workflows';
 
 const benchActivities: BenchActivities = { benchNoop: async () => {} };
 
-async function serve(env: NodeJS.ProcessEnv): Promise<void> {
-  if (!env.ADO_WORKFLOW_BUNDLE) throw new Error('ADO_WORKFLOW_BUNDLE must name the bench workflow bundle (bench/workflows.ts).');
-  installTestRuntime();
-  const activities = createTestActivities(JSON.parse(env.FAKE_SCRIPT ?? '{}') as FakeScript).activities;
-  const workers = await createWorkers({
-    connection: await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS }),
-    namespace: 'default',
-    pool: 'all',
-    activities,
-    queuePrefix: env.ADO_TASK_QUEUE_PREFIX,
-    // Each pool registers every activity: the bare workflow's no-op runs on all three queues.
-    workerOptions: { activities: { ...activities, ...benchActivities } },
-  });
-  const running = runWorkers(workers);
-  process.stdout.write('ready\n');
-  await running;
+async function main(): Promise<void> {
+  if (!process.env.ADO_WORKFLOW_BUNDLE) throw new Error('ADO_WORKFLOW_BUNDLE must name the bench workflow bundle (bench/workflows.ts).');
+  installTelemetryRuntime(createLogger({ level: process.env.ADO_LOG_LEVEL ?? 'warn', pretty: false }), { host: '127.0.0.1', port: await freePort() });
+  await serve(benchActivities);
 }
 
-serve(process.env).catch((err: unknown) => {
+main().catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });

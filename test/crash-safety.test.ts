@@ -3,7 +3,7 @@
  * waits for a human, the dev server itself is stopped mid-task; each time the task completes and
  * every step that had completed before the crash ran exactly once (counted in files).
  */
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -16,6 +16,7 @@ import { freePort } from '../src/temporal/ports';
 import { decideUpdate } from '../src/workflows/messages';
 import type { FakeScript } from './fakes/test-activities';
 import { startTsProcess, type TestProcess } from './helpers/processes';
+import { count, lines } from './helpers/side-effects';
 import { uniqueTaskId } from './helpers/temporal';
 import { pendingApproval, startTask, taskInput, waitFor } from './helpers/workflow';
 
@@ -51,14 +52,6 @@ afterAll(async () => {
 
 function files(label: string) {
   return { sideEffectsFile: path.join(dir, `${label}.done`), startsFile: path.join(dir, `${label}.starts`) };
-}
-
-function lines(file: string): string[] {
-  return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : [];
-}
-
-function count(file: string, line: string): number {
-  return lines(file).filter((l) => l === line).length;
 }
 
 async function worker(prefix: string, script: FakeScript): Promise<TestProcess> {

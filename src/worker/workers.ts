@@ -9,7 +9,7 @@ import path from 'node:path';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { WorkflowBundleOption } from '@temporalio/worker';
 import type { AdoActivities, CodeActivities, ReviewActivities, TaskActivities } from '../activities/interfaces';
-import { taskQueues, type WorkerPool } from '../domain/task';
+import { poolsOf, taskQueues, type WorkerPool } from '../domain/task';
 import { adoActivityInterceptors } from '../telemetry/activity-interceptors';
 import type { WorkerTracing } from '../telemetry/tracing';
 import { ENCODING_FAILURE_CONVERTER_PATH } from '../codec/data-converter';
@@ -67,9 +67,13 @@ export function workflowBundle(extraModules: readonly string[] = []): Promise<Wo
   return bundle;
 }
 
-/** Writes the workflow bundle to `outFile` (build step and test setup). */
-export async function writeWorkflowBundle(outFile: string): Promise<void> {
-  const { code } = await bundleWorkflowCode(bundleOptions([]));
+/**
+ * Writes the workflow bundle to `outFile` (build step, test setup), with the interceptors and
+ * failure converter every production bundle has; `workflowsPath` swaps the workflow module (the
+ * benchmark's adds a bare workflow beside the task workflow).
+ */
+export async function writeWorkflowBundle(outFile: string, workflowsPath: string = WORKFLOWS_PATH): Promise<void> {
+  const { code } = await bundleWorkflowCode(bundleOptions([], workflowsPath));
   await mkdir(path.dirname(outFile), { recursive: true });
   await writeFile(outFile, code);
 }
@@ -80,9 +84,9 @@ const PREBUILT_BUNDLE = path.join(__dirname, '..', 'workflow-bundle.js');
 /** Always bundled: the task id on every workflow log line. */
 const LOG_CONTEXT_MODULE = path.join(__dirname, '..', 'telemetry', `workflow-log-context${path.extname(__filename)}`);
 
-function bundleOptions(extraModules: readonly string[]) {
+function bundleOptions(extraModules: readonly string[], workflowsPath = WORKFLOWS_PATH) {
   return {
-    workflowsPath: WORKFLOWS_PATH,
+    workflowsPath,
     workflowInterceptorModules: [LOG_CONTEXT_MODULE, ...extraModules],
     // Failures raised in workflow code carry their message in an encoded payload, so an
     // encrypting codec covers them too (clients read them the same way without one).
@@ -93,7 +97,7 @@ function bundleOptions(extraModules: readonly string[]) {
 
 /** Creates the workers of `pool` (one per task queue); run them with `runWorkers`. */
 export async function createWorkers(options: WorkerPoolOptions): Promise<Worker[]> {
-  const pools: WorkerPool[] = options.pool === 'all' ? ['task', 'code', 'review'] : [options.pool];
+  const pools = poolsOf(options.pool);
   const queues = taskQueues(options.queuePrefix);
   const workers: Worker[] = [];
   for (const pool of pools) {

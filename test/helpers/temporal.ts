@@ -11,7 +11,7 @@ import { taskQueues, type TaskQueues } from '../../src/domain/task';
 import { locateBinary, TEMPORAL_CLI, TEMPORAL_TEST_SERVER } from '../../src/temporal/binaries';
 import { createLogger } from '../../src/telemetry/logger';
 import { installTemporalRuntime } from '../../src/telemetry/temporal-logger';
-import { createWorkers, type WorkerPoolChoice } from '../../src/worker/workers';
+import { createWorkers, runWorkers, type WorkerPoolChoice } from '../../src/worker/workers';
 
 /**
  * The Temporal runtime of a test process: SDK logs at WARN into a JSON logger. A test that needs
@@ -81,7 +81,7 @@ export async function startTestWorkers(
     queuePrefix: prefix,
     workerOptions,
   });
-  const running = Promise.all(workers.map((w) => w.run()));
+  const running = runWorkers(workers);
   return {
     env,
     prefix,
