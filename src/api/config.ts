@@ -3,8 +3,8 @@
  * it accepts. Without tokens the API is for this machine only, so a non-loopback host is refused.
  */
 import { z } from 'zod';
-import { AdoError, FailureType } from '../domain/errors';
-import { describeIssues } from '../domain/task-input';
+import { invalidConfig, optionalVar, parseEnv } from '../config/env-schema';
+import { isLoopbackHost } from '../config/loopback';
 
 /** A bearer token and the reviewer name recorded with the decisions made with it. */
 export interface ApiToken {
@@ -28,20 +28,15 @@ export const DEFAULT_API_PORT = 8080;
 /** Shorter tokens can be guessed; `openssl rand -hex 32` makes a good one. */
 export const MIN_TOKEN_LENGTH = 16;
 
-/** `VAR=` (empty) means unset. */
-const unsetWhenEmpty = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
-
 const apiEnvSchema = z.object({
-  ADO_API_TOKENS: z.preprocess(unsetWhenEmpty, z.string().optional()),
-  ADO_API_HOST: z.preprocess(unsetWhenEmpty, z.string().trim().optional()),
-  ADO_API_PORT: z.preprocess(
-    unsetWhenEmpty,
+  ADO_API_TOKENS: optionalVar(z.string()),
+  ADO_API_HOST: optionalVar(z.string().trim()),
+  ADO_API_PORT: optionalVar(
     z.coerce
       .number({ error: 'must be a port number (0-65535; 0 picks a free port)' })
       .int('must be a whole port number (0-65535)')
       .min(0, 'must be a port number (0-65535)')
-      .max(65535, 'must be a port number (0-65535)')
-      .optional(),
+      .max(65535, 'must be a port number (0-65535)'),
   ),
 });
 
@@ -52,12 +47,11 @@ const apiEnvSchema = z.object({
  * cannot be used, and when the host is not loopback while no token is configured.
  */
 export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: { host?: string; port?: number } = {}): ApiConfig {
-  const parsed = apiEnvSchema.safeParse(env);
-  if (!parsed.success) throw invalidConfig(describeIssues(parsed.error));
-  const tokens = parseTokens(parsed.data.ADO_API_TOKENS);
+  const vars = parseEnv(apiEnvSchema, env, 'API');
+  const tokens = parseTokens(vars.ADO_API_TOKENS);
   const config = {
-    host: overrides.host ?? parsed.data.ADO_API_HOST ?? DEFAULT_API_HOST,
-    port: overrides.port ?? parsed.data.ADO_API_PORT ?? DEFAULT_API_PORT,
+    host: overrides.host ?? vars.ADO_API_HOST ?? DEFAULT_API_HOST,
+    port: overrides.port ?? vars.ADO_API_PORT ?? DEFAULT_API_PORT,
     auth: { tokens },
   };
   requireSafeBinding(config);
@@ -68,15 +62,10 @@ export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env, overrides
 export function requireSafeBinding({ host, auth }: { host: string; auth: ApiAuthConfig }): void {
   if (auth.tokens.length === 0 && !isLoopbackHost(host)) {
     throw invalidConfig(
+      'API',
       `listening on ${host} (ADO_API_HOST or --host) would open the API beyond this machine without a token. Set ADO_API_TOKENS (name:token pairs, comma-separated) or listen on 127.0.0.1.`,
     );
   }
-}
-
-/** 127.0.0.0/8, ::1 and localhost: addresses only this machine can reach. */
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare) || bare === '::ffff:127.0.0.1';
 }
 
 function parseTokens(value: string | undefined): ApiToken[] {
@@ -86,20 +75,16 @@ function parseTokens(value: string | undefined): ApiToken[] {
     const where = `entry ${index + 1}`;
     const trimmed = entry.trim();
     const colon = trimmed.indexOf(':');
-    if (colon < 1) throw invalidConfig(`ADO_API_TOKENS ${where}: expected name:token (the name is the reviewer recorded with decisions).`);
+    if (colon < 1) throw invalidConfig('API', `ADO_API_TOKENS ${where}: expected name:token (the name is the reviewer recorded with decisions).`);
     const name = trimmed.slice(0, colon);
     const token = trimmed.slice(colon + 1);
-    if (!/^[\w.@-]+$/.test(name)) throw invalidConfig(`ADO_API_TOKENS ${where}: the name may hold letters, digits, ".", "_", "@" or "-".`);
+    if (!/^[\w.@-]+$/.test(name)) throw invalidConfig('API', `ADO_API_TOKENS ${where}: the name may hold letters, digits, ".", "_", "@" or "-".`);
     if (token.length < MIN_TOKEN_LENGTH || /\s/.test(token)) {
-      throw invalidConfig(`ADO_API_TOKENS ${where} (${name}): the token must be at least ${MIN_TOKEN_LENGTH} characters without spaces; generate one with \`openssl rand -hex 32\`.`);
+      throw invalidConfig('API', `ADO_API_TOKENS ${where} (${name}): the token must be at least ${MIN_TOKEN_LENGTH} characters without spaces; generate one with \`openssl rand -hex 32\`.`);
     }
-    if (tokens.some((t) => t.name === name)) throw invalidConfig(`ADO_API_TOKENS ${where}: the name "${name}" is given twice.`);
-    if (tokens.some((t) => t.token === token)) throw invalidConfig(`ADO_API_TOKENS ${where} (${name}): the same token is given to two names; give each its own.`);
+    if (tokens.some((t) => t.name === name)) throw invalidConfig('API', `ADO_API_TOKENS ${where}: the name "${name}" is given twice.`);
+    if (tokens.some((t) => t.token === token)) throw invalidConfig('API', `ADO_API_TOKENS ${where} (${name}): the same token is given to two names; give each its own.`);
     tokens.push({ name, token });
   });
   return tokens;
-}
-
-function invalidConfig(message: string): AdoError {
-  return new AdoError(FailureType.InvalidConfig, `Invalid API configuration: ${message}`, { nonRetryable: true });
 }

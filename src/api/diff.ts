@@ -8,7 +8,7 @@ import { isLocalRemote } from '../workspace/git';
 import { HttpProblem } from './problems';
 
 /** Beyond this the diff is cut (at a line end) and marked truncated. */
-export const MAX_DIFF_BYTES = 1024 * 1024;
+const MAX_DIFF_BYTES = 1024 * 1024;
 
 export interface TaskDiff {
   remote: string;

@@ -3,9 +3,10 @@
  * alone and what `ado dev` runs beside its embedded stack.
  */
 import type { Client } from '@temporalio/client';
-import type { FastifyPluginAsync } from 'fastify';
+import { createChannelPlugins } from '../channels';
 import { HITLHandler } from '../client/hitl-handler';
 import { TaskClient } from '../client/task-client';
+import { notificationConfigFromEnv } from '../notifications/config';
 import type { AdoStore } from '../store/types';
 import type { Logger } from '../telemetry/logger';
 import { apiConfigFromEnv } from './config';
@@ -17,26 +18,30 @@ export interface ApiForStackOptions {
   queuePrefix?: string;
   store: AdoStore;
   logger: Logger;
-  /** ADO_API_TOKENS, ADO_API_HOST, ADO_API_PORT. */
+  /** ADO_API_TOKENS, ADO_API_HOST, ADO_API_PORT; the Slack and webhook settings turn on their inbound routes. */
   env: NodeJS.ProcessEnv;
   /** Override ADO_API_HOST (a command-line flag). */
   host?: string;
   /** Override ADO_API_PORT (a command-line flag). */
   port?: number;
-  /** More routes (Slack interactions, webhooks…). */
-  plugins?: FastifyPluginAsync[];
 }
 
-/** Starts the API (and console) with the configuration in `env`; throws `InvalidConfig` naming a bad variable. */
-export function startApiForStack(options: ApiForStackOptions): Promise<RunningApi> {
+/**
+ * Starts the API (and console) with the configuration in `env`, with `POST /slack/interactions`
+ * and `POST /webhooks/decision` when Slack or webhooks are configured there; throws
+ * `InvalidConfig` naming a bad variable.
+ */
+export async function startApiForStack(options: ApiForStackOptions): Promise<RunningApi> {
   const config = apiConfigFromEnv(options.env, { host: options.host, port: options.port });
+  const notifications = notificationConfigFromEnv(options.env);
+  const hitl = new HITLHandler(options.client);
   return startApiServer({
     tasks: new TaskClient(options.client, options.queuePrefix),
-    hitl: new HITLHandler(options.client),
+    hitl,
     store: options.store,
     logger: options.logger,
     auth: config.auth,
-    plugins: options.plugins,
+    plugins: createChannelPlugins(notifications, { hitl, logger: options.logger }),
     host: config.host,
     port: config.port,
   });

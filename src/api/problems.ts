@@ -10,7 +10,7 @@ import { DecisionRejectedError, InvalidTaskInputError, TaskAlreadyExistsError, T
 import { RecoveryError } from '../client/workflow-recovery';
 import type { Logger } from '../telemetry/logger';
 
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /** One invalid input field: `prompt`, `budget.maxTotalTokens`, `limit`… */
 export interface FieldError {
@@ -68,7 +68,7 @@ const GRPC_UNAVAILABLE = 14;
 const GRPC_DEADLINE_EXCEEDED = 4;
 
 /** The problem document for `err`; anything not known here is a 500 that tells the caller nothing internal. */
-export function problemFor(err: unknown): Problem {
+function problemFor(err: unknown): Problem {
   if (err instanceof HttpProblem) return problem(err.status, err.kind, err.title, err.message, err.errors);
   for (const [type, status, kind, title] of CLIENT_ERRORS) {
     if (err instanceof type) return problem(status, kind, title, err.message);

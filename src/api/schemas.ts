@@ -65,6 +65,11 @@ export type CancelBody = z.infer<typeof cancelBodySchema>;
 export type ResumeBody = z.infer<typeof resumeBodySchema>;
 export type MigrateBody = z.infer<typeof migrateBodySchema>;
 
+/** A `preValidation` hook for routes whose body is optional: no body is validated as `{}`. */
+export async function optionalBody(request: { body: unknown }): Promise<void> {
+  request.body ??= {};
+}
+
 /** The JSON Schema (draft-07, what fastify's validator speaks) of a request shape. */
 export function jsonSchema(schema: z.ZodType): Record<string, unknown> {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: 'draft-7', io: 'input' });

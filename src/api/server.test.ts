@@ -282,7 +282,18 @@ describe('decisions', () => {
     }, 'the cancelled phase');
     expect(state.failure).toBe('Cancelled by alice: wrong repository');
     // The body is optional.
-    expect((await json<Problem>(`/api/tasks/${taskId}/cancel`, { method: 'POST' })).body).toMatchObject({ status: 409, type: 'urn:ado:problem:task-ended' });
+    expect((await json<Problem>(`/api/tasks/${taskId}/cancel`, { method: 'POST' })).body).toMatchObject({ status: 409, type: 'urn:ado:problem:decision-rejected' });
+  });
+
+  it('refuses to cancel a completed task (409), naming how it ended', async () => {
+    const taskId = uniqueTaskId('api');
+    expect((await json('/api/tasks', { method: 'POST', body: { taskId, prompt: 'Validate the signup form', repository } })).status).toBe(201);
+    await env.client.workflow.getHandle(taskId).result();
+    expect((await json<Problem>(`/api/tasks/${taskId}/cancel`, { method: 'POST' })).body).toMatchObject({
+      status: 409,
+      type: 'urn:ado:problem:decision-rejected',
+      detail: `Task ${taskId} has finished (status: COMPLETED, phase: completed); there is nothing to cancel.`,
+    });
   });
 });
 

@@ -10,9 +10,6 @@ import type { Logger } from '../telemetry/logger';
 import { slackInteractionsPlugin } from './slack-interactions';
 import { webhookDecisionPlugin } from './webhook-decisions';
 
-export { slackInteractionsPlugin, type SlackInteractionsDeps } from './slack-interactions';
-export { webhookDecisionPlugin, type WebhookDecisionDeps } from './webhook-decisions';
-
 /**
  * The plugins for the channels `config` turns on: `POST /slack/interactions` with Slack, `POST
  * /webhooks/decision` with webhooks. Register them at the root, outside the API's token check.

@@ -39,7 +39,7 @@ export const ADO_SIGNATURE: SignatureScheme = {
   sign: (secret, timestamp, body) => `v1=${hmacHex(secret, `${timestamp}.`, body)}`,
 };
 
-export type SignatureCheck = { ok: true; timestamp: number } | { ok: false; reason: string };
+type SignatureCheck = { ok: true; timestamp: number } | { ok: false; reason: string };
 
 /**
  * Checks a request's timestamp (within `SIGNATURE_WINDOW_SECONDS` of `nowMs`) and signature

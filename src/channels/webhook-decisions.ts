@@ -12,8 +12,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { HttpProblem, invalidFields } from '../api/problems';
+import { decisionBodySchema } from '../api/schemas';
 import type { HITLHandler } from '../client/hitl-handler';
-import { CHECKPOINTS } from '../domain/task';
 import type { Logger } from '../telemetry/logger';
 import { ReplayGuard } from './replay-guard';
 import { acceptSignedRequests } from './signed-requests';
@@ -26,16 +26,15 @@ export interface WebhookDecisionDeps {
   logger: Logger;
 }
 
-/** Strict, so a misspelt field ("aproved") is an error rather than ignored. */
-export const webhookDecisionSchema = z.strictObject({
+/**
+ * The API's decision body (strict, so a misspelt field such as "aproved" is an error rather than
+ * ignored), naming its task and reviewer; the channel is always `webhook`.
+ */
+const webhookDecisionSchema = decisionBodySchema.omit({ channel: true, budget: true }).extend({
   taskId: z.string().trim().min(1),
-  approved: z.boolean({ error: 'expected "approved": true or false' }),
-  checkpoint: z.enum(CHECKPOINTS).optional(),
-  requestId: z.string().trim().min(1).optional(),
   reviewer: z.string().trim().min(1).max(200).optional(),
-  comment: z.string().max(4000).optional(),
 });
-export type WebhookDecision = z.infer<typeof webhookDecisionSchema>;
+type WebhookDecision = z.infer<typeof webhookDecisionSchema>;
 
 function parseDecision(body: Buffer): WebhookDecision {
   let json: unknown;

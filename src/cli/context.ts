@@ -9,15 +9,30 @@ import type { Logger } from '../telemetry/logger';
 export class CliContext {
   private client?: Promise<Client>;
   private shared?: TemporalPlumbing;
+  private resolved?: TemporalSettings;
+  private log?: Logger;
 
   constructor(
     private readonly globals: () => { address?: string; namespace?: string },
-    /** The process's logger (stderr); the Temporal SDK logs into it too. */
-    readonly logger: Logger,
+    /** The process's logger (stderr), or how to make it when a command first needs it. */
+    private readonly makeLogger: Logger | (() => Logger),
   ) {}
 
+  /** The process's logger (stderr); the Temporal SDK logs into it too. Made on first use, so `--help` starts none. */
+  get logger(): Logger {
+    this.log ??= typeof this.makeLogger === 'function' ? this.makeLogger() : this.makeLogger;
+    return this.log;
+  }
+
+  /** The global flags (`--address`, `--namespace`) as given; known once the command line is parsed. */
+  globalOptions(): { address?: string; namespace?: string } {
+    return this.globals();
+  }
+
+  /** Where and how to reach Temporal; resolved once (flags, environment, profile, `stack.json`). */
   settings(): TemporalSettings {
-    return temporalSettings(this.globals());
+    this.resolved ??= temporalSettings(this.globals());
+    return this.resolved;
   }
 
   /** The queue prefix of this deployment (ADO_TASK_QUEUE_PREFIX). */

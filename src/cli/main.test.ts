@@ -7,7 +7,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { createTestActivities } from '../../test/fakes/test-activities';
 import { startLocalEnv, withWorkers } from '../../test/helpers/temporal';
 import { pendingApproval, waitFor } from '../../test/helpers/workflow';
-import { main } from './main';
+import { silentLogger } from '../telemetry/logger';
+import { CliContext } from './context';
+import { buildProgram, main } from './main';
 
 let env: TestWorkflowEnvironment;
 let address: string;
@@ -114,7 +116,34 @@ describe('ado CLI: bad input gets one clear line, a non-zero exit, and changes n
       expect(status).toMatchObject({ phase: 'coding', attempts: 1, errors: [] });
       expect(status.approvals).toHaveLength(1);
       await handle.terminate('test done');
+      // A terminated run takes no cancel either.
+      const cancelled = await ado('cancel', started.taskId);
+      expect(cancelled.code).toBe(1);
+      expect(cancelled.stderr.trim()).toBe(`ado: Task ${started.taskId} has finished (status: TERMINATED, phase: coding); there is nothing to cancel.`);
     });
+  });
+
+  it('deciding on or cancelling a task that has completed', async () => {
+    const fake = createTestActivities();
+    const taskId = await withWorkers(env, fake.activities, async ({ prefix }) => {
+      process.env.ADO_TASK_QUEUE_PREFIX = prefix;
+      const started = JSON.parse((await ado('run', 'Add validation', '--repo', repo, '--json')).stdout) as { taskId: string };
+      await env.client.workflow.getHandle(started.taskId).result();
+      return started.taskId;
+    });
+    // No worker needed: the server's description of the run says how it ended.
+    const ended = `Task ${taskId} has finished (status: COMPLETED, phase: completed)`;
+    for (const command of [['approve', taskId], ['reject', taskId, '--signal']]) {
+      const r = await ado(...command);
+      expect(r.code, command.join(' ')).toBe(1);
+      expect(r.stderr.trim()).toBe(`ado: ${ended}; there is nothing to decide.`);
+    }
+    const cancelled = await ado('cancel', taskId);
+    expect(cancelled.code).toBe(1);
+    expect(cancelled.stdout).toBe('');
+    expect(cancelled.stderr.trim()).toBe(`ado: ${ended}; there is nothing to cancel.`);
+    const json = await ado('cancel', taskId, '--json');
+    expect(JSON.parse(json.stdout)).toEqual({ error: { type: 'DecisionRejectedError', message: `${ended}; there is nothing to cancel.` } });
   });
 });
 
@@ -137,5 +166,81 @@ describe('ado CLI: following a task', () => {
     const tasks = JSON.parse(r.stdout) as Array<{ taskId: string; phase?: string }>;
     expect(tasks.length).toBeGreaterThan(0);
     expect(tasks.every((t) => typeof t.phase === 'string')).toBe(true);
+  });
+});
+
+describe('ado CLI: server commands and the shared context', () => {
+  /** Runs `fn` with the variables of `vars` set (undefined: unset), restoring them after. */
+  async function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
+    const saved = Object.fromEntries(Object.keys(vars).map((name) => [name, process.env[name]]));
+    const apply = (values: Record<string, string | undefined>) => {
+      for (const [name, value] of Object.entries(values)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    };
+    apply(vars);
+    try {
+      return await fn();
+    } finally {
+      apply(saved);
+    }
+  }
+
+  it('`ado dev --namespace` reaches dev (the global option), and its help says so', async () => {
+    const ctx = new CliContext(() => program.opts(), silentLogger());
+    const { program } = buildProgram(ctx);
+    const help = await capture(['dev', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/--namespace <name>\s+namespace to create and use/);
+    expect(help.stdout).toMatch(/--port <n>\s+Temporal gRPC port \(default: 7233, env: ADO_TEMPORAL_PORT\)/);
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      await expect(program.parseAsync(['node', 'ado', 'dev', '--namespace', 'team-a', '--help'])).rejects.toMatchObject({ code: 'commander.helpDisplayed' });
+    } finally {
+      write.mockRestore();
+    }
+    expect(ctx.globalOptions().namespace).toBe('team-a');
+  });
+
+  it('a bad port from a variable or a flag is refused, naming it', async () => {
+    const fromEnv = await withEnv({ ADO_TEMPORAL_PORT: '72x3' }, () => capture(['dev']));
+    expect(fromEnv.code).toBe(2);
+    expect(fromEnv.stderr).toContain("option '--port <n>' value '72x3' from env 'ADO_TEMPORAL_PORT' is invalid. expected a port number (1-65535).");
+    const uiFromEnv = await withEnv({ ADO_TEMPORAL_UI_PORT: '70000' }, () => capture(['demo']));
+    expect(uiFromEnv.code).toBe(2);
+    expect(uiFromEnv.stderr).toContain("from env 'ADO_TEMPORAL_UI_PORT' is invalid");
+    const codecFromEnv = await withEnv({ ADO_CODEC_PORT: 'none' }, () => capture(['codec']));
+    expect(codecFromEnv.code).toBe(2);
+    expect(codecFromEnv.stderr).toContain("from env 'ADO_CODEC_PORT' is invalid. expected a port number (0-65535; 0 picks a free port).");
+    const flag = await capture(['codec', '--port', '-1']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain("option '--port <n>' argument '-1' is invalid");
+  });
+
+  it('`ado codec` without a key says how to configure one', async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'ado-cli-home-'));
+    const r = await withEnv({ ADO_HOME: home, ADO_CODEC: undefined, ADO_CODEC_KEYS: undefined, ADO_CODEC_KEY_FILE: undefined }, () => capture(['codec', '--port', '0']));
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(
+      `ado: \`ado codec\` needs the payload encryption key, but no key is configured: set ADO_CODEC_KEYS (e.g. "k1:$(openssl rand -base64 32)") or ADO_CODEC_KEY_FILE, or start \`ado dev\` once to create ${path.join(home, 'keys', 'codec-keys')}.`,
+    );
+  });
+
+  it('makes the logger only when a command needs it, and resolves the settings once', async () => {
+    let made = 0;
+    const ctx = new CliContext(() => ({ address: '127.0.0.1:1' }), () => (made++, silentLogger()));
+    const { program } = buildProgram(ctx);
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      await expect(program.parseAsync(['node', 'ado', '--help'])).rejects.toMatchObject({ code: 'commander.helpDisplayed' });
+    } finally {
+      write.mockRestore();
+    }
+    expect(made).toBe(0);
+    expect(ctx.logger).toBe(ctx.logger);
+    expect(made).toBe(1);
+    expect(ctx.settings()).toBe(ctx.settings());
+    expect(ctx.settings().address).toBe('127.0.0.1:1');
   });
 });

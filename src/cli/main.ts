@@ -35,7 +35,7 @@ export function buildProgram(ctx?: CliContext): { program: Command; ctx: CliCont
     .version(version(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  const context = ctx ?? new CliContext(() => program.opts<{ address?: string; namespace?: string }>(), createLogger());
+  const context = ctx ?? new CliContext(() => program.opts<{ address?: string; namespace?: string }>(), () => createLogger());
   registerTaskCommands(program, context);
   registerDecisionCommands(program, context);
   registerRecoveryCommands(program, context);
@@ -62,7 +62,9 @@ function version(): string {
 }
 
 function reportError(err: unknown, json: boolean): number {
-  if (err instanceof CommanderError) {
+  // An InvalidArgumentError that gets here was thrown by an action, not by commander's parsing:
+  // nobody printed it, so it is reported below like any user error.
+  if (err instanceof CommanderError && !(err instanceof InvalidArgumentError)) {
     // Commander printed the message (or help/version) itself.
     return err.exitCode === 0 ? 0 : 2;
   }

@@ -2,7 +2,8 @@
 import { once } from 'node:events';
 import os from 'node:os';
 import { msToNumber } from '@temporalio/common/lib/time';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import { parsePort, portExpectation } from '../config/ports';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
@@ -29,10 +30,27 @@ export function duration(value: string): number {
 
 /** A port to listen on; 0 (a free port) only where `allowAny`. */
 export function listenPort(value: string, allowAny = false): number {
-  const n = Number(value);
-  const min = allowAny ? 0 : 1;
-  if (Number.isInteger(n) && n >= min && n <= 65535) return n;
-  throw new InvalidArgumentError(allowAny ? 'expected a port number (0-65535; 0 picks a free port).' : 'expected a port number (1-65535).');
+  const port = parsePort(value, allowAny);
+  if (port === undefined) throw new InvalidArgumentError(portExpectation(allowAny));
+  return port;
+}
+
+/** The embedded Temporal server's gRPC port (`ado dev`, `ado demo`; ADO_TEMPORAL_PORT). */
+export const DEFAULT_TEMPORAL_PORT = 7233;
+/** Its Web UI's port (ADO_TEMPORAL_UI_PORT). */
+export const DEFAULT_TEMPORAL_UI_PORT = 8233;
+/** `ado codec`'s port (ADO_CODEC_PORT); the one `ado dev` starts for its Web UI takes a free port unless the variable says. */
+export const DEFAULT_CODEC_PORT = 8081;
+
+/**
+ * A port option that falls back to the variable `envVar`, then to `fallback`; a bad value gets
+ * commander's error naming the option or the variable. `VAR=` (empty) means unset.
+ */
+export function portOption(flags: string, description: string, envVar: string, fallback: number, allowAny = false): Option {
+  return new Option(flags, description)
+    .env(envVar)
+    .default(fallback)
+    .argParser((value: string, previous: number) => (value.trim() === '' ? previous : listenPort(value, allowAny)));
 }
 
 /** The user running the CLI; arbitrary uids (containers) have no name, and get one that says so. */

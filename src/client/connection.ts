@@ -14,7 +14,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { adoHome, adoPaths } from '../config/paths';
 import { TemporalUnreachableError } from './errors';
 
-export const DEFAULT_TEMPORAL_ADDRESS = 'localhost:7233';
+const DEFAULT_TEMPORAL_ADDRESS = 'localhost:7233';
 
 export interface TemporalSettings {
   address: string;

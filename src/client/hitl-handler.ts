@@ -5,9 +5,12 @@
  */
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { ApprovalDecision, TaskExecutionState } from '../domain/task';
-import { cancelTaskSignal, decideUpdate, humanApprovalSignal, taskStateQuery, type DecisionAccepted } from '../workflows/messages';
-import { DecisionRejectedError, TaskNotFoundError } from './errors';
+import { cancelTaskSignal, decideUpdate, humanApprovalSignal, type DecisionAccepted } from '../workflows/messages';
+import { DecisionRejectedError } from './errors';
 import { TaskClient } from './task-client';
+
+const NOTHING_TO_DECIDE = 'there is nothing to decide';
+const NOTHING_TO_CANCEL = 'there is nothing to cancel';
 
 export class HITLHandler {
   private readonly tasks: TaskClient;
@@ -20,6 +23,7 @@ export class HITLHandler {
    * Sends a decision for the pending checkpoint of `workflowId`. With `via: 'update'` (default)
    * resolves once the task accepted it and throws `DecisionRejectedError` when it did not; with
    * `via: 'signal'` resolves when the signal is delivered (an invalid decision is then ignored).
+   * Either way a task that has finished throws `DecisionRejectedError` saying so.
    */
   async sendApproval(
     workflowId: string,
@@ -29,20 +33,14 @@ export class HITLHandler {
     const full: ApprovalDecision = typeof decision === 'boolean' ? { approved: decision } : decision;
     const handle = this.tasks.handle(workflowId);
     if (options.via === 'signal') {
-      await this.tasks.withTask(workflowId, () => handle.signal(humanApprovalSignal, full));
+      await this.tasks.withTask(workflowId, () => handle.signal(humanApprovalSignal, full), NOTHING_TO_DECIDE);
       return undefined;
     }
     try {
-      return await this.tasks.withTask(workflowId, () => handle.executeUpdate(decideUpdate, { args: [full] }));
+      return await this.tasks.withTask(workflowId, () => handle.executeUpdate(decideUpdate, { args: [full] }), NOTHING_TO_DECIDE);
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) {
         throw new DecisionRejectedError(workflowId, err.cause?.message ?? err.message, { cause: err });
-      }
-      if (err instanceof TaskNotFoundError) throw err;
-      // A finished task cannot take updates: say so in the user's terms.
-      if (/workflow execution already completed/i.test((err as Error).message)) {
-        const state = await handle.query(taskStateQuery);
-        throw new DecisionRejectedError(workflowId, `Task ${workflowId} has finished (phase: ${state.phase}); there is nothing to decide.`, { cause: err });
       }
       throw err;
     }
@@ -56,13 +54,20 @@ export class HITLHandler {
   /**
    * Cancels the task with Temporal's own cancellation (the run ends Cancelled, the running
    * activity is cancelled through its heartbeat, the sandbox is cleaned). `via: 'signal'` uses the
-   * spec's `cancelTask` signal instead, which carries who cancelled and why.
+   * spec's `cancelTask` signal instead, which carries who cancelled and why. A task that has
+   * already ended (or is cleaning up after its end) throws `DecisionRejectedError` naming how it ended.
    */
   async cancelWorkflow(workflowId: string, options: { reason?: string; requestedBy?: string; via?: 'cancel' | 'signal' } = {}): Promise<void> {
+    const ended = await this.tasks.ended(workflowId);
+    if (ended !== undefined) throw new DecisionRejectedError(workflowId, `Task ${workflowId} has finished (${ended}); ${NOTHING_TO_CANCEL}.`);
     const handle = this.tasks.handle(workflowId);
-    await this.tasks.withTask(workflowId, async () => {
-      if (options.via === 'signal') await handle.signal(cancelTaskSignal, { reason: options.reason, requestedBy: options.requestedBy });
-      else await handle.cancel();
-    });
+    await this.tasks.withTask(
+      workflowId,
+      async () => {
+        if (options.via === 'signal') await handle.signal(cancelTaskSignal, { reason: options.reason, requestedBy: options.requestedBy });
+        else await handle.cancel();
+      },
+      NOTHING_TO_CANCEL,
+    );
   }
 }

@@ -7,16 +7,17 @@ import {
   WorkflowFailedError,
   WorkflowNotFoundError,
   type Client,
+  type WorkflowExecutionDescription,
   type WorkflowExecutionInfo,
   type WorkflowHandle,
 } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
-import { AdoPhase, AdoRepository, WorkflowVersion } from '../domain/search-attributes';
+import { AdoPhase, AdoRepository, taskWorkflowFilter, WorkflowVersion } from '../domain/search-attributes';
 import { TERMINAL_PHASES, taskQueues, type ApprovalRequest, type PhaseChange, type TaskExecutionInput, type TaskExecutionResult, type TaskExecutionState, type TaskPhase } from '../domain/task';
 import { describeIssues, taskExecutionInputSchema } from '../domain/task-input';
 import { taskStateQuery } from '../workflows/messages';
 import { taskExecutionWorkflow } from '../workflows/task-execution.workflow';
-import { InvalidTaskInputError, TaskAlreadyExistsError, TaskNotFoundError } from './errors';
+import { DecisionRejectedError, InvalidTaskInputError, TaskAlreadyExistsError, TaskNotFoundError } from './errors';
 
 export type TaskHandle = WorkflowHandle<typeof taskExecutionWorkflow>;
 
@@ -102,9 +103,7 @@ export class TaskClient {
 
   /** Recent tasks, newest first, from Temporal's visibility store. */
   async list(options: { phase?: TaskPhase; repository?: string; limit?: number } = {}): Promise<TaskSummary[]> {
-    let query = `WorkflowType = '${taskExecutionWorkflow.name}'`;
-    if (options.phase) query += ` AND AdoPhase = '${options.phase}'`;
-    if (options.repository) query += ` AND AdoRepository = ${visibilityString(options.repository)}`;
+    const query = taskWorkflowFilter(taskExecutionWorkflow.name, { phase: options.phase, repository: options.repository || undefined });
     const tasks: TaskSummary[] = [];
     for await (const info of this.client.workflow.list({ query })) {
       tasks.push(summarize(info));
@@ -122,6 +121,8 @@ export class TaskClient {
     const handle = this.handle(taskId);
     let done = false;
     const outcome = this.outcome(taskId).finally(() => (done = true));
+    // Handled at once: when the first report below throws, nothing else awaits `outcome`.
+    outcome.catch(() => {});
     let phasesSeen = 0;
     let approvalSeen: string | undefined;
     const report = async () => {
@@ -157,24 +158,53 @@ export class TaskClient {
     }
   }
 
-  /** Runs `fn`, turning "workflow not found" into `TaskNotFoundError`. */
-  async withTask<T>(taskId: string, fn: () => Promise<T>): Promise<T> {
+  /**
+   * How the task ended ("status: COMPLETED, phase: completed"), or undefined while it runs on.
+   * A run still cleaning up after reaching a terminal phase counts as ended. Throws
+   * `TaskNotFoundError` when there is no such task.
+   */
+  async ended(taskId: string): Promise<string | undefined> {
     try {
-      return await fn();
+      return howEnded(await this.handle(taskId).describe());
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new TaskNotFoundError(taskId, this.namespace, { cause: err });
       throw err;
     }
   }
+
+  /**
+   * Runs `fn`, turning "workflow not found" into `TaskNotFoundError`, or, when the task exists
+   * but has finished (a closed run takes no signal, update or cancel, and the server answers
+   * NOT_FOUND), into `DecisionRejectedError` saying so and ending with `whenFinished`.
+   */
+  async withTask<T>(taskId: string, fn: () => Promise<T>, whenFinished = 'it takes no more requests'): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      let info: WorkflowExecutionDescription;
+      try {
+        info = await this.handle(taskId).describe();
+      } catch {
+        throw new TaskNotFoundError(taskId, this.namespace, { cause: err });
+      }
+      const ended = howEnded(info);
+      if (ended === undefined) throw err;
+      throw new DecisionRejectedError(taskId, `Task ${taskId} has finished (${ended}); ${whenFinished}.`, { cause: err });
+    }
+  }
+}
+
+/** How a described run ended, for a human; undefined while it runs and has not reached a terminal phase. */
+function howEnded(info: WorkflowExecutionDescription): string | undefined {
+  const phase = info.typedSearchAttributes.get(AdoPhase);
+  const running = info.status.name === 'RUNNING';
+  if (running && !(phase !== undefined && isTerminalPhase(phase))) return undefined;
+  return [running ? undefined : `status: ${info.status.name}`, phase === undefined ? undefined : `phase: ${phase}`].filter((part) => part !== undefined).join(', ');
 }
 
 export function isTerminalPhase(phase: string): boolean {
   return (TERMINAL_PHASES as readonly string[]).includes(phase);
-}
-
-/** A string literal for a visibility query. */
-function visibilityString(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 function summarize(info: WorkflowExecutionInfo): TaskSummary {

@@ -11,6 +11,7 @@
 import fastifyCors from '@fastify/cors';
 import type { PayloadCodec } from '@temporalio/common';
 import fastify, { LogController } from 'fastify';
+import { isLoopbackHost } from '../config/loopback';
 import { AdoError, FailureType } from '../domain/errors';
 import { describeIssues } from '../domain/task-input';
 import type { Logger } from '../telemetry/logger';
@@ -42,8 +43,9 @@ const BODY_LIMIT_BYTES = 16 * 1024 * 1024;
 
 /** Starts the codec endpoint; refuses a host other than loopback. */
 export async function startCodecServer(options: CodecServerOptions): Promise<CodecServer> {
-  const host = options.host ?? '127.0.0.1';
-  if (!isLoopback(host)) {
+  // `[::1]` as in a URL; listen() takes the bare address.
+  const host = (options.host ?? '127.0.0.1').replace(/^\[(.*)\]$/, '$1');
+  if (!isLoopbackHost(host)) {
     throw new AdoError(
       FailureType.InvalidConfig,
       `The codec server cannot listen on ${host}: it decrypts payloads for anyone who reaches it. Use a loopback address (127.0.0.1 or ::1) and, for other machines, put an authenticating proxy in front of it.`,
@@ -97,8 +99,4 @@ export function uiOrigins(uiUrl: string): string[] {
   const twin = url.hostname === 'localhost' ? '127.0.0.1' : url.hostname === '127.0.0.1' ? 'localhost' : undefined;
   if (twin) origins.push(`${url.protocol}//${twin}${url.port ? `:${url.port}` : ''}`);
   return origins;
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 
 /** AES-256 needs exactly this many key bytes. */
-export const KEY_BYTES = 32;
+const KEY_BYTES = 32;
 
 /** Key ids travel in payload metadata: short, printable, no separators of the text form. */
 const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -60,6 +60,8 @@ describe('codecKeysFromEnv', () => {
     // Commands in other terminals (no generate) find the same key.
     expect(codecKeysFromEnv({}, home)?.keyring.current.id).toBe(first?.keyring.current.id);
     expect(readFileSync(file, 'utf8')).toContain(first!.keyring.current.id);
+    // Written beside it and linked into place: no temporary file is left.
+    expect(readdirSync(path.dirname(file))).toEqual([CODEC_KEY_FILE_NAME]);
   });
 
   it('turns encryption off with ADO_CODEC=off, even with keys configured or generation asked for', () => {
@@ -69,7 +71,7 @@ describe('codecKeysFromEnv', () => {
   it('says which variable is wrong and what to do, without echoing key material', () => {
     const short = Buffer.alloc(16, 9).toString('base64');
     const tooShort = configError({ ADO_CODEC_KEYS: `k1:${short}` });
-    expect(tooShort.message).toMatch(/^ADO_CODEC_KEYS: key "k1" has 16 bytes/);
+    expect(tooShort.message).toMatch(/^Invalid payload encryption configuration: ADO_CODEC_KEYS: key "k1" has 16 bytes/);
     expect(tooShort.message).toContain('openssl rand -base64 32');
     expect(tooShort.message).not.toContain(short);
 

@@ -11,12 +11,13 @@
  * embedded stack (`generate: true`) creates it on first start (mode 0600) and reuses it after.
  * To rotate, put a new key first and keep the old ones after it.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { invalidConfig, parseEnv, unsetWhenEmpty } from '../config/env-schema';
 import { adoPaths } from '../config/paths';
-import { AdoError, FailureType } from '../domain/errors';
-import { describeIssues } from '../domain/task-input';
+import type { AdoError } from '../domain/errors';
 import { formatKeys, generateKey, KeyringError, parseKeyring, type Keyring } from './keyring';
 
 /** Name of the key file ADO keeps under `<ADO_HOME>/keys/`. */
@@ -34,9 +35,6 @@ export interface CodecKeysOptions {
   /** Create `<home>/keys/codec-keys` when nothing is configured (the embedded stack). */
   generate?: boolean;
 }
-
-/** `VAR=` (empty) means unset. */
-const unsetWhenEmpty = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
 const codecEnvSchema = z
   .object({
@@ -58,9 +56,7 @@ const codecEnvSchema = z
  * setting cannot be used.
  */
 export function codecKeysFromEnv(env: NodeJS.ProcessEnv, home: string, options: CodecKeysOptions = {}): CodecKeys | undefined {
-  const parsed = codecEnvSchema.safeParse(env);
-  if (!parsed.success) throw invalid(`Invalid payload encryption configuration: ${describeIssues(parsed.error)}`, parsed.error);
-  const { ADO_CODEC: mode, ADO_CODEC_KEYS: keys, ADO_CODEC_KEY_FILE: keyFile } = parsed.data;
+  const { ADO_CODEC: mode, ADO_CODEC_KEYS: keys, ADO_CODEC_KEY_FILE: keyFile } = parseEnv(codecEnvSchema, env, WHAT);
   if (mode === 'off') return undefined;
   if (keys) return { keyring: keyringFrom(keys, 'ADO_CODEC_KEYS'), source: 'ADO_CODEC_KEYS', generated: false };
   if (keyFile) {
@@ -73,11 +69,15 @@ export function codecKeysFromEnv(env: NodeJS.ProcessEnv, home: string, options: 
   if (existing !== undefined) return { keyring: keyringFrom(existing, homeFile), source: homeFile, generated: false };
   if (options.generate) return generateKeyFile(homeFile);
   if (mode === 'on') {
-    throw invalid(
-      `ADO_CODEC=on but no key is configured: set ADO_CODEC_KEYS (e.g. "k1:$(openssl rand -base64 32)") or ADO_CODEC_KEY_FILE, or start \`ado dev\` once to create ${homeFile}.`,
-    );
+    throw invalid(`ADO_CODEC=on but ${noKeyConfigured(home)}`);
   }
   return undefined;
+}
+
+/** What to do when payload encryption needs a key and none is configured: "no key is configured: set …". */
+export function noKeyConfigured(home: string): string {
+  const homeFile = path.join(adoPaths(home).keys, CODEC_KEY_FILE_NAME);
+  return `no key is configured: set ADO_CODEC_KEYS (e.g. "k1:$(openssl rand -base64 32)") or ADO_CODEC_KEY_FILE, or start \`ado dev\` once to create ${homeFile}.`;
 }
 
 /** The file's text; undefined when it does not exist and is optional (no `label` naming who asked for it). */
@@ -93,18 +93,38 @@ function readKeyFile(file: string, label?: string): string | undefined {
   }
 }
 
-/** Writes a fresh key exclusively, so of two processes starting at once one writes and both use its key. */
+/**
+ * Writes a fresh key to a temporary file and links it into place, so the key file never exists
+ * half-written: of two processes starting at once one links first (the other gets EEXIST) and
+ * both use its key.
+ */
 function generateKeyFile(file: string): CodecKeys {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const key = generateKey();
   const text = `# ADO payload encryption keys: the first encrypts, all decrypt. Keep this file secret.\n${formatKeys([key])}`;
+  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  let won: boolean;
   try {
-    writeFileSync(file, text, { flag: 'wx', mode: 0o600 });
+    writeFileSync(temp, text, { flag: 'wx', mode: 0o600 });
+    won = tryLink(temp, file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw invalid(`Cannot create the key file ${file}: ${(err as Error).message}`, err);
-    return { keyring: keyringFrom(readKeyFile(file, `the key file ${file}`), file), source: file, generated: false };
+    throw invalid(`Cannot create the key file ${file}: ${(err as Error).message}`, err);
+  } finally {
+    rmSync(temp, { force: true });
   }
+  if (!won) return { keyring: keyringFrom(readKeyFile(file, `the key file ${file}`), file), source: file, generated: false };
   return { keyring: keyringFrom(text, file), source: file, generated: true };
+}
+
+/** Links `from` to `to`; false when `to` exists already. */
+function tryLink(from: string, to: string): boolean {
+  try {
+    linkSync(from, to);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
 }
 
 function keyringFrom(text: string, where: string): Keyring {
@@ -116,6 +136,8 @@ function keyringFrom(text: string, where: string): Keyring {
   }
 }
 
-function invalid(message: string, cause?: unknown): AdoError {
-  return new AdoError(FailureType.InvalidConfig, message, { nonRetryable: true, cause });
+const WHAT = 'payload encryption';
+
+function invalid(problem: string, cause?: unknown): AdoError {
+  return invalidConfig(WHAT, problem, cause);
 }

@@ -1,16 +1,25 @@
-/** Telemetry settings parsed from an explicit env object, with errors that name each variable. */
-import type { z } from 'zod';
+/**
+ * Settings parsed from an explicit env object, with errors that name each variable: every
+ * `…ConfigFromEnv` uses these, so an empty variable and a wrong one read the same everywhere.
+ */
+import { z } from 'zod';
 import { AdoError, FailureType } from '../domain/errors';
 import { describeIssues } from '../domain/task-input';
 
-/** `VAR=` (empty) means unset. */
-export const unsetWhenEmpty = (value: unknown): unknown => (value === '' ? undefined : value);
+/** `VAR=` (empty, or only spaces) means unset. */
+export const unsetWhenEmpty = (value: unknown): unknown => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+
+/** An optional variable checked by `schema`; empty means unset. */
+export const optionalVar = <T extends z.ZodType>(schema: T) => z.preprocess(unsetWhenEmpty, schema.optional());
+
+/** A non-retryable `InvalidConfig` error: "Invalid `what` configuration: `problem`". */
+export function invalidConfig(what: string, problem: string, cause?: unknown): AdoError {
+  return new AdoError(FailureType.InvalidConfig, `Invalid ${what} configuration: ${problem}`, { nonRetryable: true, cause });
+}
 
 /** `schema` applied to `env`; a non-retryable `InvalidConfig` error naming each wrong variable otherwise. */
 export function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv, what: string): z.infer<T> {
   const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    throw new AdoError(FailureType.InvalidConfig, `Invalid ${what} configuration: ${describeIssues(parsed.error)}`, { nonRetryable: true, cause: parsed.error });
-  }
+  if (!parsed.success) throw invalidConfig(what, describeIssues(parsed.error), parsed.error);
   return parsed.data;
 }

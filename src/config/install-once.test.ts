@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, promises as fs, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, promises as fs, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -33,6 +33,17 @@ describe('installOnce', () => {
   it('takes over a lock left by a process that no longer exists', async () => {
     const { target, installs, options } = setup();
     writeFileSync(`${target}.lock`, '999999999');
+    await installOnce(options);
+    expect(installs).toHaveLength(1);
+  });
+
+  it('waits on a lock whose holder has not written its pid yet, and takes it over once that is old', async () => {
+    const { target, installs, options } = setup();
+    writeFileSync(`${target}.lock`, '');
+    await expect(installOnce({ ...options, waitMs: 600 })).rejects.toThrow('Gave up waiting');
+    expect(installs).toHaveLength(0);
+    const longAgo = new Date(Date.now() - 60_000);
+    utimesSync(`${target}.lock`, longAgo, longAgo);
     await installOnce(options);
     expect(installs).toHaveLength(1);
   });

@@ -41,6 +41,12 @@ export async function installOnce(options: InstallOnceOptions): Promise<void> {
   }
 }
 
+/**
+ * A lock file without a pid (its creator has opened it but not yet written) counts as held for
+ * this long after it was last written; older, its creator died before writing.
+ */
+const EMPTY_LOCK_GRACE_MS = 5_000;
+
 /** Creates the lock file; false while another live process holds it. */
 async function takeLock(lock: string): Promise<boolean> {
   try {
@@ -49,11 +55,26 @@ async function takeLock(lock: string): Promise<boolean> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
-  const holder = Number(await fs.readFile(lock, 'utf8').catch(() => ''));
-  if (holder && isAlive(holder)) return false;
-  // Its holder died (or the file is unreadable half-written): take it over.
+  if (await lockHeld(lock)) return false;
+  // Its holder died: take it over (the caller tries again).
   await fs.rm(lock, { force: true });
   return false;
+}
+
+/** Whether the lock's holder may still be working: a live pid, or a pid not written yet. */
+async function lockHeld(lock: string): Promise<boolean> {
+  let text: string;
+  let modifiedMs: number;
+  try {
+    [text, { mtimeMs: modifiedMs }] = await Promise.all([fs.readFile(lock, 'utf8'), fs.stat(lock)]);
+  } catch (err) {
+    // Gone already: released, or taken over by another waiter; the next try sees.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw err;
+  }
+  const holder = /^\d+$/.test(text.trim()) ? Number(text.trim()) : undefined;
+  if (holder !== undefined && holder > 0) return isAlive(holder);
+  return Date.now() - modifiedMs < EMPTY_LOCK_GRACE_MS;
 }
 
 function isAlive(pid: number): boolean {

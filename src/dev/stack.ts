@@ -8,11 +8,9 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startApiForStack } from '../api';
-import { createChannelPlugins } from '../channels';
 import { connectClient, connectWorkers, type StackInfo, type TemporalSettings } from '../client/connection';
-import { HITLHandler } from '../client/hitl-handler';
-import { notificationConfigFromEnv } from '../notifications/config';
 import { adoPaths } from '../config/paths';
+import { portFromEnv } from '../config/ports';
 import { temporalPlumbing, type TemporalPlumbing } from '../config/temporal-plumbing';
 import { AesGcmCodec, startCodecServer, uiOrigins } from '../codec';
 import { ADO_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
@@ -22,12 +20,13 @@ import { locateBinary, TEMPORAL_CLI } from '../temporal/binaries';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { startWorkers } from '../worker/run';
 import { llmFromEnv, openSharedParts, wireActivities } from '../worker/wiring';
+import { closeAll } from './close-all';
 
 /** Task queue prefix of the demo pool. */
 export const DEMO_QUEUE_PREFIX = 'demo-';
 /** The demo's sample repository and the transcript its model answers replay. */
 export const DEMO_REPOSITORY = path.join(__dirname, '..', '..', 'examples', 'signup-service');
-export const DEMO_TRANSCRIPT = path.join(__dirname, '..', '..', 'examples', 'signup-service.transcript.yaml');
+const DEMO_TRANSCRIPT = path.join(__dirname, '..', '..', 'examples', 'signup-service.transcript.yaml');
 
 export interface EmbeddedStackOptions {
   home: string;
@@ -74,20 +73,19 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
   const paths = adoPaths(home);
   mkdirSync(home, { recursive: true });
   const plumbing = temporalPlumbing(env, home, { generateKey: true });
-  if (plumbing.codecKeys?.generated) say(`Generated a payload encryption key in ${plumbing.codecKeys.source}.`);
-
-  const binary = await locateBinary(TEMPORAL_CLI, { env, log: say });
-  const closers: Array<() => Promise<void>> = [];
-  const closeAll = async () => {
-    for (const close of closers.splice(0).reverse()) await close();
-  };
+  // Closed in reverse order, so the tracing exporter (plumbing) flushes last, after the workers'
+  // spans, and also when the start fails.
+  const closers: Array<() => Promise<void>> = [() => plumbing.close()];
+  const stopAll = () => closeAll(closers.splice(0));
   try {
+    if (plumbing.codecKeys?.generated) say(`Generated a payload encryption key in ${plumbing.codecKeys.source}.`);
+    const binary = await locateBinary(TEMPORAL_CLI, { env, log: say });
     // The Web UI decrypts through the codec endpoint, so it must be up (and known) before the server.
     let codecUrl: string | undefined;
     if (plumbing.codecKeys && options.uiPort !== false) {
       const codec = await startCodecServer({
         host: ip,
-        port: Number(env.ADO_CODEC_PORT ?? 0),
+        port: portFromEnv(env, 'ADO_CODEC_PORT', 0, true),
         codec: new AesGcmCodec(plumbing.codecKeys.keyring),
         corsOrigins: uiOrigins(`http://${ip}:${options.uiPort}`),
         logger,
@@ -142,7 +140,6 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       logger,
       env,
       port: options.apiPort,
-      plugins: createChannelPlugins(notificationConfigFromEnv(env), { hitl: new HITLHandler(client), logger }),
     });
     closers.push(() => api.close());
 
@@ -157,7 +154,6 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     };
     writeFileSync(paths.stackFile, JSON.stringify(info, null, 2));
     closers.push(async () => rmSync(paths.stackFile, { force: true }));
-    closers.push(() => plumbing.close());
 
     let stopping: Promise<void> | undefined;
     return {
@@ -171,10 +167,11 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       llmDescription: llm.description,
       llmProblem: llm.problem,
       demoRequestLog,
-      stop: () => (stopping ??= closeAll()),
+      stop: () => (stopping ??= stopAll()),
     };
   } catch (err) {
-    await closeAll();
+    // The start failure is the error to report; what failed to stop after it is logged.
+    await stopAll().catch((closeErr: unknown) => logger.error({ err: closeErr }, 'Could not stop every part of the stack after a failed start'));
     throw err;
   }
 }

@@ -12,6 +12,11 @@ export const TASK_QUEUES = {
 export type WorkerPool = keyof typeof TASK_QUEUES;
 export type TaskQueues = Record<WorkerPool, string>;
 
+/** The pools a worker process runs: one, or every pool for `all`. */
+export function poolsOf(choice: WorkerPool | 'all'): WorkerPool[] {
+  return choice === 'all' ? (Object.keys(TASK_QUEUES) as WorkerPool[]) : [choice];
+}
+
 /**
  * The task queues of one ADO deployment. A prefix lets several deployments (or tests) share a
  * namespace; the workflow finds its activities' queues from the prefix of its own queue.

@@ -16,7 +16,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { AdoError, FailureType } from '../domain/errors';
+import { invalidConfig, optionalVar, parseEnv } from '../config/env-schema';
 import type { Logger } from '../telemetry/logger';
 import { OpenAiCompatibleClient, type LlmEndpoint } from './openai-compatible';
 import { RecordingLlmClient } from './recording';
@@ -43,38 +43,33 @@ export type LlmConfig = OpenAiLlmConfig | ScriptedLlmConfig;
 const ROLES: readonly LlmRole[] = ['planner', 'coder'];
 
 /** Unset and empty are the same, except for API keys (empty means "no authentication"). */
-const optionalText = z
-  .string()
-  .optional()
-  .transform((v) => (v?.trim() ? v.trim() : undefined));
+const optionalText = optionalVar(z.string().trim());
 
-const baseUrl = z
-  .string()
-  .trim()
-  .optional()
-  .transform((v) => v || undefined)
-  .pipe(
-    z
-      .url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://127.0.0.1:4000' })
-      .transform((v) => v.replace(/\/+$/, ''))
-      .optional(),
-  );
+const baseUrl = optionalVar(
+  z
+    .string()
+    .trim()
+    .pipe(z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://127.0.0.1:4000' }).transform((v) => v.replace(/\/+$/, ''))),
+);
 
 function integerVar(fallback: number, min: number, unit: string) {
-  return z
-    .string()
-    .optional()
-    .transform((v) => (v?.trim() ? v.trim() : String(fallback)))
-    .pipe(z.string().regex(/^\d+$/, `expected a whole number of ${unit}`).transform(Number))
-    .pipe(z.number().min(min, `expected at least ${min} ${unit}`));
+  return optionalVar(
+    z
+      .string()
+      .trim()
+      .regex(/^\d+$/, `expected a whole number of ${unit}`)
+      .transform(Number)
+      .pipe(z.number().min(min, `expected at least ${min} ${unit}`)),
+  ).transform((v) => v ?? fallback);
 }
 
 const envSchema = z.object({
-  ADO_LLM_PROVIDER: z
-    .string()
-    .optional()
-    .transform((v) => (v?.trim() ? v.trim() : undefined))
-    .pipe(z.enum(['openai', 'scripted'], { error: 'expected "openai" (an OpenAI-compatible endpoint) or "scripted" (replay a transcript)' }).optional()),
+  ADO_LLM_PROVIDER: optionalVar(
+    z
+      .string()
+      .trim()
+      .pipe(z.enum(['openai', 'scripted'], { error: 'expected "openai" (an OpenAI-compatible endpoint) or "scripted" (replay a transcript)' })),
+  ),
   ADO_LLM_BASE_URL: baseUrl,
   ADO_PLANNER_BASE_URL: baseUrl,
   ADO_CODER_BASE_URL: baseUrl,
@@ -92,21 +87,13 @@ const envSchema = z.object({
 });
 type LlmEnv = z.infer<typeof envSchema>;
 
-function configError(problems: string[]): AdoError {
-  return new AdoError(FailureType.InvalidConfig, `LLM configuration: ${problems.join('; ')}`, { nonRetryable: true });
-}
-
 /**
  * Reads the LLM settings from `env` (see the table above). Throws a non-retryable `AdoError`
  * (`InvalidConfig`) naming every variable that is missing or wrong and what to set.
  * Relative paths are resolved against `cwd`.
  */
 export function llmConfigFromEnv(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): LlmConfig {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    throw configError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
-  }
-  const e = parsed.data;
+  const e = parseEnv(envSchema, env, 'LLM');
   const provider = e.ADO_LLM_PROVIDER ?? (e.ADO_LLM_TRANSCRIPT ? 'scripted' : 'openai');
   return provider === 'scripted' ? scriptedConfig(e, cwd) : openAiConfig(e, cwd);
 }
@@ -115,7 +102,7 @@ function scriptedConfig(e: LlmEnv, cwd: string): ScriptedLlmConfig {
   const problems: string[] = [];
   if (!e.ADO_LLM_TRANSCRIPT) problems.push('ADO_LLM_TRANSCRIPT is not set: name the transcript file the scripted provider replays');
   if (e.ADO_LLM_RECORD) problems.push('ADO_LLM_RECORD records a real endpoint: unset it, or set ADO_LLM_PROVIDER=openai');
-  if (problems.length || !e.ADO_LLM_TRANSCRIPT) throw configError(problems);
+  if (problems.length || !e.ADO_LLM_TRANSCRIPT) throw invalidConfig('LLM', problems.join('; '));
   return {
     provider: 'scripted',
     transcriptPath: path.resolve(cwd, e.ADO_LLM_TRANSCRIPT),
@@ -145,7 +132,7 @@ function openAiConfig(e: LlmEnv, cwd: string): OpenAiLlmConfig {
     if (missing.length) problems.push(`ADO_LLM_${name} is not set${only}: ${ENDPOINT_VARS[name]}`);
   }
   if (e.ADO_LLM_REQUEST_LOG) problems.push('ADO_LLM_REQUEST_LOG belongs to the scripted provider: unset it, or set ADO_LLM_PROVIDER=scripted');
-  if (problems.length) throw configError(problems);
+  if (problems.length) throw invalidConfig('LLM', problems.join('; '));
   const endpoint = (role: LlmRole): LlmEndpoint => ({
     baseUrl: value(role, 'BASE_URL') ?? '',
     apiKey: value(role, 'API_KEY')?.trim() ?? '',

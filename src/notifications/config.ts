@@ -13,7 +13,7 @@
  * | `ADO_WEBHOOK_SECRET` | secret (at least 16 characters) that signs events out and verifies decisions in |
  */
 import { z } from 'zod';
-import { AdoError, FailureType } from '../domain/errors';
+import { invalidConfig, optionalVar, parseEnv } from '../config/env-schema';
 import type { Logger } from '../telemetry/logger';
 import type { Notifier } from './notifier';
 import { createSlackClient, SlackNotifier } from './slack';
@@ -43,27 +43,24 @@ export interface NotificationConfig {
   webhook?: WebhookConfig;
 }
 
-const optionalText = z
-  .string()
-  .optional()
-  .transform((v) => (v?.trim() ? v.trim() : undefined));
+/** Trimmed; empty means unset. */
+const text = optionalVar(z.string().trim());
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
 
 const envSchema = z.object({
-  ADO_SLACK_BOT_TOKEN: optionalText.pipe(z.string().regex(/^xox[a-z]-/, 'expected a Slack bot token such as xoxb-…').optional()),
-  ADO_SLACK_SIGNING_SECRET: optionalText,
-  ADO_SLACK_CHANNEL: optionalText,
-  ADO_SLACK_API_URL: optionalText.pipe(httpUrl.optional()),
-  ADO_SLACK_POST_OUTCOMES: optionalText.pipe(z.enum(['true', 'false'], { error: 'expected true or false' }).optional()),
-  ADO_WEBHOOK_URLS: optionalText.pipe(
+  ADO_SLACK_BOT_TOKEN: optionalVar(z.string().trim().regex(/^xox[a-z]-/, 'expected a Slack bot token such as xoxb-…')),
+  ADO_SLACK_SIGNING_SECRET: text,
+  ADO_SLACK_CHANNEL: text,
+  ADO_SLACK_API_URL: optionalVar(z.string().trim().pipe(httpUrl)),
+  ADO_SLACK_POST_OUTCOMES: optionalVar(z.string().trim().pipe(z.enum(['true', 'false'], { error: 'expected true or false' }))),
+  ADO_WEBHOOK_URLS: optionalVar(
     z
       .string()
       .transform((v) => v.split(',').map((u) => u.trim()).filter(Boolean))
-      .pipe(z.array(httpUrl).min(1, 'expected one or more comma-separated http(s) URLs'))
-      .optional(),
+      .pipe(z.array(httpUrl).min(1, 'expected one or more comma-separated http(s) URLs')),
   ),
-  ADO_WEBHOOK_SECRET: optionalText.pipe(z.string().min(16, 'use at least 16 random characters, e.g. the output of `openssl rand -hex 32`').optional()),
+  ADO_WEBHOOK_SECRET: optionalVar(z.string().trim().min(16, 'use at least 16 random characters, e.g. the output of `openssl rand -hex 32`')),
 });
 type NotificationEnv = z.infer<typeof envSchema>;
 
@@ -99,18 +96,18 @@ function channelState(e: NotificationEnv, channel: keyof typeof CHANNELS): { on:
   return { on: false, problems: missing.map((name) => `${name} is not set (${channel} is configured in part: ${set.join(', ')}): ${required[name] ?? 'set it'}, ${off}`) };
 }
 
+const WHAT = 'notification';
+
 /**
  * Reads the Slack and webhook settings from `env` (see the table above). Throws a non-retryable
  * `AdoError` (`InvalidConfig`) naming every variable that is missing or wrong and what to set.
  */
 export function notificationConfigFromEnv(env: NodeJS.ProcessEnv = process.env): NotificationConfig {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) throw configError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
-  const e = parsed.data;
+  const e = parseEnv(envSchema, env, WHAT);
   const slack = channelState(e, 'Slack');
   const webhooks = channelState(e, 'webhooks');
   const problems = [...slack.problems, ...webhooks.problems];
-  if (problems.length) throw configError(problems);
+  if (problems.length) throw invalidConfig(WHAT, problems.join('; '));
   const config: NotificationConfig = {};
   if (slack.on && e.ADO_SLACK_BOT_TOKEN && e.ADO_SLACK_SIGNING_SECRET && e.ADO_SLACK_CHANNEL) {
     config.slack = {
@@ -123,10 +120,6 @@ export function notificationConfigFromEnv(env: NodeJS.ProcessEnv = process.env):
   }
   if (webhooks.on && e.ADO_WEBHOOK_URLS && e.ADO_WEBHOOK_SECRET) config.webhook = { urls: e.ADO_WEBHOOK_URLS, secret: e.ADO_WEBHOOK_SECRET };
   return config;
-}
-
-function configError(problems: string[]): AdoError {
-  return new AdoError(FailureType.InvalidConfig, `Notification configuration: ${problems.join('; ')}`, { nonRetryable: true });
 }
 
 /** The notifiers `config` turns on, besides the console one (Slack first, then webhooks). */

@@ -30,13 +30,13 @@ describe('prConfigFromEnv', () => {
   });
 
   it('requires a token for github, with no default', () => {
-    expect(configError({ ADO_PR_PROVIDER: 'github', GITHUB_TOKEN: '' }).message).toMatch(/^GITHUB_TOKEN: required when ADO_PR_PROVIDER=github/);
+    expect(configError({ ADO_PR_PROVIDER: 'github', GITHUB_TOKEN: '' }).message).toMatch(/^Invalid pull-request provider configuration: GITHUB_TOKEN: required when ADO_PR_PROVIDER=github/);
   });
 
   it('names the variable of an unknown provider or a bad URL', () => {
-    expect(configError({ ADO_PR_PROVIDER: 'gitlab' }).message).toBe('ADO_PR_PROVIDER: expected "local" or "github"');
+    expect(configError({ ADO_PR_PROVIDER: 'gitlab' }).message).toBe('Invalid pull-request provider configuration: ADO_PR_PROVIDER: expected "local" or "github"');
     expect(configError({ ADO_PR_PROVIDER: 'github', GITHUB_TOKEN: 't', ADO_GITHUB_API_URL: 'ftp://x' }).message).toBe(
-      'ADO_GITHUB_API_URL: expected an http(s) URL such as https://api.github.com',
+      'Invalid pull-request provider configuration: ADO_GITHUB_API_URL: expected an http(s) URL such as https://api.github.com',
     );
   });
 });

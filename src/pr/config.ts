@@ -1,6 +1,6 @@
 /** Which pull-request provider a deployment uses, from its environment, and building it. */
 import { z } from 'zod';
-import { FailureType, nonRetryable } from '../domain/errors';
+import { invalidConfig, optionalVar as optional, parseEnv } from '../config/env-schema';
 import type { PullRequestRepository } from '../store/types';
 import type { Logger } from '../telemetry/logger';
 import { DEFAULT_GITHUB_API_URL, GitHubPullRequestProvider } from './github';
@@ -9,14 +9,13 @@ import type { PullRequestProvider } from './provider';
 
 export type PrConfig = { provider: 'local' } | { provider: 'github'; token: string; apiUrl: string };
 
-/** Unset and empty mean the same (an `.env` line `GITHUB_TOKEN=` sets nothing). */
-const optional = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
-
 const prEnvSchema = z.object({
   ADO_PR_PROVIDER: optional(z.enum(['local', 'github'], { error: 'expected "local" or "github"' })),
   GITHUB_TOKEN: optional(z.string()),
   ADO_GITHUB_API_URL: optional(z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://api.github.com' })),
 });
+
+const WHAT = 'pull-request provider';
 
 /**
  * The provider settings in `env`: `ADO_PR_PROVIDER` (`local`, the default, or `github`),
@@ -24,17 +23,10 @@ const prEnvSchema = z.object({
  * Throws a non-retryable `InvalidConfig` error naming the variable at fault.
  */
 export function prConfigFromEnv(env: Record<string, string | undefined> = process.env): PrConfig {
-  const parsed = prEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    throw nonRetryable(FailureType.InvalidConfig, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n'));
-  }
-  const { ADO_PR_PROVIDER: provider = 'local', GITHUB_TOKEN: token, ADO_GITHUB_API_URL: apiUrl = DEFAULT_GITHUB_API_URL } = parsed.data;
+  const { ADO_PR_PROVIDER: provider = 'local', GITHUB_TOKEN: token, ADO_GITHUB_API_URL: apiUrl = DEFAULT_GITHUB_API_URL } = parseEnv(prEnvSchema, env, WHAT);
   if (provider === 'local') return { provider };
   if (token === undefined) {
-    throw nonRetryable(
-      FailureType.InvalidConfig,
-      'GITHUB_TOKEN: required when ADO_PR_PROVIDER=github (a token with contents:write and pull_requests:write on the repositories)',
-    );
+    throw invalidConfig(WHAT, 'GITHUB_TOKEN: required when ADO_PR_PROVIDER=github (a token with contents:write and pull_requests:write on the repositories)');
   }
   return { provider, token, apiUrl };
 }

@@ -1,12 +1,11 @@
 import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RepoRef } from '../activities/interfaces';
 import { FailureType } from '../domain/errors';
-import { createLogger, type Logger } from '../telemetry/logger';
 import { importedRepo, pushChange, useGitTestFolder } from '../../test/helpers/git-repos';
+import { capturingLogger } from '../../test/helpers/logger';
 import { git } from '../workspace/git';
 import { GitHubPullRequestProvider } from './github';
 import { parseGitHubRepository } from './github-repository';
@@ -186,17 +185,6 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   return text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
 }
 
-function capturingLogger(): { logger: Logger; text: () => string } {
-  const chunks: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      chunks.push(chunk.toString());
-      done();
-    },
-  });
-  return { logger: createLogger({ pretty: false, level: 'debug', destination }), text: () => chunks.join('') };
-}
-
 const work = useGitTestFolder('github-pr');
 let github: FakeGitHub;
 /** The task's commit in the shared remote, for repository `acme/app`. */
@@ -223,7 +211,7 @@ const openInput = (repo: RepoRef, baseBranch = 'main') => ({
 
 describe('GitHubPullRequestProvider', () => {
   it('pushes the head with the token in a header, opens the pull request once, and finds it on a second open', async () => {
-    const { logger, text } = capturingLogger();
+    const { logger, text } = capturingLogger('debug');
     const provider = new GitHubPullRequestProvider({ token: TOKEN, apiUrl: github.apiUrl, pushUrl: github.pushUrl, logger });
 
     const pr = await provider.open(openInput(task));
@@ -261,7 +249,7 @@ describe('GitHubPullRequestProvider', () => {
   });
 
   it('rejects a bad token with a clear non-retryable error that does not show the token', async () => {
-    const { logger, text } = capturingLogger();
+    const { logger, text } = capturingLogger('debug');
     const provider = new GitHubPullRequestProvider({ token: 'ghp_wrong_token', apiUrl: github.apiUrl, pushUrl: github.pushUrl, logger });
     const info = { provider: 'github', id: 'acme/app#1', number: 1, url: '', title: '', baseBranch: 'main', headBranch: 'ado/t1', headSha: task.sha, merged: false };
 

@@ -1,7 +1,6 @@
 /** Sandbox settings from the environment (`ADO_SANDBOX*`), validated; errors name the variable. */
 import { z } from 'zod';
-import { AdoError, FailureType } from '../domain/errors';
-import { describeIssues } from '../domain/task-input';
+import { invalidConfig, optionalVar, parseEnv, unsetWhenEmpty } from '../config/env-schema';
 import type { Owner } from './ownership';
 import type { SandboxLimits } from './types';
 
@@ -17,22 +16,17 @@ export interface SandboxConfig {
   defaults: Partial<SandboxLimits>;
 }
 
-/** `VAR=` (empty) means unset. */
-const unsetWhenEmpty = (value: unknown) => (value === '' ? undefined : value);
-
 const positiveInt = (unit: string) => {
   const error = `must be a positive whole number of ${unit}`;
-  return z.preprocess(unsetWhenEmpty, z.coerce.number({ error }).int({ error }).positive({ error }).optional());
+  return optionalVar(z.coerce.number({ error }).int({ error }).positive({ error }));
 };
 
-const hostId = z.preprocess(
-  unsetWhenEmpty,
+const hostId = optionalVar(
   z.coerce
     .number()
     .int()
     .min(1, { error: 'must be an unprivileged id (1 or more): root would escape the process limit' })
-    .max(4_294_967_294)
-    .optional(),
+    .max(4_294_967_294),
 );
 
 const sandboxEnvSchema = z.object({
@@ -61,18 +55,9 @@ const sandboxEnvSchema = z.object({
  * `InvalidConfig` error naming each variable that is wrong.
  */
 export function sandboxConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SandboxConfig {
-  const parsed = sandboxEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new AdoError(FailureType.InvalidConfig, `Invalid sandbox configuration: ${describeIssues(parsed.error)}`, {
-      nonRetryable: true,
-      cause: parsed.error,
-    });
-  }
-  const vars = parsed.data;
+  const vars = parseEnv(sandboxEnvSchema, env, 'sandbox');
   if (vars.ADO_SANDBOX_GID !== undefined && vars.ADO_SANDBOX_UID === undefined) {
-    throw new AdoError(FailureType.InvalidConfig, 'Invalid sandbox configuration: ADO_SANDBOX_GID is set without ADO_SANDBOX_UID; set both.', {
-      nonRetryable: true,
-    });
+    throw invalidConfig('sandbox', 'ADO_SANDBOX_GID is set without ADO_SANDBOX_UID; set both.');
   }
   const defaults: Partial<SandboxLimits> = {};
   if (vars.ADO_SANDBOX_WALL_TIME_SEC !== undefined) defaults.wallTimeMs = vars.ADO_SANDBOX_WALL_TIME_SEC * 1000;

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../telemetry/logger';
+import { capturingLogger, type LogLine } from '../../test/helpers/logger';
 import { freshStoreLocation, type FreshStoreLocation, STORE_DRIVERS } from '../../test/helpers/postgres';
 import type { StoreConfig } from './config';
 import { MIGRATION_NAMES, migrateToLatest } from './migrations';
@@ -24,18 +23,6 @@ async function bareDatabase(config: StoreConfig): Promise<Kysely<unknown>> {
   return new Kysely({ dialect: pgliteDialect(await PGlite.create(config.dataDir)) });
 }
 
-/** A logger whose lines the test can read. */
-function recordingLogger() {
-  const lines: { msg: string; migration?: string }[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()));
-      done();
-    },
-  });
-  return { logger: createLogger({ pretty: false, level: 'info', destination }), lines };
-}
-
 const locations: FreshStoreLocation[] = [];
 async function freshLocation(driver: (typeof STORE_DRIVERS)[number]): Promise<FreshStoreLocation> {
   const location = await freshStoreLocation(driver);
@@ -46,13 +33,13 @@ afterEach(async () => {
   await Promise.all(locations.splice(0).map((l) => l.dispose()));
 });
 
-const migrationsLogged = (lines: { msg: string; migration?: string }[]) =>
+const migrationsLogged = (lines: LogLine[]) =>
   lines.filter((l) => l.msg === 'applied store migration').map((l) => l.migration);
 
 describe.each(STORE_DRIVERS)('store migrations on %s', (driver) => {
   it('create the schema when a store opens an empty database; reopening applies none and keeps the data', async () => {
     const { config } = await freshLocation(driver);
-    const { logger, lines } = recordingLogger();
+    const { logger, lines } = capturingLogger();
     const store = await openStore({ ...config, logger });
     const taskId = randomUUID();
     await store.tasks.upsert({ taskId, workflowId: taskId, repository: '/r', prompt: 'p', phase: 'planning', hitlEnabled: false });
@@ -80,7 +67,7 @@ describe.each(STORE_DRIVERS)('store migrations on %s', (driver) => {
 describe('store migrations on postgres with several processes', () => {
   it('apply each migration once when two stores open an empty database at the same time, and both work', async () => {
     const { config } = await freshLocation('postgres');
-    const { logger, lines } = recordingLogger();
+    const { logger, lines } = capturingLogger();
     const stores = await Promise.all([openStore({ ...config, logger }), openStore({ ...config, logger })]);
     try {
       expect(migrationsLogged(lines)).toEqual(MIGRATION_NAMES);

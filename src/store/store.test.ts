@@ -175,6 +175,16 @@ describe.each(STORE_DRIVERS)('ADO store on %s', (driver) => {
       expect(await store.tasks.get(randomUUID())).toBeNull();
     });
 
+    it('gets many tasks by id in one call, leaving out unknown ids', async () => {
+      const [a, b] = [task({ runId: 'run-a' }), task({ phase: 'coding' })];
+      for (const t of [a, b]) await store.tasks.upsert(t);
+      const found = await store.tasks.getMany([b.taskId, randomUUID(), a.taskId, a.taskId]);
+      expect(found.map((r) => r.taskId).sort()).toEqual([a.taskId, b.taskId].sort());
+      expect(found.find((r) => r.taskId === a.taskId)).toEqual(await store.tasks.get(a.taskId));
+      expect(await store.tasks.getMany([])).toEqual([]);
+      expect(await store.tasks.getMany([randomUUID()])).toEqual([]);
+    });
+
     it('lists tasks newest first, filtered by phase and repository, up to a limit', async () => {
       const repository = `/srv/repos/${randomUUID()}`;
       const planning = task({ repository, phase: 'planning' });

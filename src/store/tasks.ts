@@ -27,6 +27,12 @@ export function taskRepository(db: Kysely<StoreDatabase>): TaskRepository {
       return row ? toTaskRecord(row) : null;
     },
 
+    async getMany(taskIds) {
+      if (taskIds.length === 0) return [];
+      const rows = await db.selectFrom('tasks').selectAll().where('task_id', 'in', [...new Set(taskIds)]).execute();
+      return rows.map(toTaskRecord);
+    },
+
     async list(filter = {}) {
       const { phase, repository, limit } = filter;
       if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {

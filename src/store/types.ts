@@ -49,6 +49,8 @@ export interface TaskRepository {
   /** Insert or update by task id. */
   upsert(task: Omit<TaskRecord, 'createdAt' | 'updatedAt'>): Promise<void>;
   get(taskId: string): Promise<TaskRecord | null>;
+  /** The tasks of `taskIds` the store has, in one query (in no particular order; unknown ids are left out). */
+  getMany(taskIds: readonly string[]): Promise<TaskRecord[]>;
   list(filter?: TaskFilter): Promise<TaskRecord[]>;
 }
 

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { TelemetryOptions } from '@temporalio/worker';
-import { parseEnv, unsetWhenEmpty } from './env-schema';
+import { parseEnv, unsetWhenEmpty } from '../config/env-schema';
 import { histogramBuckets, TEMPORAL_METRIC_PREFIX } from './metric-catalog';
 
 /** `ado dev`'s metrics port when ADO_METRICS_PORT is unset (the usual Prometheus exporter port). */

@@ -1,23 +1,11 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { capturingLogger } from '../../test/helpers/logger';
 import { waitFor } from '../../test/helpers/workflow';
-import { createLogger } from './logger';
 import { startSampling } from './sampling';
-
-function capturedLogger() {
-  const lines: Array<{ msg: string; level: number }> = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n')) if (line.trim()) lines.push(JSON.parse(line) as { msg: string; level: number });
-      done();
-    },
-  });
-  return { lines, logger: createLogger({ level: 'info', pretty: false, destination }) };
-}
 
 describe('startSampling', () => {
   it('keeps reading through failures, says so once when they start and once when they end', async () => {
-    const { lines, logger } = capturedLogger();
+    const { lines, logger } = capturingLogger();
     let reads = 0;
     const sampling = startSampling({
       what: 'test gauges',

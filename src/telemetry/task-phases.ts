@@ -4,7 +4,7 @@
  * current. A count, not a sum of the workflow's own events, so it stays right across restarts.
  */
 import type { MetricMeter } from '@temporalio/common';
-import { AdoPhase } from '../domain/search-attributes';
+import { taskWorkflowFilter } from '../domain/search-attributes';
 import { TASK_PHASES, TERMINAL_PHASES } from '../domain/task';
 import { taskExecutionWorkflow } from '../workflows/task-execution.workflow';
 import type { Logger } from './logger';
@@ -27,7 +27,6 @@ const ACTIVE_PHASES = TASK_PHASES.filter((phase) => !TERMINAL_PHASES.includes(ph
 export function startTaskPhaseMonitor(options: TaskPhaseMonitorOptions): Sampling {
   const { connection, namespace, taskQueue, meter } = options;
   const tasks = meter.createGauge('ado_tasks_by_phase', 'int', 'tasks', 'Running tasks by phase');
-  const running = `WorkflowType = ${quote(taskExecutionWorkflow.name)} AND TaskQueue = ${quote(taskQueue)} AND ExecutionStatus = 'Running'`;
   return startSampling({
     what: 'tasks by phase',
     intervalMs: options.intervalMs,
@@ -37,15 +36,10 @@ export function startTaskPhaseMonitor(options: TaskPhaseMonitorOptions): Samplin
         ACTIVE_PHASES.map(async (phase) => {
           const { count } = await connection.workflowService.countWorkflowExecutions({
             namespace,
-            query: `${running} AND ${AdoPhase.name} = ${quote(phase)}`,
+            query: `${taskWorkflowFilter(taskExecutionWorkflow.name, { taskQueue, phase })} AND ExecutionStatus = 'Running'`,
           });
           tasks.set(toNumber(count), { namespace, task_queue: taskQueue, phase });
         }),
       ),
   });
-}
-
-/** A string literal of Temporal's list filter. */
-function quote(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }

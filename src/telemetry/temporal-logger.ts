@@ -17,7 +17,7 @@ const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = 
 };
 
 /** A Temporal `Logger` writing into a pino logger; the SDK's metadata becomes fields. */
-export class PinoTemporalLogger implements TemporalLogger {
+class PinoTemporalLogger implements TemporalLogger {
   constructor(private readonly logger: Logger) {}
 
   log(level: LogLevel, message: string, meta?: LogMetadata): void {

@@ -25,7 +25,7 @@ import {
 } from '@temporalio/interceptors-opentelemetry';
 import type { ActivityInterceptorsFactory, InjectedSinks } from '@temporalio/worker';
 import { z } from 'zod';
-import { parseEnv, unsetWhenEmpty } from './env-schema';
+import { optionalVar as optional, parseEnv } from '../config/env-schema';
 
 /** The workflow-side interceptors: bundled with the workflow code when tracing is on. */
 const OTEL_WORKFLOW_INTERCEPTORS = require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
@@ -55,8 +55,6 @@ export interface Tracing {
   /** Flushes and stops the export; call when the process ends. */
   shutdown(): Promise<void>;
 }
-
-const optional = <T extends z.ZodType>(schema: T) => z.preprocess(unsetWhenEmpty, schema.optional());
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL of an OTLP/HTTP collector, such as http://localhost:4318' });
 const headerList = z

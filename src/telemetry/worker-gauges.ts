@@ -4,14 +4,14 @@
  */
 import type { MetricMeter } from '@temporalio/common';
 import { Runtime } from '@temporalio/worker';
-import { taskQueues, type WorkerPool } from '../domain/task';
+import { poolsOf, taskQueues, type WorkerPool } from '../domain/task';
 import type { Logger } from './logger';
 import { startQueueDepthMonitor, type TemporalServiceConnection, type WatchedQueue } from './queue-depth';
 import type { Sampling } from './sampling';
 import { startTaskPhaseMonitor } from './task-phases';
 
 /** How often the gauges are read by default: the usual Prometheus scrape interval. */
-export const DEFAULT_GAUGE_INTERVAL_MS = 15_000;
+const DEFAULT_GAUGE_INTERVAL_MS = 15_000;
 
 export interface WorkerGaugesOptions {
   /** The workers' `NativeConnection` (or a client's `Connection`). */
@@ -28,7 +28,7 @@ export interface WorkerGaugesOptions {
 /** Starts the gauges of `pool`'s queues; stop them before the connection closes. */
 export function startWorkerGauges(options: WorkerGaugesOptions): Sampling {
   const queues = taskQueues(options.queuePrefix);
-  const pools: WorkerPool[] = options.pool === 'all' ? ['task', 'code', 'review'] : [options.pool];
+  const pools = poolsOf(options.pool);
   const watched: WatchedQueue[] = pools.map((pool) => ({ name: queues[pool], types: pool === 'task' ? ['workflow', 'activity'] : ['activity'] }));
   const common = {
     connection: options.connection,

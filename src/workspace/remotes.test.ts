@@ -1,27 +1,13 @@
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { AdoError, FailureType } from '../domain/errors';
-import { createLogger } from '../telemetry/logger';
 import { commitFiles, createRepo, removeDirs, tempDir, useGitTestFolder, writeFiles } from '../../test/helpers/git-repos';
+import { capturingLogger } from '../../test/helpers/logger';
 import { git, identityEnv } from './git';
 import { GitRemotes } from './remotes';
 
 const work = useGitTestFolder('remotes');
-
-function collectingLogger(): { logger: ReturnType<typeof createLogger>; lines: () => Array<Record<string, unknown>> } {
-  const chunks: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      chunks.push(chunk.toString());
-      done();
-    },
-  });
-  const logger = createLogger({ pretty: false, level: 'info', destination });
-  const lines = () => chunks.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { logger, lines };
-}
 
 async function rejection(promise: Promise<unknown>): Promise<AdoError> {
   const err = await promise.then(
@@ -64,13 +50,13 @@ describe('GitRemotes.importRepository', () => {
     const repo = path.join(work(), 'dirty');
     const sha = await createRepo(repo, { 'a.txt': 'committed\n' });
     await writeFiles(repo, { 'a.txt': 'uncommitted\n', 'new.txt': 'untracked\n' });
-    const { logger, lines } = collectingLogger();
+    const { logger, lines } = capturingLogger();
 
     const imported = await new GitRemotes({ root: path.join(work(), 'git'), logger }).importRepository(repo, 'main');
 
     expect(imported.baseSha).toBe(sha);
     expect(await git(['show', `${imported.baseSha}:a.txt`], { cwd: imported.remote })).toBe('committed');
-    const warning = lines().find((l) => String(l.msg).includes('uncommitted changes'));
+    const warning = lines.find((l) => String(l.msg).includes('uncommitted changes'));
     expect(warning).toMatchObject({ level: 40, changedPaths: 2 });
   });
 

@@ -3,33 +3,22 @@
  * serves Prometheus metrics, `/metrics` scraped over HTTP; the JSON log lines captured from the
  * logger the runtime writes to.
  */
-import { Writable } from 'node:stream';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdoActivities } from '../../src/activities/interfaces';
 import { exposedNames, METRICS } from '../../src/telemetry/metric-catalog';
-import { createLogger } from '../../src/telemetry/logger';
 import { startQueueDepthMonitor } from '../../src/telemetry/queue-depth';
 import { installTelemetryRuntime } from '../../src/telemetry/runtime';
 import { startWorkerGauges } from '../../src/telemetry/worker-gauges';
 import { freePort } from '../../src/temporal/ports';
 import { decideUpdate, humanApprovalSignal } from '../../src/workflows/messages';
 import { createTestActivities } from '../fakes/test-activities';
+import { capturingLogger } from '../helpers/logger';
 import { startLocalEnv, withWorkers } from '../helpers/temporal';
 import { failureOf, pendingApproval, startTask, taskInput, waitFor } from '../helpers/workflow';
 
-const logLines: Array<Record<string, unknown>> = [];
-const logger = createLogger({
-  level: 'info',
-  pretty: false,
-  destination: new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n')) if (line.trim()) logLines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  }),
-});
+const { logger, lines: logLines } = capturingLogger();
 
 let metricsUrl: string;
 let env: TestWorkflowEnvironment;

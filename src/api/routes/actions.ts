@@ -1,10 +1,8 @@
 /** `POST /api/tasks/:taskId/decision` and `…/cancel`: what a human does to a running task. */
 import type { FastifyInstance } from 'fastify';
 import type { ApprovalDecision } from '../../domain/task';
-import { isTerminalPhase } from '../../client/task-client';
 import type { RouteDeps } from '../deps';
-import { HttpProblem } from '../problems';
-import { cancelBodySchema, decisionBodySchema, jsonSchema, taskParamsSchema, type CancelBody, type DecisionBody, type TaskParams } from '../schemas';
+import { cancelBodySchema, decisionBodySchema, jsonSchema, optionalBody, taskParamsSchema, type CancelBody, type DecisionBody, type TaskParams } from '../schemas';
 
 /** Registers the decision and cancel routes on `app` (mounted under /api). */
 export async function actionRoutes(app: FastifyInstance, { hitl }: RouteDeps): Promise<void> {
@@ -35,18 +33,13 @@ export async function actionRoutes(app: FastifyInstance, { hitl }: RouteDeps): P
     '/tasks/:taskId/cancel',
     {
       schema: { params, body: jsonSchema(cancelBodySchema) },
-      // The body is optional: no body is no reason.
-      preValidation: async (request) => {
-        request.body ??= {};
-      },
+      // No body is no reason.
+      preValidation: optionalBody,
     },
     async (request, reply) => {
       const { taskId } = request.params;
       const { reason } = request.body;
-      const state = await hitl.getWorkflowState(taskId);
-      if (isTerminalPhase(state.phase)) {
-        throw new HttpProblem(409, 'task-ended', 'Task has ended', `Task ${taskId} has already ended (phase: ${state.phase}); there is nothing to cancel.`);
-      }
+      // A task that has ended (terminated and timed-out runs too) throws DecisionRejectedError: 409.
       await hitl.cancelWorkflow(taskId, { reason, requestedBy: request.reviewer, via: reason ? 'signal' : 'cancel' });
       return reply.code(202).send({ taskId, cancelRequested: true, requestedBy: request.reviewer });
     },

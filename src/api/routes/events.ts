@@ -5,7 +5,7 @@ import { jsonSchema, taskParamsSchema, type TaskParams } from '../schemas';
 import type { SseStreams } from '../sse';
 import { watchTask } from '../task-events';
 
-export interface EventRouteDeps extends RouteDeps {
+interface EventRouteDeps extends RouteDeps {
   streams: SseStreams;
   pollMs: number;
 }

@@ -5,15 +5,12 @@
 import type { FastifyInstance } from 'fastify';
 import { WorkflowRecovery } from '../../client/workflow-recovery';
 import type { RouteDeps } from '../deps';
-import { jsonSchema, migrateBodySchema, resumeBodySchema, taskParamsSchema, type MigrateBody, type ResumeBody, type TaskParams } from '../schemas';
+import { jsonSchema, migrateBodySchema, optionalBody, resumeBodySchema, taskParamsSchema, type MigrateBody, type ResumeBody, type TaskParams } from '../schemas';
 
 /** Registers the recovery routes on `app` (mounted under /api). */
 export async function recoveryRoutes(app: FastifyInstance, { tasks, store }: RouteDeps): Promise<void> {
   const recovery = new WorkflowRecovery(tasks.client, store, tasks.queuePrefix);
   const params = jsonSchema(taskParamsSchema);
-  const optionalBody = async (request: { body: unknown }) => {
-    request.body ??= {};
-  };
 
   /** What was done: `running`/`completed` (nothing), `reset` or `new-run`, with a message. */
   app.post<{ Params: TaskParams; Body: ResumeBody }>(

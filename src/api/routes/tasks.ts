@@ -12,7 +12,7 @@ import { jsonSchema, listQuerySchema, startTaskBodySchema, taskParamsSchema, typ
 const DEFAULT_LIMIT = 50;
 
 /** A task of the list: Temporal's view, with the prompt and HITL flag from the store when it has the task. */
-export interface TaskListItem extends TaskSummary {
+interface TaskListItem extends TaskSummary {
   prompt?: string;
   hitlEnabled?: boolean;
   updatedAt?: Date;
@@ -31,8 +31,8 @@ export async function taskRoutes(app: FastifyInstance, { tasks, store }: RouteDe
     const { phase, repository } = request.query;
     const limit = request.query.limit ? Number(request.query.limit) : DEFAULT_LIMIT;
     const summaries = await tasks.list({ phase, repository, limit });
-    const records = await Promise.all(summaries.map((t) => store.tasks.get(t.taskId)));
-    return { tasks: summaries.map((summary, i) => withRecord(summary, records[i])) };
+    const records = new Map((await store.tasks.getMany(summaries.map((t) => t.taskId))).map((r) => [r.taskId, r]));
+    return { tasks: summaries.map((summary) => withRecord(summary, records.get(summary.taskId))) };
   });
 
   app.get<{ Params: TaskParams }>('/tasks/:taskId', { schema: { params: jsonSchema(taskParamsSchema) } }, async (request) => {
@@ -72,7 +72,7 @@ export async function taskRoutes(app: FastifyInstance, { tasks, store }: RouteDe
   });
 }
 
-function withRecord(summary: TaskSummary, record: TaskRecord | null | undefined): TaskListItem {
+function withRecord(summary: TaskSummary, record: TaskRecord | undefined): TaskListItem {
   if (!record) return summary;
   return { ...summary, prompt: record.prompt, hitlEnabled: record.hitlEnabled, updatedAt: record.updatedAt };
 }

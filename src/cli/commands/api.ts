@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { apiConfigFromEnv } from '../../api/config';
 import { startApiForStack } from '../../api/launch';
+import { notificationConfigFromEnv } from '../../notifications/config';
 import { openStore, storeConfigFromEnv } from '../../store';
 import type { CliContext } from '../context';
 import { listenPort, untilSignal } from '../options';
@@ -20,6 +21,7 @@ export function registerApiCommand(program: Command, ctx: CliContext): void {
       const env = process.env;
       // Bad settings fail here, before anything is connected or opened.
       apiConfigFromEnv(env, opts);
+      notificationConfigFromEnv(env);
       const logger = ctx.logger;
       const settings = ctx.settings();
       const client = await ctx.temporal();

@@ -1,6 +1,7 @@
 /** `ado dev | worker | codec | demo`: running ADO's processes. */
 import { Option, type Command } from 'commander';
 import { AesGcmCodec, startCodecServer } from '../../codec';
+import { noKeyConfigured } from '../../codec/keys-config';
 import { connectWorkers } from '../../client/connection';
 import { adoHome } from '../../config/paths';
 import { runDemo } from '../../demo/demo';
@@ -14,24 +15,25 @@ import { startWorkers } from '../../worker/run';
 import { llmFromEnv, openSharedParts, wireActivities } from '../../worker/wiring';
 import { DEFAULT_WORKER_TUNING, WORKER_POOLS, type WorkerPoolChoice } from '../../worker/workers';
 import type { CliContext } from '../context';
-import { listenPort, positiveInt, untilSignal } from '../options';
+import { DEFAULT_CODEC_PORT, DEFAULT_TEMPORAL_PORT, DEFAULT_TEMPORAL_UI_PORT, listenPort, portOption, positiveInt, untilSignal } from '../options';
 import { followLines, printJson, printLine } from '../output';
 
 const env = process.env;
-const port = (value: string) => listenPort(value);
-const DEFAULT_PORT = Number(env.ADO_TEMPORAL_PORT ?? 7233);
-const DEFAULT_UI_PORT = Number(env.ADO_TEMPORAL_UI_PORT ?? 8233);
+const grpcPortOption = (description: string) => portOption('--port <n>', description, 'ADO_TEMPORAL_PORT', DEFAULT_TEMPORAL_PORT);
+const uiPortOption = (description: string) => portOption('--ui-port <n>', description, 'ADO_TEMPORAL_UI_PORT', DEFAULT_TEMPORAL_UI_PORT);
 
 export function registerServerCommands(program: Command, ctx: CliContext): void {
   program
     .command('dev')
     .description('run the embedded stack: Temporal dev server (SQLite under .ado/) with Web UI, ADO store, API and console, an all-in-one worker')
-    .option('--port <n>', 'Temporal gRPC port (ADO_TEMPORAL_PORT)', port, DEFAULT_PORT)
-    .option('--ui-port <n>', 'Temporal Web UI port (ADO_TEMPORAL_UI_PORT)', port, DEFAULT_UI_PORT)
-    .option('--api-port <n>', 'ADO API and console port (ADO_API_PORT, default 8080)', port)
-    .option('--namespace <name>', 'namespace to create and use', 'default')
+    .addOption(grpcPortOption('Temporal gRPC port'))
+    .addOption(uiPortOption('Temporal Web UI port'))
+    .option('--api-port <n>', 'ADO API and console port (ADO_API_PORT, default 8080)', (value: string) => listenPort(value))
     .option('--no-worker', 'start the server, store and API only (run workers with `ado worker`)')
-    .action(async (opts: { port: number; uiPort: number; apiPort?: number; namespace: string; worker: boolean }) => {
+    // `--namespace` is the global option (commander gives it to `ado` wherever it appears).
+    .addHelpText('after', '\nGlobal option:\n  --namespace <name>  namespace to create and use (default: "default")')
+    .action(async (opts: { port: number; uiPort: number; apiPort?: number; worker: boolean }) => {
+      const namespace = ctx.globalOptions().namespace ?? 'default';
       const logger = ctx.logger;
       const { metricsUrl } = installTelemetryRuntime(logger, metricsConfigFromEnv(env, { defaultPort: DEV_METRICS_PORT }));
       const stack = await startEmbeddedStack({
@@ -41,7 +43,7 @@ export function registerServerCommands(program: Command, ctx: CliContext): void 
         port: opts.port,
         uiPort: opts.uiPort,
         apiPort: opts.apiPort,
-        namespace: opts.namespace,
+        namespace,
         workers: opts.worker,
         gauges: metricsUrl !== undefined,
         metricsUrl,
@@ -78,25 +80,31 @@ export function registerServerCommands(program: Command, ctx: CliContext): void 
         const llm = llmFromEnv(env, logger);
         if (llm.problem && opts.pool !== 'review') logger.warn(llm.problem);
         const connection = await connectWorkers(settings);
-        const workers = await startWorkers({
-          connection,
-          namespace: settings.namespace,
-          pool: opts.pool,
-          activities: wireActivities(parts, llm.llm, env),
-          queuePrefix: ctx.queuePrefix(),
-          maxConcurrentActivityExecutions: opts.maxConcurrentActivities,
-          maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTasks,
-          dataConverter,
-          tracing: tracing?.worker,
-          gauges: metricsUrl ? { logger } : undefined,
-        });
-        logger.info(
-          { pool: opts.pool, address: settings.address, namespace: settings.namespace, llm: llm.description, metricsUrl, encrypted: dataConverter !== undefined },
-          'Worker running',
-        );
-        await Promise.race([untilSignal(), workers.done]);
-        await workers.shutdown();
-        await connection.close();
+        try {
+          const workers = await startWorkers({
+            connection,
+            namespace: settings.namespace,
+            pool: opts.pool,
+            activities: wireActivities(parts, llm.llm, env),
+            queuePrefix: ctx.queuePrefix(),
+            maxConcurrentActivityExecutions: opts.maxConcurrentActivities,
+            maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTasks,
+            dataConverter,
+            tracing: tracing?.worker,
+            gauges: metricsUrl ? { logger } : undefined,
+          });
+          try {
+            logger.info(
+              { pool: opts.pool, address: settings.address, namespace: settings.namespace, llm: llm.description, metricsUrl, encrypted: dataConverter !== undefined },
+              'Worker running',
+            );
+            await Promise.race([untilSignal(), workers.done]);
+          } finally {
+            await workers.shutdown();
+          }
+        } finally {
+          await connection.close();
+        }
       } finally {
         await parts.store.close();
       }
@@ -105,12 +113,13 @@ export function registerServerCommands(program: Command, ctx: CliContext): void 
   program
     .command('codec')
     .description("serve the payload codec endpoint for a Temporal Web UI (decrypts ADO's payloads for the UI in your browser)")
-    .option('--port <n>', 'port on 127.0.0.1 (0: a free one)', (v: string) => listenPort(v, true), Number(env.ADO_CODEC_PORT ?? 8081))
+    .addOption(portOption('--port <n>', 'port on 127.0.0.1 (0: a free one)', 'ADO_CODEC_PORT', DEFAULT_CODEC_PORT, true))
     .option('--cors-origin <url...>', 'origin(s) of the Web UI allowed to call it, e.g. http://localhost:8080', [])
     .action(async (opts: { port: number; corsOrigin: string[] }) => {
       const keys = ctx.plumbing().codecKeys;
       if (!keys) {
-        throw new AdoError(FailureType.InvalidConfig, 'No payload encryption key is configured: set ADO_CODEC_KEYS or ADO_CODEC_KEY_FILE.', { nonRetryable: true });
+        const problem = env.ADO_CODEC?.trim().toLowerCase() === 'off' ? 'ADO_CODEC=off turns payload encryption off, so there is nothing to decrypt.' : noKeyConfigured(adoHome(env));
+        throw new AdoError(FailureType.InvalidConfig, `\`ado codec\` needs the payload encryption key, but ${problem}`, { nonRetryable: true });
       }
       const server = await startCodecServer({ port: opts.port, codec: new AesGcmCodec(keys.keyring), corsOrigins: opts.corsOrigin, logger: ctx.logger });
       printLine(`Codec endpoint: ${server.url} (keys from ${keys.source}; CORS: ${opts.corsOrigin.join(', ') || 'none'})`);
@@ -122,8 +131,8 @@ export function registerServerCommands(program: Command, ctx: CliContext): void 
     .command('demo')
     .description('run a whole task offline on a sample repository (recorded model answers), on the running stack or a new one')
     .option('--hitl', 'pause at plan and PR for your approval (run the printed `ado approve` in another terminal)', false)
-    .option('--port <n>', 'Temporal gRPC port when a stack must be started', port, DEFAULT_PORT)
-    .option('--ui-port <n>', 'Temporal Web UI port when a stack must be started', port, DEFAULT_UI_PORT)
+    .addOption(grpcPortOption('Temporal gRPC port when a stack must be started'))
+    .addOption(uiPortOption('Temporal Web UI port when a stack must be started'))
     .option('--json', 'print the result as JSON', false)
     .action(async (opts: { hitl: boolean; port: number; uiPort: number; json: boolean }) => {
       const logger = quieter(ctx.logger);

@@ -1,5 +1,5 @@
 /** `ado run | status | list | cancel`: starting and following tasks. */
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { HITLHandler } from '../../client/hitl-handler';
 import { resolveRepository } from '../../client/repository';
 import { TASK_PHASES, type TaskBudget, type TaskPhase } from '../../domain/task';
@@ -94,10 +94,7 @@ export function registerTaskCommands(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON', false)
     .action(async (taskId: string, opts: { reason?: string; json: boolean }) => {
       const hitl = new HITLHandler(await ctx.temporal());
-      const state = await hitl.getWorkflowState(taskId);
-      if (state.phase === 'completed' || state.phase === 'failed' || state.phase === 'cancelled') {
-        throw new InvalidArgumentError(`Task ${taskId} has already ended (phase: ${state.phase}); nothing to cancel.`);
-      }
+      // A task that has ended throws DecisionRejectedError, which says so.
       await hitl.cancelWorkflow(taskId, { reason: opts.reason, requestedBy: currentUser(), via: opts.reason ? 'signal' : 'cancel' });
       if (opts.json) printJson({ taskId, cancelRequested: true });
       else printLine(`Cancellation of ${taskId} requested; \`ado status ${taskId}\` shows when it has stopped.`);

@@ -51,17 +51,20 @@ export async function call(path, { method = 'GET', body, signal } = {}) {
 export const taskPath = (taskId, rest = '') => `/api/tasks/${encodeURIComponent(taskId)}${rest}`;
 
 /**
- * Reads the task's server-sent events and calls onEvent(name, data) for each; resolves when the
- * stream ends. fetch, not EventSource: EventSource cannot send the Authorization header.
+ * Reads the task's server-sent events and calls onEvent(name, data) for each. Resolves when the
+ * stream ends: true when the server sent `end` (the task has ended), false when the stream just
+ * closed (the server stopped or restarted; follow again). fetch, not EventSource: EventSource
+ * cannot send the Authorization header.
  */
 export async function followEvents(taskId, onEvent, signal) {
   const response = await fetch(taskPath(taskId, '/events'), { headers: headers({ accept: 'text/event-stream' }), signal });
   if (!response.ok) throw new ApiError(await problemOf(response));
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
+  let ended = false;
   for (;;) {
     const { value, done } = await reader.read();
-    if (done) return;
+    if (done) return ended;
     buffer += value;
     let end;
     while ((end = buffer.indexOf('\n\n')) >= 0) {
@@ -73,6 +76,7 @@ export async function followEvents(taskId, onEvent, signal) {
         if (line.startsWith('event:')) event = line.slice(6).trim();
         else if (line.startsWith('data:')) data.push(line.slice(5).trimStart());
       }
+      if (event === 'end') ended = true;
       if (data.length > 0) onEvent(event, JSON.parse(data.join('\n')));
     }
   }

@@ -157,9 +157,13 @@ export function taskView(taskId, shell) {
     while (!stop.signal.aborted) {
       try {
         fill(live, '● live');
-        await followEvents(taskId, onEvent, stop.signal);
-        fill(live, 'The task has ended.');
-        return;
+        if (await followEvents(taskId, onEvent, stop.signal)) {
+          fill(live, 'The task has ended.');
+          return;
+        }
+        if (stop.signal.aborted) return;
+        fill(live, 'Live updates interrupted (the server closed the stream); reconnecting…');
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
       } catch (error) {
         if (stop.signal.aborted) return;
         if (error.isAuth) return shell.fail(error);
