@@ -23,10 +23,10 @@ export interface ApiConfig {
   auth: ApiAuthConfig;
 }
 
-export const DEFAULT_API_HOST = '127.0.0.1';
-export const DEFAULT_API_PORT = 8080;
+const DEFAULT_API_HOST = '127.0.0.1';
+const DEFAULT_API_PORT = 8080;
 /** Shorter tokens can be guessed; `openssl rand -hex 32` makes a good one. */
-export const MIN_TOKEN_LENGTH = 16;
+const MIN_TOKEN_LENGTH = 16;
 
 const apiEnvSchema = z.object({
   ADO_API_TOKENS: optionalVar(z.string()),

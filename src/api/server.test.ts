@@ -177,6 +177,14 @@ describe('validation', () => {
     expect(await fieldOf('/api/tasks/bad%20id', {})).toEqual(['taskId']);
   });
 
+  it('names the field of a bad resume or migrate body', async () => {
+    expect(await fieldOf('/api/tasks/t-1/resume', { method: 'POST', body: { strategy: 'sometimes' } })).toEqual(['strategy']);
+    expect(await fieldOf('/api/tasks/t-1/resume', { method: 'POST', body: { strategy: 'reset', force: true } })).toEqual(['force']);
+    expect(await fieldOf('/api/tasks/t-1/migrate', { method: 'POST', body: {} })).toEqual(['to']);
+    expect(await fieldOf('/api/tasks/t-1/migrate', { method: 'POST', body: { to: 'v2 final!' } })).toEqual(['to']);
+    expect(await fieldOf('/api/tasks/t-1/migrate', { method: 'POST' })).toEqual(['body']);
+  });
+
   it('rejects a repository that is not a git repository, naming the field', async () => {
     const missing = path.join(workDir(), 'no-such-repo');
     const { status, body } = await json<Problem>('/api/tasks', { method: 'POST', body: { prompt: 'x', repository: missing } });
@@ -294,6 +302,47 @@ describe('decisions', () => {
       type: 'urn:ado:problem:decision-rejected',
       detail: `Task ${taskId} has finished (status: COMPLETED, phase: completed); there is nothing to cancel.`,
     });
+  });
+});
+
+describe('recovery', () => {
+  it('is 404 for migrating an unknown task, and 409 (nothing to resume from) for resuming one', async () => {
+    const taskId = uniqueTaskId('unknown');
+    const migrate = await json<Problem>(`/api/tasks/${taskId}/migrate`, { method: 'POST', body: { to: 'v2' } });
+    expect(migrate).toMatchObject({ status: 404, body: { type: 'urn:ado:problem:task-not-found' } });
+    // No checkpoint is the first thing resuming looks for; the CLI shows this detail.
+    const resume = await json<Problem>(`/api/tasks/${taskId}/resume`, { method: 'POST' });
+    expect(resume).toMatchObject({ status: 409, body: { type: 'urn:ado:problem:not-recoverable', detail: expect.stringContaining(`No checkpoint found for task ${taskId}`) } });
+  });
+
+  it('resumes nothing for a running task or a completed one, and says where it is', async () => {
+    const { taskId } = await taskWaitingAt('plan');
+    const running = await json(`/api/tasks/${taskId}/resume`, { method: 'POST', body: { strategy: 'auto' } });
+    expect(running).toMatchObject({
+      status: 200,
+      body: { action: 'running', workflowId: taskId, runId: expect.any(String), phase: 'planning', message: expect.stringContaining('waiting for approval at "plan"') },
+    });
+
+    const done = uniqueTaskId('api');
+    expect((await json('/api/tasks', { method: 'POST', body: { taskId: done, prompt: 'Validate the signup form', repository } })).status).toBe(201);
+    await env.client.workflow.getHandle(done).result();
+    // The body is optional.
+    expect(await json(`/api/tasks/${done}/resume`, { method: 'POST' })).toMatchObject({
+      status: 200,
+      body: { action: 'completed', workflowId: done, message: `Task ${done} has completed; nothing to resume.` },
+    });
+  });
+
+  it('migrates a waiting task to a new version (201): the old run is cancelled, the new one goes on from its state', async () => {
+    const { taskId } = await taskWaitingAt('plan');
+    const migrated = await json(`/api/tasks/${taskId}/migrate`, { method: 'POST', body: { to: 'v2' } });
+    expect(migrated).toMatchObject({ status: 201, body: { taskId, workflowId: `${taskId}-migrated-v2`, version: 'v2' } });
+    expect((await env.client.workflow.getHandle(taskId).describe()).status.name).toBe('CANCELLED');
+    const state = await waitFor(async () => {
+      const { state } = await detailOf(`${taskId}-migrated-v2`);
+      return state.pendingApproval ? state : undefined;
+    }, 'the migrated task waiting for approval');
+    expect(state).toMatchObject({ taskId, plan: 'Plan for: Validate the signup form' });
   });
 });
 

@@ -5,34 +5,13 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TaskNotFoundError } from '../client/errors';
+import { changesBetween, type TaskChange } from '../client/task-changes';
 import type { TaskClient, TaskOutcome } from '../client/task-client';
-import type { ApprovalRecord, ApprovalRequest, PhaseChange, TaskExecutionState } from '../domain/task';
+import type { TaskExecutionState } from '../domain/task';
 import type { Logger } from '../telemetry/logger';
 
 /** One server-sent event: its name and its JSON data. */
-export type TaskEvent =
-  | { event: 'state'; data: TaskExecutionState }
-  | { event: 'phase'; data: PhaseChange }
-  | { event: 'approval'; data: ApprovalRequest }
-  | { event: 'decision'; data: ApprovalRecord }
-  | { event: 'end'; data: TaskOutcome };
-
-/**
- * The events that lead from `before` to `after`: each new decision and phase in the order they
- * happened (from the task's own histories, so none is missed between polls), a new approval
- * request, then the new state.
- */
-export function changesBetween(before: TaskExecutionState, after: TaskExecutionState): TaskEvent[] {
-  // A decision and the phase change it causes can carry the same time: the decision goes first.
-  const timed: Array<{ at: string; event: TaskEvent }> = [
-    ...after.approvals.slice(before.approvals.length).map((data) => ({ at: data.decidedAt, event: { event: 'decision' as const, data } })),
-    ...after.phaseHistory.slice(before.phaseHistory.length).map((data) => ({ at: data.at, event: { event: 'phase' as const, data } })),
-  ];
-  const events = timed.sort((a, b) => Date.parse(a.at) - Date.parse(b.at)).map((t) => t.event);
-  if (after.pendingApproval && after.pendingApproval.id !== before.pendingApproval?.id) events.push({ event: 'approval', data: after.pendingApproval });
-  if (events.length > 0 || JSON.stringify(before) !== JSON.stringify(after)) events.push({ event: 'state', data: after });
-  return events;
-}
+export type TaskEvent = TaskChange | { event: 'end'; data: TaskOutcome };
 
 export interface WatchOptions {
   tasks: TaskClient;

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -225,6 +225,17 @@ describe('ado CLI: server commands and the shared context', () => {
     expect(r.stderr.trim()).toBe(
       `ado: \`ado codec\` needs the payload encryption key, but no key is configured: set ADO_CODEC_KEYS (e.g. "k1:$(openssl rand -base64 32)") or ADO_CODEC_KEY_FILE, or start \`ado dev\` once to create ${path.join(home, 'keys', 'codec-keys')}.`,
     );
+  });
+
+  it('`ado worker` against an address where nothing listens says so, exits non-zero and releases the store', async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'ado-cli-home-'));
+    const r = await withEnv({ ADO_HOME: home, ADO_DATABASE_URL: undefined, ADO_METRICS_PORT: undefined, ADO_LOG_LEVEL: 'silent' }, () =>
+      capture(['--address', '127.0.0.1:1', 'worker']),
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^ado: Cannot reach the Temporal server at 127\.0\.0\.1:1\./);
+    // The store it opened first is closed again: its data directory's lock is gone.
+    expect(existsSync(path.join(home, 'store.lock'))).toBe(false);
   });
 
   it('makes the logger only when a command needs it, and resolves the settings once', async () => {

@@ -18,6 +18,7 @@ import { describeIssues, taskExecutionInputSchema } from '../domain/task-input';
 import { taskStateQuery } from '../workflows/messages';
 import { taskExecutionWorkflow } from '../workflows/task-execution.workflow';
 import { DecisionRejectedError, InvalidTaskInputError, TaskAlreadyExistsError, TaskNotFoundError } from './errors';
+import { changesBetween } from './task-changes';
 
 export type TaskHandle = WorkflowHandle<typeof taskExecutionWorkflow>;
 
@@ -123,16 +124,14 @@ export class TaskClient {
     const outcome = this.outcome(taskId).finally(() => (done = true));
     // Handled at once: when the first report below throws, nothing else awaits `outcome`.
     outcome.catch(() => {});
-    let phasesSeen = 0;
-    let approvalSeen: string | undefined;
+    let previous: TaskExecutionState | undefined;
     const report = async () => {
       const state = await handle.query(taskStateQuery);
-      for (const change of state.phaseHistory.slice(phasesSeen)) onEvent({ type: 'phase', change, state });
-      phasesSeen = state.phaseHistory.length;
-      if (state.pendingApproval && state.pendingApproval.id !== approvalSeen) {
-        approvalSeen = state.pendingApproval.id;
-        onEvent({ type: 'approval', request: state.pendingApproval, state });
+      for (const change of changesBetween(previous, state)) {
+        if (change.event === 'phase') onEvent({ type: 'phase', change: change.data, state });
+        if (change.event === 'approval') onEvent({ type: 'approval', request: change.data, state });
       }
+      previous = state;
     };
     await this.withTask(taskId, report);
     while (!done) {

@@ -39,8 +39,11 @@ export class GitCommandError extends Error {
 
 const MAX_OUTPUT = 256 * 1024 * 1024;
 
-/** Runs git and returns its stdout without the final newline. */
-export function git(args: readonly string[], options: GitOptions = {}): Promise<string> {
+/**
+ * The full argument list and environment of a git call: for code that must spawn git itself
+ * (e.g. to stream or bound its output) and still run it the way `git` does.
+ */
+export function gitInvocation(args: readonly string[], options: GitOptions = {}): { args: string[]; env: NodeJS.ProcessEnv } {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     // A worker has no terminal: fail instead of waiting for a password forever.
@@ -52,6 +55,12 @@ export function git(args: readonly string[], options: GitOptions = {}): Promise<
   };
   // User hooks (a global core.hooksPath) have no business running in ADO's repositories.
   const fullArgs = ['-c', 'core.hooksPath=/dev/null', ...(options.cwd === undefined ? [] : ['-C', options.cwd]), ...args];
+  return { args: fullArgs, env };
+}
+
+/** Runs git and returns its stdout without the final newline. */
+export function git(args: readonly string[], options: GitOptions = {}): Promise<string> {
+  const { args: fullArgs, env } = gitInvocation(args, options);
   return new Promise((resolve, reject) => {
     execFile('git', fullArgs, { env, maxBuffer: MAX_OUTPUT, encoding: 'utf8' }, (error, stdout, stderr) => {
       if (error) {

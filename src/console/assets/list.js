@@ -1,9 +1,9 @@
 // The task list: newest first, with phase and age, refreshed every few seconds.
 import { call } from './api.js';
 import { age, fill, firstLine, h, phaseBadge, when } from './dom.js';
+import { TASK_PHASES } from './phases.js';
 
 const REFRESH_MS = 3000;
-const PHASES = ['planning', 'decomposing', 'coding', 'testing', 'review', 'completed', 'failed', 'cancelled'];
 
 export function listView(shell) {
   const body = h('tbody');
@@ -12,7 +12,7 @@ export function listView(shell) {
     'select',
     { 'aria-label': 'Phase', onchange: () => refresh() },
     h('option', { value: '' }, 'all phases'),
-    PHASES.map((p) => h('option', { value: p }, p)),
+    TASK_PHASES.map((p) => h('option', { value: p }, p)),
   );
   const element = h(
     'section',

@@ -1,12 +1,15 @@
 // The parts of a task page that only show data: each returns the nodes of one card.
 import { clock, h, phaseBadge } from './dom.js';
+import { TASK_PHASES, TERMINAL_PHASES } from './phases.js';
 
-const MAIN_PHASES = ['planning', 'decomposing', 'coding', 'testing', 'review', 'completed'];
+/** The phases a task passes through before it ends, in order. */
+const ONGOING_PHASES = TASK_PHASES.filter((phase) => !TERMINAL_PHASES.includes(phase));
 
 /** The phase steps (reached, current, to come) and every phase change with its time. */
 export function timelineCard(state) {
   const reached = new Set(state.phaseHistory.map((p) => p.phase));
-  const steps = state.phase === 'failed' || state.phase === 'cancelled' ? [...MAIN_PHASES.slice(0, -1), state.phase] : MAIN_PHASES;
+  // The last step is how the task ended, or `completed` while it runs.
+  const steps = [...ONGOING_PHASES, TERMINAL_PHASES.includes(state.phase) ? state.phase : 'completed'];
   return [
     h('h2', {}, 'Phases'),
     h(

@@ -2,9 +2,9 @@
 // decisions and checkpoints; live from the task's event stream.
 import { call, followEvents, taskPath } from './api.js';
 import { fill, h, phaseBadge, when } from './dom.js';
+import { TERMINAL_PHASES } from './phases.js';
 import { checkpointsCard, decisionsCard, diffCard, errorsCard, planCard, pullRequestCard, timelineCard } from './sections.js';
 
-const ENDED = ['completed', 'failed', 'cancelled'];
 const RETRY_MS = 2000;
 
 export function taskView(taskId, shell) {
@@ -56,7 +56,7 @@ export function taskView(taskId, shell) {
   function renderHeader(state) {
     const usage = state.usage ?? {};
     const cost = usage.costUsd !== undefined ? ` · $${usage.costUsd.toFixed(4)}` : '';
-    const ended = ENDED.includes(state.phase);
+    const ended = TERMINAL_PHASES.includes(state.phase);
     fill(
       header,
       h(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ApprovalRequest, TaskExecutionState } from '../domain/task';
-import { changesBetween } from './task-events';
+import { changesBetween } from './task-changes';
 
 const at = '2025-01-01T10:00:00.000Z';
 /** `seconds` after `at`. */
@@ -25,6 +25,16 @@ const base: TaskExecutionState = {
 describe('changesBetween', () => {
   it('reports nothing when nothing changed', () => {
     expect(changesBetween(base, structuredClone(base))).toEqual([]);
+  });
+
+  it('reports every phase, decision and the pending request when nothing was seen before', () => {
+    const after: TaskExecutionState = {
+      ...base,
+      phaseHistory: [...base.phaseHistory, { phase: 'review', at: later(2), attempt: 1 }],
+      approvals: [{ request, decision: { approved: true }, decidedAt: later(1) }],
+      pendingApproval: { ...request, id: 'r2', checkpoint: 'pr' },
+    };
+    expect(changesBetween(undefined, after).map((e) => e.event)).toEqual(['phase', 'decision', 'phase', 'approval', 'state']);
   });
 
   it('reports a new approval request, then the state', () => {
