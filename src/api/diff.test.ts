@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURE_AT, taskStateFixture } from '../../test/fakes/task-state';
 import { importedRepo, pushChange, useGitTestFolder } from '../../test/helpers/git-repos';
 import type { RepoRef } from '../activities/interfaces';
 import type { TaskExecutionState } from '../domain/task';
@@ -15,27 +16,17 @@ beforeAll(async () => {
   headSha = await pushChange(workDir(), ref, 'ado/fixture', { 'src/index.js': 'module.exports = 2;\n' });
 });
 
-const at = '2025-01-01T10:00:00.000Z';
 function stateWith(overrides: Partial<TaskExecutionState>): TaskExecutionState {
-  return {
-    taskId: 't1',
+  return taskStateFixture({
     repository: ref.repository,
-    prompt: 'do it',
-    hitlEnabled: false,
     phase: 'coding',
-    phaseHistory: [{ phase: 'coding', at, attempt: 1 }],
+    phaseHistory: [{ phase: 'coding', at: FIXTURE_AT, attempt: 1 }],
     attempts: 1,
-    maxIterations: 10,
-    errors: [],
-    approvals: [],
-    usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
-    startedAt: at,
-    updatedAt: at,
     remote: ref.remote,
     baseSha: ref.sha,
     headSha,
     ...overrides,
-  };
+  });
 }
 
 /** The problem `taskDiff` throws for `state`. */

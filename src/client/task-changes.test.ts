@@ -1,26 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { FIXTURE_AT, taskStateFixture } from '../../test/fakes/task-state';
 import type { ApprovalRequest, TaskExecutionState } from '../domain/task';
 import { changesBetween } from './task-changes';
 
-const at = '2025-01-01T10:00:00.000Z';
+const at = FIXTURE_AT;
 /** `seconds` after `at`. */
 const later = (seconds: number) => new Date(Date.parse(at) + seconds * 1000).toISOString();
 const request: ApprovalRequest = { id: 'r1', checkpoint: 'plan', context: 'the plan', requestedAt: at, expiresAt: at };
-const base: TaskExecutionState = {
-  taskId: 't1',
-  repository: '/repo',
-  prompt: 'do it',
-  hitlEnabled: true,
-  phase: 'planning',
-  phaseHistory: [{ phase: 'planning', at, attempt: 0 }],
-  attempts: 0,
-  maxIterations: 10,
-  errors: [],
-  approvals: [],
-  usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
-  startedAt: at,
-  updatedAt: at,
-};
+const base = taskStateFixture({ hitlEnabled: true });
 
 describe('changesBetween', () => {
   it('reports nothing when nothing changed', () => {
