@@ -2,6 +2,7 @@
  * Sandbox and gate-runner costs, side by side in one run:
  * - a bubblewrap run of `true` against a plain `child_process.spawn('true')` (medians), with the
  *   workspace handed to the sandbox user for the run (ADO as root) and already owned by it;
+ * - a run with network (the command under the egress bridge, behind the proxy) against one without;
  * - four gates of different lengths run in parallel against the slowest of them alone.
  * Targets (on the figures): sandbox overhead under 20 ms median; parallel gates within 1.2x of
  * the slowest gate.
@@ -37,8 +38,8 @@ function spawnTrue(): Promise<void> {
   });
 }
 
-async function runTrue(sandbox: Sandbox, workdir: string): Promise<void> {
-  const result = await sandbox.run({ command: 'true', workdir });
+async function runTrue(sandbox: Sandbox, workdir: string, network = false): Promise<void> {
+  const result = await sandbox.run({ command: 'true', workdir, network });
   if (result.exitCode !== 0) throw new Error(`sandboxed true failed: ${result.reason}\n${result.output}`);
 }
 
@@ -69,13 +70,20 @@ export async function runSandboxBench(runs = 30): Promise<Figure[]> {
       figure('sandbox true, median', sandboxMs, 'ms'),
       figure('sandbox overhead, median', sandboxMs - spawnMs, 'ms', below(20, ' ms')),
     ];
+    let withoutNetworkMs = sandboxMs;
     if (process.getuid?.() === 0) {
       // As root the workspace is handed to the sandbox user per run; a workspace it already owns skips that.
       await chown(workdir, DEFAULT_SANDBOX_USER.uid, DEFAULT_SANDBOX_USER.gid);
-      const ownedMs = await medianOf(runs, () => runTrue(sandbox, workdir));
-      figures.push(figure('sandbox true, workspace pre-owned, median', ownedMs, 'ms'));
-      figures.push(figure('sandbox overhead, workspace pre-owned, median', ownedMs - spawnMs, 'ms'));
+      withoutNetworkMs = await medianOf(runs, () => runTrue(sandbox, workdir));
+      figures.push(figure('sandbox true, workspace pre-owned, median', withoutNetworkMs, 'ms'));
+      figures.push(figure('sandbox overhead, workspace pre-owned, median', withoutNetworkMs - spawnMs, 'ms'));
     }
+    // Against the run just before, in the same state: what the egress bridge (a node process) adds.
+    const networkMs = await medianOf(runs, () => runTrue(sandbox, workdir, true));
+    figures.push(
+      figure('sandbox true with network (egress bridge), median', networkMs, 'ms'),
+      figure('network overhead over the same run without, median', networkMs - withoutNetworkMs, 'ms'),
+    );
     const slowest = GATES.at(-1) as Gate;
     const slowestMs = median([await gatesWall(sandbox, [slowest], workdir), await gatesWall(sandbox, [slowest], workdir), await gatesWall(sandbox, [slowest], workdir)]);
     const parallelMs = median([await gatesWall(sandbox, GATES, workdir), await gatesWall(sandbox, GATES, workdir), await gatesWall(sandbox, GATES, workdir)]);

@@ -6,7 +6,8 @@
 #   secrets/ui_htpasswd             gateway login for the Web UI and the codec (user admin)
 #   secrets/grafana_admin_password  Grafana's admin password (observability profile)
 #   secrets/ado.env                 the ADO processes' env file, from ado.env.example: store
-#                                   password, an API token, a payload encryption key
+#                                   password, API tokens (admin, gateway), a payload encryption key
+#   secrets/gateway.env             the gateway's token for the codec endpoint (from ado.env)
 #
 # Usage: ./init-secrets.sh [folder]      (default: secrets/ beside this script)
 #
@@ -54,6 +55,7 @@ grafana_password=$(random_hex 12)
 put grafana_admin_password 644 "$grafana_password" && echo "Grafana login: admin / $grafana_password"
 
 api_token=$(random_hex 32)
+gateway_token=$(random_hex 32)
 codec_key_id="k$(date +%Y%m%d)"
 codec_key=$(openssl rand -base64 32)
 ado_db_password=$(cat "$dir/ado_db_password")
@@ -61,11 +63,21 @@ ado_db_password=$(cat "$dir/ado_db_password")
 env_file=$(sed \
   -e "s|__ADO_DB_PASSWORD__|$ado_db_password|" \
   -e "s|__API_TOKEN__|$api_token|" \
+  -e "s|__GATEWAY_TOKEN__|$gateway_token|" \
   -e "s|__CODEC_KEY_ID__|$codec_key_id|" \
   -e "s|__CODEC_KEY__|$codec_key|" \
   "$here/ado.env.example")
 put ado.env 600 "$env_file
 " && echo "API token (reviewer name admin): $api_token"
+
+# The gateway's token is the one ado.env gives the name `gateway`, so the two always agree.
+gateway_token=$(sed -n 's/^ADO_API_TOKENS=.*gateway:\([0-9a-f]*\).*/\1/p' "$dir/ado.env")
+if [ -n "$gateway_token" ]; then
+  put gateway.env 600 "ADO_GATEWAY_TOKEN=$gateway_token
+" || true
+else
+  echo "init-secrets: ADO_API_TOKENS in $dir/ado.env has no gateway:<token> entry; add one (openssl rand -hex 32) and run this again, or the Web UI cannot decode payloads" >&2
+fi
 
 if [ -n "$created" ]; then
   echo "Created in $dir:$created"

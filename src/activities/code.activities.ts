@@ -2,7 +2,6 @@
  * `ado-code` activities: the task's workspace in the shared remote, code generation (LLM + edits
  * + commit) and sandboxed execution. Each rebuilds its workspace from (remote, sha) and removes it.
  */
-import { loadRepoConfig } from '../gates/config';
 import { codeAnswerSchema, codePrompt } from '../llm/prompts';
 import { chatStructured } from '../llm/structured';
 import type { LlmClient } from '../llm/types';
@@ -10,11 +9,11 @@ import type { Sandbox } from '../sandbox/types';
 import type { Logger } from '../telemetry/logger';
 import { applyEdits } from '../workspace/edits';
 import type { GitRemotes } from '../workspace/remotes';
-import { Workspace } from '../workspace/workspace';
+import { commitMessage, Workspace } from '../workspace/workspace';
 import { activityRun } from './context';
 import type { CodeActivities } from './interfaces';
 import { promptFiles } from './prompt-files';
-import { runCommands, runSetup, toGate } from './repo-commands';
+import { loadBaseConfig, runCommands, runSetup, toGate } from './repo-commands';
 
 export interface CodeActivityDeps {
   logger: Logger;
@@ -65,7 +64,7 @@ export function createCodeActivities(deps: CodeActivityDeps): CodeActivities {
         const applied = await applyEdits(workspace.dir, value.edits);
         const sha = await workspace.commitAndPush({
           branch: taskBranch,
-          message: `ado(${taskId}): iteration ${iteration}\n\n${value.summary}`,
+          message: commitMessage(taskId, iteration, value.summary),
         });
         run.logger.info({ iteration, sha, applied: applied.applied.length, failed: applied.errors.length }, 'Code generated');
         return { sha, summary: value.summary, filesChanged: applied.applied, editErrors: applied.errors, usage };
@@ -74,12 +73,12 @@ export function createCodeActivities(deps: CodeActivityDeps): CodeActivities {
       }
     },
 
-    async executeCode({ taskId, repo }) {
+    async executeCode({ taskId, repo, baseSha }) {
       const run = activityRun(deps.logger, taskId);
       const started = Date.now();
       const workspace = await Workspace.checkout(repo, scratchDir, { logger: run.logger });
       try {
-        const config = await loadRepoConfig(workspace.dir);
+        const config = await loadBaseConfig(workspace, taskId, baseSha);
         if (!config.execute) return { success: true, skipped: true, durationMs: 0 };
         const setupFailed = await runSetup(sandbox, config, workspace.dir, run);
         const outcome = setupFailed ?? (await runCommands(sandbox, config, [{ name: 'execute', ...toGate(config.execute) }], workspace.dir, run));

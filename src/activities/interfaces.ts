@@ -89,6 +89,11 @@ export interface GenerateCodeResult {
 export interface ExecuteCodeInput {
   taskId: string;
   repo: RepoRef;
+  /**
+   * The task's base commit, whose repository config (commands, limits, network) applies; absent
+   * in activities scheduled by older workflow code (then found from the task's own commits).
+   */
+  baseSha?: string;
 }
 
 export interface ExecutionResult {
@@ -102,6 +107,8 @@ export interface ExecutionResult {
 export interface QualityGatesInput {
   taskId: string;
   repo: RepoRef;
+  /** As `ExecuteCodeInput.baseSha`. */
+  baseSha?: string;
 }
 
 export interface GateResult {

@@ -1,28 +1,46 @@
 /**
  * Running a repository's own commands in the sandbox: its `setup` (the only one that may have
- * network), then `execute` or the quality gates, all as the repository config says.
+ * network), then `execute` or the quality gates, all as the repository config of the task's base
+ * commit says (the commit under test is the model's: it must not choose its own checks, limits or
+ * network), with that commit's package.json scripts.
  */
-import type { RepoConfig } from '../gates/config';
-import { runGates, type Gate, type GatesOutcome } from '../gates/runner';
+import { loadRepoConfig, type RepoConfig } from '../gates/config';
+import { pinPackageScripts } from '../gates/package-scripts';
+import { runGates, type Gate, type GatesOutcome, type RunGatesOptions } from '../gates/runner';
 import type { Sandbox } from '../sandbox/types';
+import type { Workspace } from '../workspace/workspace';
 import type { ActivityRun } from './context';
+
+/**
+ * The config of the task's base commit `baseSha`; without one (an activity scheduled by a workflow
+ * from before base commits were passed), the commit before the task's own commits.
+ */
+export async function loadBaseConfig(workspace: Workspace, taskId: string, baseSha: string | undefined): Promise<RepoConfig> {
+  const base = baseSha ?? (await workspace.taskBase(taskId));
+  return loadRepoConfig((name) => workspace.readCommitted(base, name));
+}
 
 /** Runs `setup` when the repository has one; returns its failure as a gate outcome, or undefined when it passed. */
 export async function runSetup(sandbox: Sandbox, config: RepoConfig, dir: string, run: ActivityRun): Promise<GatesOutcome | undefined> {
   if (!config.setup) return undefined;
-  const outcome = await runGates(sandbox, [{ name: 'setup', ...toGate(config.setup) }], dir, {
-    signal: run.signal,
-    onProgress: run.onProgress,
-    limits: config.limits,
-    // setup prepares the workspace itself (installs dependencies into it): no copy.
-    copyWorkspace: false,
-  });
+  // setup prepares the workspace itself (installs dependencies into it): no copy.
+  const outcome = await runGates(sandbox, [{ name: 'setup', ...toGate(config.setup) }], dir, { ...runOptions(config, run), copyWorkspace: false });
   return outcome.passed ? undefined : outcome;
 }
 
 /** Runs the commands in parallel; each gate gets its own copy of the workspace. */
 export function runCommands(sandbox: Sandbox, config: RepoConfig, gates: Gate[], dir: string, run: ActivityRun): Promise<GatesOutcome> {
-  return runGates(sandbox, gates, dir, { signal: run.signal, onProgress: run.onProgress, limits: config.limits });
+  return runGates(sandbox, gates, dir, runOptions(config, run));
+}
+
+function runOptions(config: RepoConfig, run: ActivityRun): RunGatesOptions {
+  return {
+    signal: run.signal,
+    onProgress: run.onProgress,
+    limits: config.limits,
+    // Each run's own folder, after setup has run in it: setup's commands are the repository's code too.
+    prepare: (folder) => pinPackageScripts(folder, config.packageScripts),
+  };
 }
 
 export function toGate(spec: { command: string; timeoutMs?: number; network: boolean }): Omit<Gate, 'name'> {

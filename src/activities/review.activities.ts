@@ -1,13 +1,15 @@
 /** `ado-review` activities: the repository's quality gates, and pull requests. */
-import { GATE_NAMES, loadRepoConfig } from '../gates/config';
+import { GATE_NAMES } from '../gates/config';
 import type { Gate } from '../gates/runner';
 import type { PullRequestProvider } from '../pr/provider';
+import { sensitiveChanges, sensitiveChangesSection } from '../pr/sensitive-changes';
 import type { Sandbox } from '../sandbox/types';
 import type { Logger } from '../telemetry/logger';
+import { isLocalRemote } from '../workspace/git';
 import { Workspace } from '../workspace/workspace';
 import { activityRun } from './context';
 import type { ReviewActivities } from './interfaces';
-import { runCommands, runSetup, toGate } from './repo-commands';
+import { loadBaseConfig, runCommands, runSetup, toGate } from './repo-commands';
 
 export interface ReviewActivityDeps {
   logger: Logger;
@@ -19,11 +21,11 @@ export interface ReviewActivityDeps {
 export function createReviewActivities(deps: ReviewActivityDeps): ReviewActivities {
   const { sandbox, pullRequests, scratchDir } = deps;
   return {
-    async runQualityGates({ taskId, repo }) {
+    async runQualityGates({ taskId, repo, baseSha }) {
       const run = activityRun(deps.logger, taskId);
       const workspace = await Workspace.checkout(repo, scratchDir, { logger: run.logger });
       try {
-        const config = await loadRepoConfig(workspace.dir);
+        const config = await loadBaseConfig(workspace, taskId, baseSha);
         const gates: Gate[] = GATE_NAMES.flatMap((name) => {
           const spec = config.gates[name];
           return spec ? [{ name, ...toGate(spec) }] : [];
@@ -41,9 +43,12 @@ export function createReviewActivities(deps: ReviewActivityDeps): ReviewActiviti
 
     async createPullRequest(input) {
       const run = activityRun(deps.logger, input.taskId);
-      const pr = await pullRequests.open(input);
-      run.logger.info({ url: pr.url }, 'Pull request open');
-      return pr;
+      const { remote, sha } = input.repo;
+      const changes = isLocalRemote(remote) ? await sensitiveChanges(remote, `refs/heads/${input.baseBranch}`, sha) : [];
+      const description = changes.length > 0 ? `${sensitiveChangesSection(changes)}\n\n${input.description}` : input.description;
+      const pr = await pullRequests.open({ ...input, description });
+      run.logger.info({ url: pr.url, sensitiveChanges: changes.length }, 'Pull request open');
+      return changes.length > 0 ? { ...pr, sensitiveChanges: changes } : pr;
     },
 
     async mergePullRequest({ taskId, pullRequest }) {

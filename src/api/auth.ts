@@ -23,13 +23,15 @@ const LOCAL_REVIEWER = 'local';
  * An `onRequest` hook: 401 without a bearer token, 403 with one that matches no configured
  * token; otherwise sets `request.reviewer`. Tokens are compared in constant time, every one of
  * them, so timing tells nothing about which or how much of a token matched. Without tokens,
- * 403 for what a web page elsewhere could send (see `refuseForeignRequest`).
+ * 403 for what a web page elsewhere could send (see `refuseForeignRequest`); pages at
+ * `allowedOrigins` (the Temporal Web UI, for the codec endpoint) may write too.
  */
-export function bearerAuth(auth: ApiAuthConfig): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
+export function bearerAuth(auth: ApiAuthConfig, options: { allowedOrigins?: readonly string[] } = {}): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
   const known = auth.tokens.map((t) => ({ token: t, digest: digest(t.token) }));
+  const allowedOrigins = new Set(options.allowedOrigins ?? []);
   return async (request, reply) => {
     if (known.length === 0) {
-      refuseForeignRequest(request);
+      refuseForeignRequest(request, allowedOrigins);
       request.reviewer = LOCAL_REVIEWER;
       return;
     }
@@ -54,7 +56,7 @@ export function bearerAuth(auth: ApiAuthConfig): (request: FastifyRequest, reply
  * rebinding page: its own name resolved to 127.0.0.1), and a write (anything but GET and HEAD)
  * whose Origin is another host or that the browser marks cross-site.
  */
-function refuseForeignRequest(request: FastifyRequest): void {
+function refuseForeignRequest(request: FastifyRequest, allowedOrigins: ReadonlySet<string>): void {
   const host = request.headers.host;
   const hostname = host === undefined ? undefined : /^(\[[\da-f:.]+\]|[^:[\]/@\\]+)(?::\d{1,5})?$/i.exec(host)?.[1];
   if (!hostname || !isLoopbackHost(hostname)) {
@@ -62,6 +64,7 @@ function refuseForeignRequest(request: FastifyRequest): void {
   }
   if (request.method === 'GET' || request.method === 'HEAD') return;
   const origin = request.headers.origin;
+  if (origin !== undefined && allowedOrigins.has(origin)) return;
   if (origin !== undefined) {
     const originUrl = parseUrl(origin);
     const sameHost = originUrl !== undefined && originUrl.host === parseUrl(`${originUrl.protocol}//${host}`)?.host;

@@ -58,6 +58,14 @@ export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env, overrides
   return config;
 }
 
+/**
+ * Only the API's tokens (`ADO_API_TOKENS`): what the codec endpoint, which shares the API's
+ * authentication, needs. Throws like `apiConfigFromEnv`.
+ */
+export function apiAuthFromEnv(env: NodeJS.ProcessEnv = process.env): ApiAuthConfig {
+  return { tokens: parseTokens(parseEnv(apiEnvSchema.pick({ ADO_API_TOKENS: true }), env, 'API').ADO_API_TOKENS) };
+}
+
 /** Throws unless the API would be reachable from this machine only, or needs a token. */
 export function requireSafeBinding({ host, auth }: { host: string; auth: ApiAuthConfig }): void {
   if (auth.tokens.length === 0 && !isLoopbackHost(host)) {

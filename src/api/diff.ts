@@ -40,7 +40,7 @@ export async function taskDiff(state: TaskExecutionState, maxBytes = MAX_DIFF_BY
     throw new HttpProblem(404, 'diff-unavailable', 'Diff not available here', `The task's remote ${remote} is not a git repository on the API's machine.${where}`);
   }
   try {
-    const { text, truncated } = await boundedGitOutput(remote, ['diff', '--no-color', '--no-ext-diff', `${base}..${head}`], maxBytes);
+    const { text, truncated } = await boundedGitOutput(remote, ['diff', '--no-color', '--no-ext-diff', '--no-textconv', `${base}..${head}`], maxBytes);
     return { remote, base, head, pullRequest: state.pullRequest !== undefined, diff: text, truncated };
   } catch (err) {
     if (!(err instanceof GitCommandError)) throw err;
@@ -64,8 +64,8 @@ async function whatIsMissing(remote: string, commits: { base: string; head: stri
  * Runs git in `cwd` as `git()` does, keeping at most `maxBytes` of its output (cut at a line end)
  * and stopping it beyond. A non-zero exit (other than the stop) is a `GitCommandError`.
  */
-function boundedGitOutput(cwd: string, args: string[], maxBytes: number): Promise<{ text: string; truncated: boolean }> {
-  const invocation = gitInvocation(args, { cwd });
+async function boundedGitOutput(cwd: string, args: string[], maxBytes: number): Promise<{ text: string; truncated: boolean }> {
+  const invocation = await gitInvocation(args, { cwd });
   return new Promise((resolve, reject) => {
     const child = spawn('git', invocation.args, { stdio: ['ignore', 'pipe', 'pipe'], env: invocation.env });
     const chunks: Buffer[] = [];

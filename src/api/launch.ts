@@ -41,7 +41,7 @@ export async function startApiForStack(options: ApiForStackOptions): Promise<Run
     store: options.store,
     logger: options.logger,
     auth: config.auth,
-    plugins: createChannelPlugins(notifications, { hitl, logger: options.logger }),
+    plugins: createChannelPlugins(notifications, { hitl, usedSignatures: options.store.usedSignatures, logger: options.logger }),
     host: config.host,
     port: config.port,
   });

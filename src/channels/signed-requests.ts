@@ -5,16 +5,20 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpProblem } from '../api/problems';
+import type { UsedSignatureRepository } from '../store/types';
 import type { Logger } from '../telemetry/logger';
-import type { ReplayGuard } from './replay-guard';
-import { verifySignature, type SignatureScheme } from './signature';
+import { SIGNATURE_WINDOW_SECONDS, verifySignature, type SignatureScheme } from './signature';
 
 export interface SignedRequestOptions {
   scheme: SignatureScheme;
   secret: string;
   /** The one media type the endpoint accepts (others get 415). */
   contentType: string;
-  guard: ReplayGuard;
+  /**
+   * Where accepted signatures are kept until their timestamp leaves the window (the store, so a
+   * replay is refused by every API server and after a restart too).
+   */
+  usedSignatures: UsedSignatureRepository;
   logger: Logger;
 }
 
@@ -29,7 +33,7 @@ function header(request: FastifyRequest, name: string): string | undefined {
  * handler runs.
  */
 export function acceptSignedRequests(app: FastifyInstance, options: SignedRequestOptions): void {
-  const { scheme, secret, guard, logger } = options;
+  const { scheme, secret, usedSignatures, logger } = options;
   // The signature covers the exact bytes: no parser may touch them first.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(options.contentType, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
@@ -38,9 +42,10 @@ export function acceptSignedRequests(app: FastifyInstance, options: SignedReques
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const signature = header(request, scheme.signatureHeader);
     const check = verifySignature(scheme, secret, { timestamp: header(request, scheme.timestampHeader), signature }, body);
+    // A signature covers its timestamp, which is refused once out of the window: kept that long, no longer.
     const reason = !check.ok
       ? check.reason
-      : guard.firstUse(signature ?? '', check.timestamp)
+      : (await usedSignatures.firstUse(signature ?? '', new Date((check.timestamp + SIGNATURE_WINDOW_SECONDS + 1) * 1000)))
         ? undefined
         : 'this exact signed request was received before; sign each request anew';
     if (reason === undefined) return;

@@ -3,6 +3,7 @@ import fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSlackApi, type SlackApiStandIn, type SlackMessage, type SlackUser } from '../../test/fakes/slack-api';
 import { createTestActivities } from '../../test/fakes/test-activities';
+import { memoryUsedSignatures } from '../../test/fakes/used-signatures';
 import { startLocalEnv, withWorkers } from '../../test/helpers/temporal';
 import { failureOf, pendingApproval, startTask, stateOf, taskInput, waitFor, type TaskHandle } from '../../test/helpers/workflow';
 import type { ApprovalNotice } from '../activities/interfaces';
@@ -22,6 +23,8 @@ let env: TestWorkflowEnvironment;
 let slack: SlackApiStandIn;
 let app: FastifyInstance;
 let endpoint = '';
+let approversApp: FastifyInstance;
+let approversEndpoint = '';
 let hitl: HITLHandler;
 let notifier: SlackNotifier;
 
@@ -33,11 +36,19 @@ beforeAll(async () => {
   // As the API server serves it: problem documents for errors, the plugin at the root.
   app = fastify();
   installProblemHandlers(app, silentLogger());
-  await app.register(slackInteractionsPlugin({ signingSecret: SIGNING_SECRET, slack: client, hitl, logger: silentLogger() }));
+  await app.register(slackInteractionsPlugin({ signingSecret: SIGNING_SECRET, slack: client, hitl, usedSignatures: memoryUsedSignatures(), logger: silentLogger() }));
   endpoint = `${await app.listen({ host: '127.0.0.1', port: 0 })}/slack/interactions`;
+  // The same endpoint where only Ana's clicks decide (ADO_SLACK_APPROVERS).
+  approversApp = fastify();
+  installProblemHandlers(approversApp, silentLogger());
+  await approversApp.register(
+    slackInteractionsPlugin({ signingSecret: SIGNING_SECRET, slack: client, hitl, usedSignatures: memoryUsedSignatures(), approvers: [ANA.id], logger: silentLogger() }),
+  );
+  approversEndpoint = `${await approversApp.listen({ host: '127.0.0.1', port: 0 })}/slack/interactions`;
 });
 afterAll(async () => {
   await app?.close();
+  await approversApp?.close();
   await slack?.close();
   await env?.teardown();
 });
@@ -63,8 +74,8 @@ function settledLine(message: SlackMessage): Promise<string> {
   }, `the update of message ${message.ts}`);
 }
 
-function send(request: { body: string; headers: Record<string, string> }): Promise<Response> {
-  return fetch(endpoint, { method: 'POST', ...request });
+function send(request: { body: string; headers: Record<string, string> }, to = endpoint): Promise<Response> {
+  return fetch(to, { method: 'POST', ...request });
 }
 
 describe('POST /slack/interactions', () => {
@@ -149,5 +160,25 @@ describe('POST /slack/interactions', () => {
     expect(bare.status).toBe(400);
     expect(await bare.json()).toMatchObject({ type: 'urn:ado:problem:invalid-slack-payload', detail: expect.stringContaining('"payload"') });
     expect(slack.calls.length).toBe(callsBefore);
+  });
+
+  it('with approvers configured, a click from anyone else does not count: the clicker is told, the task still waits', async () => {
+    await withSlackTask(async (handle) => {
+      const plan = await pendingApproval(handle, 'plan');
+      const message = await messageFor(plan.id);
+      const ephemerals = () => slack.callsTo('chat.postEphemeral').filter((c) => c.args.user === BO.id);
+      expect((await send(slack.click(message, SLACK_ACTIONS.approve, BO), approversEndpoint)).status).toBe(200);
+      await waitFor(async () => (ephemerals().length > 0 ? true : undefined), "the note to Bo that his click did not count");
+      expect(String(ephemerals()[0]?.args.text)).toContain('only the approvers ADO is configured with (ADO_SLACK_APPROVERS) decide here');
+      let state = await stateOf(handle);
+      expect(state.pendingApproval?.id).toBe(plan.id);
+      expect(state.approvals).toEqual([]);
+
+      expect((await send(slack.click(message, SLACK_ACTIONS.approve, ANA), approversEndpoint)).status).toBe(200);
+      await pendingApproval(handle, 'pr');
+      state = await stateOf(handle);
+      expect(state.approvals.map((a) => a.decision.reviewer)).toEqual(['ana']);
+      await handle.terminate('test done');
+    });
   });
 });

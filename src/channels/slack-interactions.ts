@@ -13,8 +13,8 @@ import { DecisionRejectedError, TaskNotFoundError } from '../client/errors';
 import type { HITLHandler } from '../client/hitl-handler';
 import type { ApprovalRecord } from '../domain/task';
 import { parseButtonValue, settledMessage, SLACK_ACTIONS, slackDate, slackEscape, slackFailure, type SlackButtonValue } from '../notifications/slack';
+import type { UsedSignatureRepository } from '../store/types';
 import type { Logger } from '../telemetry/logger';
-import { ReplayGuard } from './replay-guard';
 import { acceptSignedRequests } from './signed-requests';
 import { SLACK_SIGNATURE } from './signature';
 
@@ -23,6 +23,10 @@ export interface SlackInteractionsDeps {
   /** Updates the clicked message; a bot token with `chat:write`. */
   slack: WebClient;
   hitl: Pick<HITLHandler, 'sendApproval' | 'getWorkflowState'>;
+  /** The store's replay protection. */
+  usedSignatures: UsedSignatureRepository;
+  /** Slack user IDs whose clicks decide (ADO_SLACK_APPROVERS); absent: anyone's. */
+  approvers?: readonly string[];
   logger: Logger;
 }
 
@@ -85,10 +89,23 @@ function recordedLine({ decision, decidedAt }: ApprovalRecord): string {
   return decidedLine(decision.approved, who, decidedAt);
 }
 
+/** Tells the clicker only (the message keeps its buttons for those who may decide). */
+async function tellClicker(deps: SlackInteractionsDeps, click: Click, text: string): Promise<void> {
+  if (!click.message) return;
+  await deps.slack.chat
+    .postEphemeral({ channel: click.message.channel, user: click.user.id, text })
+    .catch((notice: unknown) => deps.logger.warn({ err: notice }, 'Could not tell the Slack user about their click'));
+}
+
 /** Sends the click's decision, then settles the message: who decided, or why the click did not count. */
 async function settle(deps: SlackInteractionsDeps, click: Click): Promise<void> {
   const { request, approved, user } = click;
   const reviewer = user.username ?? user.name ?? user.id;
+  if (deps.approvers && !deps.approvers.includes(user.id)) {
+    deps.logger.warn({ workflowId: request.workflowId, requestId: request.requestId, slackUser: user.id, reviewer }, 'Slack click from a user who is not an approver; ignored');
+    await tellClicker(deps, click, `Your ${approved ? 'approval' : 'rejection'} of task ${request.workflowId} did not count: only the approvers ADO is configured with (ADO_SLACK_APPROVERS) decide here.`);
+    return;
+  }
   let line: string;
   try {
     await deps.hitl.sendApproval(request.workflowId, { approved, requestId: request.requestId, checkpoint: request.checkpoint, reviewer, channel: 'slack' }, { via: 'update' });
@@ -97,12 +114,7 @@ async function settle(deps: SlackInteractionsDeps, click: Click): Promise<void> 
   } catch (err) {
     if (!(err instanceof DecisionRejectedError || err instanceof TaskNotFoundError)) {
       // Temporal unreachable or similar: keep the buttons so the click can be repeated, and tell the clicker.
-      if (click.message) {
-        const text = `Your decision on task ${request.workflowId} did not reach it (${(err as Error).message.slice(0, 300)}). Try again in a moment.`;
-        await deps.slack.chat
-          .postEphemeral({ channel: click.message.channel, user: user.id, text })
-          .catch((notice: unknown) => deps.logger.warn({ err: notice }, 'Could not tell the Slack user their click failed'));
-      }
+      await tellClicker(deps, click, `Your decision on task ${request.workflowId} did not reach it (${(err as Error).message.slice(0, 300)}). Try again in a moment.`);
       throw err;
     }
     const record = await earlierDecision(deps, request);
@@ -139,7 +151,7 @@ export function slackInteractionsPlugin(deps: SlackInteractionsDeps): FastifyPlu
       scheme: SLACK_SIGNATURE,
       secret: deps.signingSecret,
       contentType: 'application/x-www-form-urlencoded',
-      guard: new ReplayGuard(),
+      usedSignatures: deps.usedSignatures,
       logger: deps.logger,
     });
     const inFlight = new Set<Promise<void>>();

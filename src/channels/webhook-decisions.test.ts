@@ -8,9 +8,12 @@ import { createTestActivities } from '../../test/fakes/test-activities';
 import { startLocalEnv, uniqueTaskId, withWorkers } from '../../test/helpers/temporal';
 import { pendingApproval, startTask, stateOf, taskInput, waitFor, type TaskHandle } from '../../test/helpers/workflow';
 import type { ApprovalNotice } from '../activities/interfaces';
+import { freshStoreLocation, type FreshStoreLocation } from '../../test/helpers/postgres';
 import { installProblemHandlers } from '../api/problems';
 import { HITLHandler } from '../client/hitl-handler';
 import { WebhookNotifier, type ApprovalRequestedEvent } from '../notifications/webhook';
+import { openStore } from '../store/open-store';
+import type { AdoStore } from '../store/types';
 import { silentLogger } from '../telemetry/logger';
 import { webhookDecisionPlugin } from './webhook-decisions';
 
@@ -19,6 +22,9 @@ const SECRET = 'decision-secret-0123456789';
 let env: TestWorkflowEnvironment;
 let app: FastifyInstance;
 let endpoint = '';
+/** A real store (PGlite), whose used signatures outlive a restart of the endpoint. */
+let storeLocation: FreshStoreLocation;
+let store: AdoStore;
 /** Where the notifier sends events: a loopback receiver that keeps them. */
 let receiver: http.Server;
 const events: ApprovalRequestedEvent[] = [];
@@ -38,16 +44,25 @@ beforeAll(async () => {
   notifier = new WebhookNotifier({ urls: [`http://127.0.0.1:${(receiver.address() as AddressInfo).port}/events`], secret: SECRET });
 
   env = await startLocalEnv();
-  app = fastify();
-  installProblemHandlers(app, silentLogger());
-  await app.register(webhookDecisionPlugin({ secret: SECRET, hitl: new HITLHandler(env.client), logger: silentLogger() }));
-  endpoint = `${await app.listen({ host: '127.0.0.1', port: 0 })}/webhooks/decision`;
+  storeLocation = await freshStoreLocation('pglite');
+  store = await openStore(storeLocation.config);
+  ({ app, endpoint } = await startEndpoint());
 });
 afterAll(async () => {
   await app?.close();
+  await store?.close();
+  await storeLocation?.dispose();
   await new Promise<void>((resolve) => receiver?.close(() => resolve()));
   await env?.teardown();
 });
+
+/** The endpoint as `ado api` serves it: problem documents for errors, the plugin at the root, the store's replay protection. */
+async function startEndpoint(): Promise<{ app: FastifyInstance; endpoint: string }> {
+  const server = fastify();
+  installProblemHandlers(server, silentLogger());
+  await server.register(webhookDecisionPlugin({ secret: SECRET, hitl: new HITLHandler(env.client), usedSignatures: store.usedSignatures, logger: silentLogger() }));
+  return { app: server, endpoint: `${await server.listen({ host: '127.0.0.1', port: 0 })}/webhooks/decision` };
+}
 
 /** A request as a webhook receiver signs it: v1=HMAC-SHA256("{timestamp}.{body}"), computed here independently. */
 function signed(decision: unknown, options: { secret?: string; timestamp?: number } = {}) {
@@ -96,7 +111,7 @@ describe('POST /webhooks/decision', () => {
   it('refuses a bad signature, a stale timestamp and a replay with 401, and the task still waits', async () => {
     await withWebhookTask(async (handle) => {
       const plan = await pendingApproval(handle, 'plan');
-      const decision = { taskId: handle.workflowId, approved: true };
+      const decision = { taskId: handle.workflowId, requestId: plan.id, approved: true };
 
       const forged = await send(signed(decision, { secret: 'someone-elses-secret' }));
       expect(forged.status).toBe(401);
@@ -118,11 +133,11 @@ describe('POST /webhooks/decision', () => {
   });
 
   it('answers 404 for an unknown task, 400 naming a misspelt field, and 415 for a body that is not JSON', async () => {
-    const unknown = await send(signed({ taskId: uniqueTaskId('missing'), approved: true }));
+    const unknown = await send(signed({ taskId: uniqueTaskId('missing'), requestId: 'r-1', approved: true }));
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ type: 'urn:ado:problem:task-not-found' });
 
-    const misspelt = await send(signed({ taskId: 't', aproved: true }));
+    const misspelt = await send(signed({ taskId: 't', requestId: 'r-1', aproved: true }));
     expect(misspelt.status).toBe(400);
     const body = JSON.stringify(await misspelt.json());
     expect(body).toContain('approved');
@@ -130,5 +145,39 @@ describe('POST /webhooks/decision', () => {
 
     const text = signed('approve');
     expect((await send({ ...text, headers: { ...text.headers, 'content-type': 'text/plain' } })).status).toBe(415);
+  });
+
+  it('refuses a signed decision that does not name the approval request it answers', async () => {
+    await withWebhookTask(async (handle) => {
+      const plan = await pendingApproval(handle, 'plan');
+      const response = await send(signed({ taskId: handle.workflowId, approved: true, checkpoint: 'plan' }));
+      expect(response.status).toBe(400);
+      expect(JSON.stringify(await response.json())).toContain('requestId: required: the id of the approval request this decision answers');
+      const state = await stateOf(handle);
+      expect(state.pendingApproval?.id).toBe(plan.id);
+      expect(state.approvals).toEqual([]);
+    });
+  });
+
+  it('refuses a decision replayed after the endpoint restarted, at the next checkpoint too', async () => {
+    await withWebhookTask(async (handle) => {
+      const plan = await pendingApproval(handle, 'plan');
+      const approval = signed({ taskId: handle.workflowId, requestId: plan.id, approved: true });
+      expect((await send(approval)).status).toBe(200);
+      const pr = await pendingApproval(handle, 'pr');
+
+      // A restart: the endpoint and the store closed and opened again; nothing is kept in memory.
+      await app.close();
+      await store.close();
+      store = await openStore(storeLocation.config);
+      ({ app, endpoint } = await startEndpoint());
+
+      const replay = await send(approval);
+      expect(replay.status).toBe(401);
+      expect(((await replay.json()) as { detail: string }).detail).toContain('received before');
+      const state = await stateOf(handle);
+      expect(state.pendingApproval?.id).toBe(pr.id);
+      expect(state.approvals.map((a) => a.request.checkpoint)).toEqual(['plan']);
+    });
   });
 });

@@ -4,7 +4,7 @@
  * with (see src/notifications/webhook.ts). Served inline: the sender is a program that can wait,
  * and the answer tells it whether its decision counted.
  *
- * Body: `{taskId, approved, checkpoint?, requestId?, reviewer?, comment?}`. Answers 200 with the
+ * Body: `{taskId, requestId, approved, checkpoint?, reviewer?, comment?}`. Answers 200 with the
  * accepted decision; otherwise a problem document: 409 when the task refused it (nothing pending,
  * another checkpoint, a stale request id), 404 for an unknown task, 400 for a bad body, 401 for
  * a bad, stale or replayed signature.
@@ -14,8 +14,8 @@ import { z } from 'zod';
 import { HttpProblem, invalidFields } from '../api/problems';
 import { decisionBodySchema } from '../api/schemas';
 import type { HITLHandler } from '../client/hitl-handler';
+import type { UsedSignatureRepository } from '../store/types';
 import type { Logger } from '../telemetry/logger';
-import { ReplayGuard } from './replay-guard';
 import { acceptSignedRequests } from './signed-requests';
 import { ADO_SIGNATURE } from './signature';
 
@@ -23,15 +23,20 @@ export interface WebhookDecisionDeps {
   /** `ADO_WEBHOOK_SECRET`. */
   secret: string;
   hitl: Pick<HITLHandler, 'sendApproval'>;
+  /** The store's replay protection. */
+  usedSignatures: UsedSignatureRepository;
   logger: Logger;
 }
 
 /**
  * The API's decision body (strict, so a misspelt field such as "aproved" is an error rather than
- * ignored), naming its task and reviewer; the channel is always `webhook`.
+ * ignored), naming its task and reviewer; the channel is always `webhook`. The request id is
+ * required: a signed decision answers one approval request (the `approval.requested` event's
+ * `request.id`), so that, replayed later, it cannot decide another.
  */
 const webhookDecisionSchema = decisionBodySchema.omit({ channel: true, budget: true }).extend({
   taskId: z.string().trim().min(1),
+  requestId: z.string({ error: 'required: the id of the approval request this decision answers (request.id of the approval.requested event)' }).min(1),
   reviewer: z.string().trim().min(1).max(200).optional(),
 });
 type WebhookDecision = z.infer<typeof webhookDecisionSchema>;
@@ -41,7 +46,7 @@ function parseDecision(body: Buffer): WebhookDecision {
   try {
     json = JSON.parse(body.toString('utf8'));
   } catch (err) {
-    throw new HttpProblem(400, 'validation', 'Invalid request', 'The body is not JSON; send {"taskId", "approved", "requestId"?, "checkpoint"?, "reviewer"?, "comment"?}.', undefined, { cause: err });
+    throw new HttpProblem(400, 'validation', 'Invalid request', 'The body is not JSON; send {"taskId", "requestId", "approved", "checkpoint"?, "reviewer"?, "comment"?}.', undefined, { cause: err });
   }
   const parsed = webhookDecisionSchema.safeParse(json);
   if (!parsed.success) throw invalidFields(parsed.error.issues.map((i) => ({ field: i.path.join('.') || 'body', message: i.message })));
@@ -54,7 +59,7 @@ function parseDecision(body: Buffer): WebhookDecision {
  */
 export function webhookDecisionPlugin(deps: WebhookDecisionDeps): FastifyPluginAsync {
   return async (app) => {
-    acceptSignedRequests(app, { scheme: ADO_SIGNATURE, secret: deps.secret, contentType: 'application/json', guard: new ReplayGuard(), logger: deps.logger });
+    acceptSignedRequests(app, { scheme: ADO_SIGNATURE, secret: deps.secret, contentType: 'application/json', usedSignatures: deps.usedSignatures, logger: deps.logger });
 
     app.post('/webhooks/decision', async (request, reply) => {
       const { taskId, ...decision } = parseDecision(request.body as Buffer);

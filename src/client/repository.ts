@@ -1,10 +1,7 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { git } from '../workspace/git';
 import { InvalidTaskInputError } from './errors';
-
-const run = promisify(execFile);
 
 /** git URLs ADO accepts as they are: scheme URLs and scp-like `user@host:path`. */
 export function isGitUrl(repository: string): boolean {
@@ -24,8 +21,7 @@ export async function resolveRepository(repository: string, cwd = process.cwd())
     throw new InvalidTaskInputError(`Repository ${absolute} does not exist: pass --repo <path to a git repository | git URL>.`);
   }
   try {
-    const { stdout } = await run('git', ['-C', absolute, 'rev-parse', '--show-toplevel']);
-    return stdout.trim();
+    return (await git(['rev-parse', '--show-toplevel'], { cwd: absolute })).trim();
   } catch {
     throw new InvalidTaskInputError(`${absolute} is not a git repository: run \`git init\` and commit there, or pass another --repo.`);
   }

@@ -25,6 +25,8 @@ export const CodecFailureType = {
   UnknownKey: 'UnknownCodecKey',
   /** The payload did not authenticate: altered, truncated, or encrypted with other key material. */
   DecryptionFailed: 'PayloadDecryptionFailed',
+  /** A worker refused a payload that was not encrypted at all. */
+  Unencrypted: 'UnencryptedPayloadRefused',
 } as const;
 
 /** Thrown when an encrypted payload cannot be decrypted; `keyId` names the key it asked for. */
@@ -44,17 +46,44 @@ export class PayloadDecryptionError extends AdoError {
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
 
+export interface AesGcmCodecOptions {
+  /**
+   * Refuse payloads that are not encrypted instead of passing them through: for workers, which
+   * must not act on what someone without the keys sent (a `json/plain` signal). The SDK never
+   * hands headers or search attributes to a worker's codec, so nothing it needs is refused.
+   */
+  refusePlaintext?: boolean;
+}
+
 /** AES-256-GCM codec over a keyring; see the module comment for the payload format. */
 export class AesGcmCodec implements PayloadCodec {
-  constructor(private readonly keyring: Keyring) {}
+  constructor(
+    private readonly keyring: Keyring,
+    private readonly options: AesGcmCodecOptions = {},
+  ) {}
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload) => (isEncrypted(payload) ? payload : this.encrypt(payload)));
   }
 
-  /** Payloads that are not encrypted (written before the codec was on) pass through unchanged. */
+  /**
+   * Payloads that are not encrypted pass through unchanged (clients read histories written before
+   * the codec was on), unless `refusePlaintext`: then they throw `PayloadDecryptionError`.
+   */
   async decode(payloads: Payload[]): Promise<Payload[]> {
-    return payloads.map((payload) => (isEncrypted(payload) ? this.decrypt(payload) : payload));
+    return payloads.map((payload) => (isEncrypted(payload) ? this.decrypt(payload) : this.plaintext(payload)));
+  }
+
+  private plaintext(payload: Payload): Payload {
+    if (this.options.refusePlaintext !== true) return payload;
+    const raw = payload.metadata?.encoding;
+    const encoding = raw ? fromUtf8.decode(raw) : '(none)';
+    throw new PayloadDecryptionError(
+      CodecFailureType.Unencrypted,
+      '',
+      `Refused a payload that is not encrypted (encoding ${encoding}): payload encryption is on, so workers act only on payloads encrypted with the deployment's keys. ` +
+        'Send signals, updates and queries through ADO (ado approve, the API, the console) or through a client that uses the codec (temporal … --codec-endpoint <codec URL> --codec-auth "Bearer <token>").',
+    );
   }
 
   private encrypt(payload: Payload): Payload {

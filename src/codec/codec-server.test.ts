@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdoError } from '../domain/errors';
@@ -11,7 +12,7 @@ const codec = new AesGcmCodec(new Keyring([generateKey('k1')]));
 let server: CodecServer;
 
 beforeAll(async () => {
-  server = await startCodecServer({ port: 0, codec, corsOrigins: uiOrigins(UI_ORIGIN) });
+  server = await startCodecServer({ port: 0, codec, corsOrigins: uiOrigins(UI_ORIGIN), auth: { tokens: [] } });
 });
 afterAll(async () => {
   await server?.close();
@@ -76,6 +77,44 @@ describe('codec server', () => {
   });
 
   it('refuses to listen beyond loopback', async () => {
-    await expect(startCodecServer({ host: '0.0.0.0', port: 0, codec, corsOrigins: [] })).rejects.toThrow(AdoError);
+    await expect(startCodecServer({ host: '0.0.0.0', port: 0, codec, corsOrigins: [], auth: { tokens: [] } })).rejects.toThrow(AdoError);
+  });
+
+  it('without API tokens, decrypts for this machine only: not for another site\'s page, nor a request addressed to another host', async () => {
+    const secretPayloads = payloadsToJson(await codec.encode([defaultPayloadConverter.toPayload({ prompt: 'the task input' })]));
+    const fromOtherSite = await post('/decode', secretPayloads, 'http://evil.example');
+    expect(fromOtherSite.status).toBe(403);
+    expect(await fromOtherSite.text()).not.toContain('the task input');
+    // A DNS-rebinding page: its own name, resolved to 127.0.0.1.
+    const rebound = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = http.request(`${server.url}/decode`, { method: 'POST', headers: { host: 'attacker.example:80', 'content-type': 'application/json' } }, (response) => {
+        let body = '';
+        response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      });
+      request.on('error', reject);
+      request.end(JSON.stringify(secretPayloads));
+    });
+    expect(rebound.status).toBe(403);
+    expect(rebound.body).not.toContain('the task input');
+  });
+
+  it('with API tokens, needs one of them, as the API does', async () => {
+    const guarded = await startCodecServer({ port: 0, codec, corsOrigins: [], auth: { tokens: [{ name: 'gateway', token: 'gateway-token-0123456789' }] } });
+    try {
+      const secretPayloads = payloadsToJson(await codec.encode([defaultPayloadConverter.toPayload({ prompt: 'the task input' })]));
+      const decode = (headers: Record<string, string>) =>
+        fetch(`${guarded.url}/decode`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(secretPayloads) });
+      const anonymous = await decode({});
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers.get('www-authenticate')).toBe('Bearer realm="ado"');
+      expect(await anonymous.text()).not.toContain('the task input');
+      expect((await decode({ Authorization: 'Bearer not-the-token-0123456789' })).status).toBe(403);
+      const allowed = await decode({ Authorization: 'Bearer gateway-token-0123456789' });
+      expect(allowed.status).toBe(200);
+      expect(JSON.stringify(await allowed.json())).toContain(Buffer.from(JSON.stringify({ prompt: 'the task input' })).toString('base64'));
+    } finally {
+      await guarded.close();
+    }
   });
 });

@@ -5,12 +5,19 @@
  *
  * The Web UI calls it from the browser (`fetch(endpoint + '/decode')` with `Content-Type:
  * application/json` and `X-Namespace`, plus `Authorization` or credentials when configured to), so
- * the UI's origin must be allowed by CORS, preflight included. It decrypts for whoever reaches
- * it, so it listens on loopback only.
+ * the UI's origin must be allowed by CORS, preflight included.
+ *
+ * It decrypts whatever it is given, so it listens on loopback only and asks for what the HTTP API
+ * asks for: a bearer token from ADO_API_TOKENS when tokens are configured (the compose gateway
+ * adds one to the requests of the users it has logged in); without tokens, requests addressed to
+ * loopback that no other site's page sent (the Web UI's origin excepted).
  */
 import fastifyCors from '@fastify/cors';
 import type { PayloadCodec } from '@temporalio/common';
 import fastify, { LogController } from 'fastify';
+import { bearerAuth } from '../api/auth';
+import type { ApiAuthConfig } from '../api/config';
+import { HttpProblem } from '../api/problems';
 import { isLoopbackHost } from '../config/loopback';
 import { AdoError, FailureType } from '../domain/errors';
 import { describeIssues } from '../domain/task-input';
@@ -25,6 +32,8 @@ export interface CodecServerOptions {
   codec: PayloadCodec;
   /** Origins allowed to call from a browser: the Web UI's, e.g. `http://127.0.0.1:8233` (see `uiOrigins`). */
   corsOrigins: readonly string[];
+  /** The API's tokens (ADO_API_TOKENS): with any, every request needs one of them. */
+  auth: ApiAuthConfig;
   /** Failed requests are logged here at warn level. */
   logger?: Logger;
 }
@@ -62,9 +71,13 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
     maxAge: 600,
   });
 
+  // After CORS: a browser's preflight is answered before it, and refusals carry the CORS headers.
+  app.decorateRequest('reviewer', '');
+  app.addHook('onRequest', bearerAuth(options.auth, { allowedOrigins: options.corsOrigins }));
+
   app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
     // Codec errors (unknown key, altered payload) and bad bodies are the caller's: 400, as the protocol says.
-    const status = err instanceof AdoError ? 400 : (err.statusCode ?? 500);
+    const status = err instanceof HttpProblem ? err.status : err instanceof AdoError ? 400 : (err.statusCode ?? 500);
     request.log.warn({ url: request.url, namespace: request.headers['x-namespace'], err }, 'codec request failed');
     return reply.code(status).send({ error: err.message });
   });

@@ -1,7 +1,7 @@
 /** The data converter of an encrypted setup, for every client and worker that shares the keys. */
 import path from 'node:path';
 import type { DataConverter } from '@temporalio/common';
-import { AesGcmCodec } from './aes-gcm-codec';
+import { AesGcmCodec, type AesGcmCodecOptions } from './aes-gcm-codec';
 import type { Keyring } from './keyring';
 
 /**
@@ -13,9 +13,11 @@ export const ENCODING_FAILURE_CONVERTER_PATH = path.join(__dirname, `failure-con
 
 /**
  * Payloads encrypted with `keyring`, and failure messages and stack traces encoded into payloads
- * so they are encrypted too. Give it to `new Client({ dataConverter })` (see `connectClient`) and
- * to `Worker.create({ dataConverter })` (`createWorkers({ workerOptions: { dataConverter } })`).
+ * so they are encrypted too. Give it to `new Client({ dataConverter })` (see `connectClient`);
+ * workers get the one with `refusePlaintext` (`Worker.create({ dataConverter })`,
+ * `createWorkers({ workerOptions: { dataConverter } })`), so that they act on nothing someone
+ * without the keys sent.
  */
-export function createDataConverter(keyring: Keyring): DataConverter {
-  return { payloadCodecs: [new AesGcmCodec(keyring)], failureConverterPath: ENCODING_FAILURE_CONVERTER_PATH };
+export function createDataConverter(keyring: Keyring, options: AesGcmCodecOptions = {}): DataConverter {
+  return { payloadCodecs: [new AesGcmCodec(keyring, options)], failureConverterPath: ENCODING_FAILURE_CONVERTER_PATH };
 }

@@ -12,9 +12,10 @@ import { bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worke
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestActivities, type FakeScript } from '../../test/fakes/test-activities';
 import { startLocalEnv, withWorkers } from '../../test/helpers/temporal';
-import { failureOf, startTask, taskInput } from '../../test/helpers/workflow';
+import { failureOf, pendingApproval, startTask, taskInput, waitFor } from '../../test/helpers/workflow';
 import type { AdoActivities } from '../activities/interfaces';
 import { FailureType } from '../domain/errors';
+import { humanApprovalSignal } from '../workflows/messages';
 import { AesGcmCodec, isEncrypted } from './aes-gcm-codec';
 import { createDataConverter, ENCODING_FAILURE_CONVERTER_PATH } from './data-converter';
 import { generateKey, Keyring } from './keyring';
@@ -130,5 +131,34 @@ describe('history of tasks with encrypted payloads', () => {
     expectOnlyCiphertext(failed, ['GATE-77e0', 'Quality gates failed']);
     expect(await decodedText(leaked)).toContain('LEAK-31ab');
     expect(await decodedText(failed)).toContain('Quality gates failed after 1 iterations');
+  });
+
+  it('a worker refuses a plaintext signal, as `temporal workflow signal` sends it without the codec: the decision does not count, and the failure says why', async () => {
+    const input = taskInput({ hitlEnabled: true });
+    const fake = createTestActivities();
+    const workerDataConverter = createDataConverter(keyring, { refusePlaintext: true });
+    await withWorkers(
+      env,
+      fake.activities,
+      async ({ queues }) => {
+        const handle = await startTask(client, queues.task, input);
+        await pendingApproval(handle, 'plan');
+        // The environment's own client has no codec: its payload is json/plain.
+        await env.client.workflow.getHandle(input.taskId).signal(humanApprovalSignal, { approved: true, reviewer: 'mallory' });
+        const raw = env.client.workflow.getHandle(input.taskId);
+        const failed = await waitFor(async () => (await raw.fetchHistory()).events?.find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes ?? undefined, 'a failed workflow task');
+        const [details] = await new AesGcmCodec(keyring).decode([failed.failure!.encodedAttributes!]);
+        const failure = JSON.parse(Buffer.from(details!.data!).toString()) as { message: string };
+        expect(failure.message).toContain('Refused a payload that is not encrypted (encoding json/plain): payload encryption is on');
+        // Nothing after the plan was decided: no decomposition, no recorded approval.
+        const events = (await raw.fetchHistory()).events ?? [];
+        const activities = events.flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
+        expect(activities).not.toContain('decomposeTask');
+        expect(activities).not.toContain('recordApprovalDecision');
+        await handle.terminate('test done');
+      },
+      'all',
+      { dataConverter: workerDataConverter, workflowBundle },
+    );
   });
 });

@@ -8,8 +8,10 @@ import { codecKeysFromEnv, createDataConverter, type CodecKeys } from '../codec'
 import { tracingFromEnv, type Tracing } from '../telemetry/tracing';
 
 export interface TemporalPlumbing {
-  /** Encrypting data converter; absent when encryption is off. */
+  /** Encrypting data converter for clients; absent when encryption is off. */
   dataConverter?: DataConverter;
+  /** The same for workers: it also refuses payloads that are not encrypted. */
+  workerDataConverter?: DataConverter;
   codecKeys?: CodecKeys;
   tracing?: Tracing;
   /** Flushes what tracing has buffered; call when the process ends. */
@@ -22,6 +24,7 @@ export function temporalPlumbing(env: NodeJS.ProcessEnv, home: string, options: 
   const tracing = tracingFromEnv(env);
   return {
     dataConverter: codecKeys && createDataConverter(codecKeys.keyring),
+    workerDataConverter: codecKeys && createDataConverter(codecKeys.keyring, { refusePlaintext: true }),
     codecKeys,
     tracing,
     close: async () => tracing?.shutdown(),

@@ -8,6 +8,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startApiForStack } from '../api';
+import { apiAuthFromEnv } from '../api/config';
 import { connectClient, connectWorkers, type StackInfo, type TemporalSettings } from '../client/connection';
 import { adoPaths } from '../config/paths';
 import { portFromEnv } from '../config/ports';
@@ -88,6 +89,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
         port: portFromEnv(env, 'ADO_CODEC_PORT', 0, true),
         codec: new AesGcmCodec(plumbing.codecKeys.keyring),
         corsOrigins: uiOrigins(`http://${ip}:${options.uiPort}`),
+        auth: apiAuthFromEnv(env),
         logger,
       });
       closers.push(() => codec.close());
@@ -123,7 +125,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
         connection,
         namespace: options.namespace,
         pool: 'all' as const,
-        dataConverter: plumbing.dataConverter,
+        dataConverter: plumbing.workerDataConverter,
         tracing: plumbing.tracing?.worker,
       };
       const main = await startWorkers({ ...base, activities: wireActivities(parts, configured.llm, env), gauges: options.gauges ? { logger } : undefined });

@@ -174,6 +174,8 @@ export interface PullRequestInfo {
   headSha: string;
   merged: boolean;
   stats?: { commits: number; filesChanged: number; insertions: number; deletions: number };
+  /** Files it changes that decide how code is built, installed or checked (config, CI, lockfiles…), one line each. */
+  sensitiveChanges?: string[];
 }
 
 export interface PhaseChange {

@@ -1,18 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AdoError, FailureType } from '../domain/errors';
-import { removeDirs, tempDir, writeFiles } from '../../test/helpers/git-repos';
 import { loadRepoConfig } from './config';
 
-let dir: string;
-
-beforeEach(async () => {
-  dir = await tempDir('config');
-});
-afterEach(() => removeDirs(dir));
+/** The config of a repository holding `files` (path → content) at its root. */
+const load = (files: Record<string, string>) => loadRepoConfig(async (name) => files[name] ?? null);
 
 async function configError(files: Record<string, string>): Promise<AdoError> {
-  await writeFiles(dir, files);
-  const err = await loadRepoConfig(dir).catch((e: unknown) => e);
+  const err = await load(files).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(AdoError);
   expect(err).toMatchObject({ type: FailureType.InvalidConfig, nonRetryable: true });
   return err as AdoError;
@@ -20,7 +14,7 @@ async function configError(files: Record<string, string>): Promise<AdoError> {
 
 describe('loadRepoConfig from .ado.yml / ado.config.json', () => {
   it('resolves commands in both forms, timeouts, setup network and limits from .ado.yml', async () => {
-    await writeFiles(dir, {
+    const files = {
       '.ado.yml': [
         'setup: { command: npm ci, network: true, timeout: 10m }',
         'execute: node index.js',
@@ -30,12 +24,12 @@ describe('loadRepoConfig from .ado.yml / ado.config.json', () => {
         '    command: npm test',
         '    timeout: 1h30m',
         '  build: { command: npm run build, timeout: 90 }',
-        'limits: { timeout: 5m, cpu: 2m, memory: 2g, processes: 64, output: 512k }',
+        'limits: { timeout: 5m, cpu: 2m, memory: 2g, processes: 64, output: 512k, disk: 1g }',
       ].join('\n'),
       'package.json': '{"scripts":{"lint":"eslint ."}}',
-    });
+    };
 
-    expect(await loadRepoConfig(dir)).toEqual({
+    expect(await load(files)).toEqual({
       source: '.ado.yml',
       setup: { command: 'npm ci', network: true, timeoutMs: 600_000 },
       execute: { command: 'node index.js', network: false },
@@ -44,22 +38,31 @@ describe('loadRepoConfig from .ado.yml / ado.config.json', () => {
         test: { command: 'npm test', network: false, timeoutMs: 5_400_000 },
         build: { command: 'npm run build', network: false, timeoutMs: 90_000 },
       },
-      limits: { wallTimeMs: 300_000, cpuTimeSec: 120, memoryBytes: 2 * 1024 ** 3, maxProcesses: 64, maxOutputBytes: 512 * 1024 },
+      limits: { wallTimeMs: 300_000, cpuTimeSec: 120, memoryBytes: 2 * 1024 ** 3, maxProcesses: 64, maxOutputBytes: 512 * 1024, diskBytes: 1024 ** 3 },
+      packageScripts: { lint: 'eslint .' },
     });
   });
 
   it('reads ado.config.json the same way', async () => {
-    await writeFiles(dir, { 'ado.config.json': JSON.stringify({ gates: { lint: { command: 'ruff check .', timeout: '30s' } } }) });
-    expect(await loadRepoConfig(dir)).toEqual({
+    expect(await load({ 'ado.config.json': JSON.stringify({ gates: { lint: { command: 'ruff check .', timeout: '30s' } } }) })).toEqual({
       source: 'ado.config.json',
       gates: { lint: { command: 'ruff check .', network: false, timeoutMs: 30_000 } },
       limits: {},
+      packageScripts: {},
     });
   });
 
   it('treats an empty .ado.yml as a config that runs nothing', async () => {
-    await writeFiles(dir, { '.ado.yml': '', 'package.json': '{"scripts":{"test":"vitest"}}' });
-    expect(await loadRepoConfig(dir)).toEqual({ source: '.ado.yml', gates: {}, limits: {} });
+    expect(await load({ '.ado.yml': '', 'package.json': '{"scripts":{"test":"vitest"}}' })).toEqual({
+      source: '.ado.yml',
+      gates: {},
+      limits: {},
+      packageScripts: { test: 'vitest' },
+    });
+  });
+
+  it('takes no scripts from a package.json it cannot read when the config file names the commands', async () => {
+    expect(await load({ '.ado.yml': 'gates: { test: make test }', 'package.json': '{"scripts":' })).toMatchObject({ source: '.ado.yml', packageScripts: {} });
   });
 
   it('names the file and field of a bad duration', async () => {
@@ -84,8 +87,6 @@ describe('loadRepoConfig from .ado.yml / ado.config.json', () => {
 
   it('reports YAML and JSON syntax errors with the file name', async () => {
     expect((await configError({ '.ado.yml': 'gates: [unclosed\n' })).message).toMatch(/^\.ado\.yml: not valid YAML: /);
-    await removeDirs(dir);
-    dir = await tempDir('config');
     expect((await configError({ 'ado.config.json': '{"gates":' })).message).toMatch(/^ado\.config\.json: not valid JSON: /);
   });
 
@@ -97,14 +98,9 @@ describe('loadRepoConfig from .ado.yml / ado.config.json', () => {
 
 describe('loadRepoConfig inferred from the manifest', () => {
   it('takes gates from package.json scripts and sets up with npm ci when there is a lockfile', async () => {
-    await writeFiles(dir, {
-      'package.json': JSON.stringify({
-        scripts: { 'type-check': 'tsc --noEmit', lint: 'eslint .', test: 'vitest run', build: 'tsc', start: 'node .' },
-        devDependencies: { typescript: '5.9.3' },
-      }),
-      'package-lock.json': '{}',
-    });
-    expect(await loadRepoConfig(dir)).toEqual({
+    const scripts = { 'type-check': 'tsc --noEmit', lint: 'eslint .', test: 'vitest run', build: 'tsc', start: 'node .' };
+    const files = { 'package.json': JSON.stringify({ scripts, devDependencies: { typescript: '5.9.3' } }), 'package-lock.json': '{}' };
+    expect(await load(files)).toEqual({
       source: 'package.json',
       setup: { command: 'npm ci', network: true },
       gates: {
@@ -114,35 +110,33 @@ describe('loadRepoConfig inferred from the manifest', () => {
         build: { command: 'npm run build', network: false },
       },
       limits: {},
+      packageScripts: scripts,
     });
   });
 
   it('uses npm install without a lockfile, skips npm’s placeholder test script, and needs no setup without dependencies', async () => {
-    await writeFiles(dir, {
-      'package.json': JSON.stringify({ scripts: { test: 'echo "Error: no test specified" && exit 1', tsc: 'tsc' }, dependencies: { zod: '4.0.0' } }),
-    });
-    expect(await loadRepoConfig(dir)).toEqual({
+    const scripts = { test: 'echo "Error: no test specified" && exit 1', tsc: 'tsc' };
+    expect(await load({ 'package.json': JSON.stringify({ scripts, dependencies: { zod: '4.0.0' } }) })).toEqual({
       source: 'package.json',
       setup: { command: 'npm install', network: true },
       gates: { typecheck: { command: 'npm run tsc', network: false } },
       limits: {},
+      packageScripts: scripts,
     });
 
-    await writeFiles(dir, { 'package.json': JSON.stringify({ scripts: { lint: 'eslint .' } }) });
-    expect((await loadRepoConfig(dir)).setup).toBeUndefined();
+    expect((await load({ 'package.json': JSON.stringify({ scripts: { lint: 'eslint .' } }) })).setup).toBeUndefined();
   });
 
   it('takes gates from Makefile targets when there is no package.json', async () => {
-    await writeFiles(dir, { Makefile: 'CC := gcc\nbuild: main.o\n\tcc main.o\ntest: build\n\t./run-tests\nclean:\n\trm -f *.o\n' });
-    expect(await loadRepoConfig(dir)).toEqual({
+    expect(await load({ Makefile: 'CC := gcc\nbuild: main.o\n\tcc main.o\ntest: build\n\t./run-tests\nclean:\n\trm -f *.o\n' })).toEqual({
       source: 'Makefile',
       gates: { build: { command: 'make build', network: false }, test: { command: 'make test', network: false } },
       limits: {},
+      packageScripts: {},
     });
   });
 
   it('says when there is nothing to go by', async () => {
-    await writeFiles(dir, { 'README.md': '# hi\n' });
-    expect(await loadRepoConfig(dir)).toEqual({ source: 'none', gates: {}, limits: {} });
+    expect(await load({ 'README.md': '# hi\n' })).toEqual({ source: 'none', gates: {}, limits: {}, packageScripts: {} });
   });
 });

@@ -2,13 +2,17 @@
  * The repository's own config: which commands set it up, run it, and gate it (`typecheck`,
  * `lint`, `test`, `build`). Read from `.ado.yml` or `ado.config.json` when the repository has
  * one (what it names is all that runs), otherwise inferred from its manifest.
+ *
+ * Callers read it from the task's base commit (`RepoFiles` over git objects), never from the
+ * commit under test: the model writes that one, and must not write the rules that judge it.
  */
-import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { AdoError, FailureType, nonRetryable } from '../domain/errors';
+import { FailureType, nonRetryable } from '../domain/errors';
 import type { SandboxLimits } from '../sandbox/types';
-import { resolveInside } from '../workspace/paths';
+
+/** Reads a file at the repository root: its text, or `null` when there is no such file. */
+export type RepoFiles = (name: string) => Promise<string | null>;
 
 export const GATE_NAMES = ['typecheck', 'lint', 'test', 'build'] as const;
 export type GateName = (typeof GATE_NAMES)[number];
@@ -30,25 +34,43 @@ export interface RepoConfig {
   setup?: CommandSpec;
   execute?: CommandSpec;
   gates: Partial<Record<GateName, CommandSpec>>;
-  /** Sandbox limits the repository asks for, on top of the defaults. */
+  /** Sandbox limits the repository asks for, on top of the defaults (the operator's ceilings bound them). */
   limits: Partial<SandboxLimits>;
+  /**
+   * The `scripts` of the repository's package.json (empty without one): every run gets these
+   * instead of whatever the commit under test has, since `npm test` and `npm ci` run them.
+   */
+  packageScripts: Record<string, string>;
 }
 
 /**
- * The resolved config of the repository checked out at `dir`. An unreadable or invalid config
- * file throws a non-retryable `AdoError` (`InvalidConfig`) naming the file and the field.
+ * The resolved config of the repository whose files `read` gives. An invalid config file throws
+ * a non-retryable `AdoError` (`InvalidConfig`) naming the file and the field.
  */
-export async function loadRepoConfig(dir: string): Promise<RepoConfig> {
-  const [yml, json] = await Promise.all([readRepoFile(dir, '.ado.yml'), readRepoFile(dir, 'ado.config.json')]);
+export async function loadRepoConfig(read: RepoFiles): Promise<RepoConfig> {
+  const [yml, json, pkg] = await Promise.all([read('.ado.yml'), read('ado.config.json'), read('package.json')]);
+  const config = await commandsAndLimits(read, yml, json, pkg);
+  return { ...config, packageScripts: pkg === null ? {} : readableScripts(pkg) };
+}
+
+/** The scripts of package.json `text`; none when npm could not read it either (an error only where it is the config). */
+function readableScripts(text: string): Record<string, string> {
+  try {
+    return scriptsOf(parsePackageJson(text));
+  } catch {
+    return {};
+  }
+}
+
+async function commandsAndLimits(read: RepoFiles, yml: string | null, json: string | null, pkg: string | null): Promise<Omit<RepoConfig, 'packageScripts'>> {
   if (yml !== null && json !== null) {
     throw nonRetryable(FailureType.InvalidConfig, 'Both .ado.yml and ado.config.json exist; keep one of them');
   }
   if (yml !== null) return fromConfigFile('.ado.yml', parseText('.ado.yml', yml, (text) => parseYaml(text) as unknown));
   if (json !== null) return fromConfigFile('ado.config.json', parseText('ado.config.json', json, (text) => JSON.parse(text) as unknown));
 
-  const pkg = await readRepoFile(dir, 'package.json');
-  if (pkg !== null) return fromPackageJson(dir, parseText('package.json', pkg, (text) => JSON.parse(text) as unknown));
-  const makefile = await readRepoFile(dir, 'Makefile');
+  if (pkg !== null) return fromPackageJson(read, parsePackageJson(pkg));
+  const makefile = await read('Makefile');
   if (makefile !== null) return fromMakefile(makefile);
   return { source: 'none', gates: {}, limits: {} };
 }
@@ -135,6 +157,7 @@ const configFileSchema = z.strictObject(
           memory: size.optional(),
           processes: z.number({ error: 'expected a whole number' }).int({ error: 'expected a whole number' }).positive().optional(),
           output: size.optional(),
+          disk: size.optional(),
         },
         section,
       )
@@ -143,7 +166,7 @@ const configFileSchema = z.strictObject(
   section,
 );
 
-function fromConfigFile(file: '.ado.yml' | 'ado.config.json', raw: unknown): RepoConfig {
+function fromConfigFile(file: '.ado.yml' | 'ado.config.json', raw: unknown): Omit<RepoConfig, 'packageScripts'> {
   // An empty YAML file is an empty config: nothing to set up, run or gate.
   const parsed = configFileSchema.safeParse(raw ?? {});
   if (!parsed.success) throw nonRetryable(FailureType.InvalidConfig, parsed.error.issues.map((issue) => describeIssue(file, issue)).join('\n'));
@@ -154,6 +177,7 @@ function fromConfigFile(file: '.ado.yml' | 'ado.config.json', raw: unknown): Rep
   if (limits.memory !== undefined) resolvedLimits.memoryBytes = limits.memory;
   if (limits.processes !== undefined) resolvedLimits.maxProcesses = limits.processes;
   if (limits.output !== undefined) resolvedLimits.maxOutputBytes = limits.output;
+  if (limits.disk !== undefined) resolvedLimits.diskBytes = limits.disk;
   return { source: file, setup, execute, gates: definedOnly(gates), limits: resolvedLimits };
 }
 
@@ -178,11 +202,21 @@ const packageJsonSchema = z.looseObject({
   optionalDependencies: z.record(z.string(), z.unknown()).optional(),
 });
 
-async function fromPackageJson(dir: string, raw: unknown): Promise<RepoConfig> {
-  const parsed = packageJsonSchema.safeParse(raw);
+type PackageJson = z.infer<typeof packageJsonSchema>;
+
+function parsePackageJson(text: string): PackageJson {
+  const parsed = packageJsonSchema.safeParse(parseText('package.json', text, (json) => JSON.parse(json) as unknown));
   if (!parsed.success) throw nonRetryable(FailureType.InvalidConfig, parsed.error.issues.map((issue) => describeIssue('package.json', issue)).join('\n'));
-  const pkg = parsed.data;
-  const scripts = Object.fromEntries(Object.entries(pkg.scripts ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1].trim() !== ''));
+  return parsed.data;
+}
+
+/** The scripts npm would run: those with a command. */
+function scriptsOf(pkg: PackageJson): Record<string, string> {
+  return Object.fromEntries(Object.entries(pkg.scripts ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1].trim() !== ''));
+}
+
+async function fromPackageJson(read: RepoFiles, pkg: PackageJson): Promise<Omit<RepoConfig, 'packageScripts'>> {
+  const scripts = scriptsOf(pkg);
   const run = (script: string | undefined): CommandSpec | undefined => (script === undefined ? undefined : { command: `npm run ${script}`, network: false });
 
   const gates: RepoConfig['gates'] = definedOnly({
@@ -192,29 +226,18 @@ async function fromPackageJson(dir: string, raw: unknown): Promise<RepoConfig> {
     build: run('build' in scripts ? 'build' : undefined),
   });
   const hasDependencies = [pkg.dependencies, pkg.devDependencies, pkg.optionalDependencies].some((deps) => Object.keys(deps ?? {}).length > 0);
-  const hasLockfile = (await readRepoFile(dir, 'package-lock.json')) !== null || (await readRepoFile(dir, 'npm-shrinkwrap.json')) !== null;
+  const hasLockfile = (await read('package-lock.json')) !== null || (await read('npm-shrinkwrap.json')) !== null;
   const setup: CommandSpec | undefined = hasDependencies ? { command: hasLockfile ? 'npm ci' : 'npm install', network: true } : undefined;
   return { source: 'package.json', setup, gates, limits: {} };
 }
 
-function fromMakefile(text: string): RepoConfig {
+function fromMakefile(text: string): Omit<RepoConfig, 'packageScripts'> {
   const targets = new Set([...text.matchAll(/^([A-Za-z][\w-]*)\s*:(?!=)/gm)].map((m) => m[1]!));
   const gates = definedOnly(Object.fromEntries(GATE_NAMES.map((name) => [name, targets.has(name) ? { command: `make ${name}`, network: false } : undefined])));
   return { source: 'Makefile', gates, limits: {} };
 }
 
 // ---------------------------------------------------------------- helpers
-
-/** The text of a file at the repository root, or `null` when there is none. */
-async function readRepoFile(dir: string, name: string): Promise<string | null> {
-  try {
-    return await readFile(await resolveInside(dir, name), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'EISDIR') return null;
-    const why = err instanceof AdoError ? err.message : String(err);
-    throw nonRetryable(FailureType.InvalidConfig, `${name}: cannot read it (${why})`, err);
-  }
-}
 
 function parseText(file: string, text: string, parse: (text: string) => unknown): unknown {
   try {

@@ -36,6 +36,8 @@ export interface RunGatesOptions {
   limits?: Partial<SandboxLimits>;
   /** Each gate on its own copy of the workspace; default true. */
   copyWorkspace?: boolean;
+  /** Called on the folder a gate runs in, before it runs (once, when the gates share the workspace). */
+  prepare?: (folder: string) => Promise<void>;
 }
 
 export interface GateFailure {
@@ -90,6 +92,7 @@ function failureOf(gate: Gate, result: SandboxRunResult): GateFailure {
 export async function runGates(sandbox: Sandbox, gates: Gate[], workdir: string, options: RunGatesOptions = {}): Promise<GatesOutcome> {
   checkGates(gates);
   const copy = options.copyWorkspace ?? true;
+  if (!copy) await options.prepare?.(workdir);
   const runGate = async (gate: Gate): Promise<SandboxRunResult> => {
     const limits = gate.timeoutMs === undefined ? options.limits : { ...options.limits, wallTimeMs: gate.timeoutMs };
     const run = (folder: string) =>
@@ -97,7 +100,12 @@ export async function runGates(sandbox: Sandbox, gates: Gate[], workdir: string,
         { command: gate.command, workdir: folder, network: gate.network === true, limits },
         { signal: options.signal, onProgress: options.onProgress },
       );
-    return copy ? withWorkspaceCopy(workdir, gate.name, run) : run(workdir);
+    return copy
+      ? withWorkspaceCopy(workdir, gate.name, async (folder) => {
+          await options.prepare?.(folder);
+          return run(folder);
+        })
+      : run(workdir);
   };
   const runs = await Promise.all(gates.map(async (gate) => ({ gate, result: await runGate(gate) })));
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { memoryUsedSignatures } from '../../test/fakes/used-signatures';
 import { createChannelPlugins } from '../channels';
 import { FailureType } from '../domain/errors';
 import { silentLogger } from '../telemetry/logger';
@@ -19,7 +20,7 @@ describe('notificationConfigFromEnv', () => {
     const config = notificationConfigFromEnv({ ADO_SLACK_CHANNEL: '  ', ADO_WEBHOOK_URLS: '' });
     expect(config).toEqual({});
     expect(createNotifiers(config, { logger: silentLogger() })).toEqual([]);
-    expect(createChannelPlugins(config, { hitl: {} as never, logger: silentLogger() })).toEqual([]);
+    expect(createChannelPlugins(config, { hitl: {} as never, usedSignatures: memoryUsedSignatures(), logger: silentLogger() })).toEqual([]);
     expect(describeNotificationConfig(config)).toBe('console only');
   });
 
@@ -30,9 +31,14 @@ describe('notificationConfigFromEnv', () => {
       webhook: { urls: ['https://hooks.example.com/ado', 'http://127.0.0.1:9000/in'], secret: 'a-webhook-secret-of-32-characters' },
     });
     expect(createNotifiers(config, { logger: silentLogger() }).map((n) => n.name)).toEqual(['slack', 'webhook']);
-    expect(createChannelPlugins(config, { hitl: {} as never, logger: silentLogger() })).toHaveLength(2);
+    expect(createChannelPlugins(config, { hitl: {} as never, usedSignatures: memoryUsedSignatures(), logger: silentLogger() })).toHaveLength(2);
     expect(describeNotificationConfig(config)).toBe('Slack (C0APPROVALS), webhooks (2 URL(s))');
     expect(notificationConfigFromEnv({ ...SLACK, ADO_SLACK_API_URL: 'http://127.0.0.1:3999/api/' }).slack).toMatchObject({ apiUrl: 'http://127.0.0.1:3999/api/', postOutcomes: true });
+  });
+
+  it('reads the Slack approvers as user IDs, and refuses names in their place', () => {
+    expect(notificationConfigFromEnv({ ...SLACK, ADO_SLACK_APPROVERS: ' U0ANA, W0BO ' }).slack?.approvers).toEqual(['U0ANA', 'W0BO']);
+    expectRefused({ ...SLACK, ADO_SLACK_APPROVERS: 'U0ANA,@bo' }, 'ADO_SLACK_APPROVERS', 'expected Slack user IDs such as U012AB3CD');
   });
 
   it('refuses a half configuration, naming what is missing and never echoing a secret', () => {

@@ -9,6 +9,7 @@
  * | `ADO_SLACK_CHANNEL` | channel ID (`C…`) or name the approval requests go to (invite the app there) |
  * | `ADO_SLACK_API_URL` | Slack Web API root, default `https://slack.com/api/` |
  * | `ADO_SLACK_POST_OUTCOMES` | `true` (default) or `false`: also post a line when a task ends |
+ * | `ADO_SLACK_APPROVERS` | Slack user IDs (`U…`), comma-separated, whose clicks decide; unset: anyone in the channel |
  * | `ADO_WEBHOOK_URLS` | comma-separated http(s) URLs that receive events |
  * | `ADO_WEBHOOK_SECRET` | secret (at least 16 characters) that signs events out and verifies decisions in |
  */
@@ -29,6 +30,8 @@ export interface SlackConfig {
   channel: string;
   apiUrl: string;
   postOutcomes: boolean;
+  /** Slack user IDs whose Approve/Reject clicks count; absent: everyone who sees the message. */
+  approvers?: readonly string[];
 }
 
 /** Webhooks, on when URLs and secret are both set; the secret also verifies inbound decisions. */
@@ -54,6 +57,12 @@ const envSchema = z.object({
   ADO_SLACK_CHANNEL: text,
   ADO_SLACK_API_URL: optionalVar(z.string().trim().pipe(httpUrl)),
   ADO_SLACK_POST_OUTCOMES: optionalVar(z.string().trim().pipe(z.enum(['true', 'false'], { error: 'expected true or false' }))),
+  ADO_SLACK_APPROVERS: optionalVar(
+    z
+      .string()
+      .transform((v) => v.split(',').map((id) => id.trim()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'expected Slack user IDs such as U012AB3CD (profile → ⋮ → Copy member ID), comma-separated')).min(1)),
+  ),
   ADO_WEBHOOK_URLS: optionalVar(
     z
       .string()
@@ -74,7 +83,7 @@ const CHANNELS: Record<'Slack' | 'webhooks', { required: Partial<Record<EnvName,
       ADO_SLACK_SIGNING_SECRET: "set it to the app's signing secret (Basic Information → App Credentials)",
       ADO_SLACK_CHANNEL: 'set it to the channel ID (C…) or name approval requests go to',
     },
-    optional: ['ADO_SLACK_API_URL', 'ADO_SLACK_POST_OUTCOMES'],
+    optional: ['ADO_SLACK_API_URL', 'ADO_SLACK_POST_OUTCOMES', 'ADO_SLACK_APPROVERS'],
   },
   webhooks: {
     required: {
@@ -116,6 +125,7 @@ export function notificationConfigFromEnv(env: NodeJS.ProcessEnv = process.env):
       channel: e.ADO_SLACK_CHANNEL,
       apiUrl: e.ADO_SLACK_API_URL ?? DEFAULT_SLACK_API_URL,
       postOutcomes: e.ADO_SLACK_POST_OUTCOMES !== 'false',
+      ...(e.ADO_SLACK_APPROVERS && { approvers: e.ADO_SLACK_APPROVERS }),
     };
   }
   if (webhooks.on && e.ADO_WEBHOOK_URLS && e.ADO_WEBHOOK_SECRET) config.webhook = { urls: e.ADO_WEBHOOK_URLS, secret: e.ADO_WEBHOOK_SECRET };

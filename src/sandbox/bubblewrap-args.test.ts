@@ -8,6 +8,7 @@ const mergedUsr = {
     { path: '/lib', kind: 'symlink' as const, target: 'usr/lib' },
     { path: '/lib64', kind: 'dir' as const },
   ],
+  node: '/usr/bin/node',
 };
 
 function run(overrides: Partial<BubblewrapRun> = {}): BubblewrapRun {
@@ -15,7 +16,6 @@ function run(overrides: Partial<BubblewrapRun> = {}): BubblewrapRun {
     command: 'npm test',
     workdir: '/srv/ado/workspaces/task-1',
     env: { PATH: SANDBOX_PATH, HOME: '/tmp' },
-    network: false,
     limits: DEFAULT_SANDBOX_LIMITS,
     prlimitPath: '/usr/bin/prlimit',
     layout: mergedUsr,
@@ -45,10 +45,16 @@ describe('buildBubblewrapArgs', () => {
     expect(binds(args).map(([, source]) => source)).not.toContain('/etc/resolv.conf');
   });
 
-  it('shares the network and the resolver configuration only when asked to', () => {
-    const args = options(buildBubblewrapArgs(run({ network: true })));
-    expect(args).toContain('--share-net');
-    expect(binds(args)).toContainEqual(['--ro-bind-try', '/etc/resolv.conf', '/etc/resolv.conf']);
+  it('with network, still shares none: binds the egress proxy folder and runs the command under the bridge', () => {
+    const all = buildBubblewrapArgs(run({ egress: { proxyDir: '/tmp/ado-egress-x', nodePath: '/usr/bin/node' } }));
+    const args = options(all);
+    expect(args).not.toContain('--share-net');
+    expect(binds(args).map(([, source]) => source)).not.toContain('/etc/resolv.conf');
+    expect(binds(args)).toContainEqual(['--ro-bind', '/tmp/ado-egress-x', '/run/ado-egress']);
+    const command = all.slice(all.indexOf('--') + 1);
+    const afterLimits = command.slice(command.indexOf('--') + 1);
+    expect(afterLimits.slice(0, 2)).toEqual(['/usr/bin/node', '-e']);
+    expect(afterLimits.slice(3)).toEqual(['3128', '/run/ado-egress/proxy.sock', '/bin/sh', '-c', 'npm test']);
   });
 
   it('binds the workspace as the only writable host folder, at /workspace, and starts there', () => {
@@ -106,7 +112,18 @@ describe('buildBubblewrapArgs', () => {
     const limits = { ...DEFAULT_SANDBOX_LIMITS, cpuTimeSec: 30, memoryBytes: 1024, maxProcesses: 50 };
     const args = buildBubblewrapArgs(run({ limits, command: 'echo "$HOME" && exit 3' }));
     const command = args.slice(args.indexOf('--') + 1);
-    expect(command).toEqual(['/usr/bin/prlimit', '--cpu=30:31', '--data=1024', '--core=0', '--nproc=50', '--', '/bin/sh', '-c', 'echo "$HOME" && exit 3']);
+    expect(command).toEqual([
+      '/usr/bin/prlimit',
+      '--cpu=30:31',
+      '--data=1024',
+      `--fsize=${DEFAULT_SANDBOX_LIMITS.diskBytes}`,
+      '--core=0',
+      '--nproc=50',
+      '--',
+      '/bin/sh',
+      '-c',
+      'echo "$HOME" && exit 3',
+    ]);
   });
 
   it('keeps the sync fd open so the end of every sandboxed process can be seen', () => {

@@ -2,8 +2,10 @@
  * The bwrap command line of one run, as a pure function of what the run needs and what the host
  * looks like, so that what the sandbox sees can be read (and tested) in one place:
  *
- * - namespaces: all of them (user, pid, network, ipc, uts, cgroup); the network one is kept
- *   only when the run asks for network. No nested user namespaces (less kernel surface).
+ * - namespaces: all of them (user, pid, network, ipc, uts, cgroup), always: no run shares the
+ *   host's network. A run that asks for network gets the egress proxy's socket folder and its
+ *   command runs under the bridge (egress-bridge.ts), so it reaches the allowed package
+ *   registries through the proxy and nothing else. No nested user namespaces (less kernel surface).
  * - files: /usr and the top-level program folders read-only, the /etc files programs need to
  *   run (dynamic linker cache, certificates, users and hosts tables), a fresh /proc, a minimal
  *   /dev, a private size-capped /tmp and /dev/shm, and the workspace read-write at /workspace.
@@ -12,6 +14,7 @@
  *   or its parent dies, environment cleared to the allowlist, rlimits set by `prlimit` *inside*
  *   the user namespace (see `bubblewrap.ts` for why that makes the process limit per run).
  */
+import { bridgedCommand, EGRESS_DIR_INSIDE } from './egress-bridge';
 import { rlimitOptions } from './limits';
 import type { HostLayout } from './host-layout';
 import type { SandboxLimits } from './types';
@@ -24,6 +27,8 @@ export const SANDBOX_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
 
 /** The fd bwrap keeps open in every sandboxed process (`--sync-fd`). */
 const SYNC_FD = 3;
+/** The fd bwrap reads before it runs the command (`--block-fd`): the supervisor says when. */
+const BLOCK_FD = 4;
 
 /** /dev/shm cap, as container runtimes default it. */
 const DEV_SHM_BYTES = 64 * 1024 ** 2;
@@ -48,9 +53,6 @@ const SANDBOX_ETC_FILES = [
   '/etc/localtime',
 ];
 
-/** Only with network: the resolver's configuration. */
-const NETWORK_ETC_FILES = ['/etc/resolv.conf'];
-
 export interface BubblewrapRun {
   /** Shell command line, run by `/bin/sh -c`. */
   command: string;
@@ -58,7 +60,8 @@ export interface BubblewrapRun {
   workdir: string;
   /** The complete environment of the command (allowlist plus the run's own). */
   env: Record<string, string>;
-  network: boolean;
+  /** Network through the egress proxy (its socket folder, and the node that runs the bridge); absent: none. */
+  egress?: { proxyDir: string; nodePath: string };
   limits: SandboxLimits;
   /** Host path of `prlimit` (under /usr, so visible inside). */
   prlimitPath: string;
@@ -68,13 +71,11 @@ export interface BubblewrapRun {
 /** The arguments after `bwrap` for one run. */
 export function buildBubblewrapArgs(run: BubblewrapRun): string[] {
   const args = ['--unshare-all', '--unshare-user', '--disable-userns'];
-  if (run.network) args.push('--share-net');
-  args.push('--die-with-parent', '--new-session', '--sync-fd', String(SYNC_FD), '--hostname', 'ado-sandbox');
+  args.push('--die-with-parent', '--new-session', '--sync-fd', String(SYNC_FD), '--block-fd', String(BLOCK_FD), '--hostname', 'ado-sandbox');
 
   args.push(...programFolders(run.layout));
-  for (const file of run.network ? [...SANDBOX_ETC_FILES, ...NETWORK_ETC_FILES] : SANDBOX_ETC_FILES) {
-    args.push('--ro-bind-try', file, file);
-  }
+  for (const file of SANDBOX_ETC_FILES) args.push('--ro-bind-try', file, file);
+  if (run.egress) args.push('--ro-bind', run.egress.proxyDir, EGRESS_DIR_INSIDE);
 
   args.push('--proc', '/proc', '--dev', '/dev');
   // tmpfs lives in memory outside RLIMIT_DATA, so it gets a size of its own.
@@ -85,7 +86,9 @@ export function buildBubblewrapArgs(run: BubblewrapRun): string[] {
   args.push('--clearenv');
   for (const [name, value] of Object.entries(run.env)) args.push('--setenv', name, value);
 
-  args.push('--', run.prlimitPath, ...rlimitOptions(run.limits, { processes: true }), '--', '/bin/sh', '-c', run.command);
+  const shell = ['/bin/sh', '-c', run.command];
+  const command = run.egress ? bridgedCommand(run.egress.nodePath, shell) : shell;
+  args.push('--', run.prlimitPath, ...rlimitOptions(run.limits, { processes: true }), '--', ...command);
   return args;
 }
 

@@ -2,7 +2,7 @@ import { chmod, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promis
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AdoError } from '../domain/errors';
-import { connectCommand, hostListener, tempWorkspace } from '../../test/sandbox/helpers';
+import { tempWorkspace } from '../../test/sandbox/helpers';
 import { createBubblewrapSandbox } from './bubblewrap';
 import { createSandbox } from './index';
 
@@ -88,12 +88,12 @@ describe('bubblewrap sandbox', () => {
     }
   });
 
-  it('with network, reaches a listener on the host loopback', async () => {
+  it('with network, runs the command behind the egress proxy and keeps its exit code and its CPU-limit signal', async () => {
     const workdir = await tempWorkspace();
-    const listener = await hostListener();
-    const result = await sandbox.run({ command: connectCommand('127.0.0.1', listener.port), workdir, network: true });
-    expect(result.output).toBe('CONNECTED\n');
-    expect(listener.connections()).toBe(1);
+    const result = await sandbox.run({ command: 'echo "$HTTPS_PROXY $NO_PROXY"; exit 7', workdir, network: true });
+    expect(result).toMatchObject({ stopReason: 'exit', exitCode: 7, output: 'http://127.0.0.1:3128 localhost,127.0.0.1,::1\n' });
+    const cpu = await sandbox.run({ command: 'while :; do :; done', workdir, network: true, limits: { cpuTimeSec: 1 } });
+    expect(cpu).toMatchObject({ stopReason: 'cpu', signal: 'SIGXCPU' });
   });
 
   it('without network, servers inside can still use the sandbox loopback', async () => {

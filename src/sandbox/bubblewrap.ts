@@ -25,9 +25,11 @@ import which from 'which';
 import { AdoError, FailureType } from '../domain/errors';
 import type { Logger } from '../telemetry/logger';
 import { buildBubblewrapArgs, buildProbeArgs, sandboxPath } from './bubblewrap-args';
+import { proxyEnvironment } from './egress-bridge';
+import { DEFAULT_EGRESS_RULES, startEgressProxy, type EgressProxy, type EgressRule } from './egress-proxy';
 import { sandboxEnvironment } from './environment';
 import { detectHostLayout, type HostLayout } from './host-layout';
-import { resolveLimits } from './limits';
+import { LimitPolicy } from './limits';
 import { assertReachable, WorkspaceOwnership, type Owner } from './ownership';
 import { checkedWorkdir } from './run-spec';
 import { bwrapSetupFailure } from './stop-reason';
@@ -42,10 +44,14 @@ export const DEFAULT_SANDBOX_USER: Owner = { uid: 65534, gid: 65534 };
 export interface BubblewrapSandboxOptions {
   logger?: Logger;
   defaults?: Partial<SandboxLimits>;
+  /** What no run gets more of; default `DEFAULT_SANDBOX_CEILINGS`. */
+  ceilings?: SandboxLimits;
   /** Host user the commands run as when ADO runs as root (default 65534:65534); ignored otherwise. */
   user?: Owner;
   /** Where `bwrap` and `prlimit` are looked up; default the worker's PATH. */
   path?: string;
+  /** Hosts runs with network may reach through the egress proxy; default the package registries. */
+  egressRules?: readonly EgressRule[];
 }
 
 const BACKEND_CHOICE =
@@ -89,28 +95,31 @@ class BubblewrapSandbox implements Sandbox {
   private readonly layout: HostLayout = detectHostLayout();
   private readonly ownership: WorkspaceOwnership | undefined;
   private usable: Promise<void> | undefined;
+  private egress: Promise<EgressProxy> | undefined;
 
   constructor(
     private readonly bwrapPath: string,
     private readonly prlimitPath: string,
     private readonly user: Owner | undefined,
-    private readonly defaults: Partial<SandboxLimits> | undefined,
+    private readonly limitPolicy: LimitPolicy,
+    private readonly egressRules: readonly EgressRule[],
     private readonly logger: Logger | undefined,
   ) {
     this.ownership = user === undefined ? undefined : new WorkspaceOwnership(user);
   }
 
   async run(spec: SandboxRunSpec, options: SandboxRunOptions = {}): Promise<SandboxRunResult> {
-    const limits = resolveLimits(this.defaults, spec.limits);
+    const limits = this.limitPolicy.limitsFor(spec, this.logger);
     const workdir = await checkedWorkdir(spec);
     await this.ensureUsable();
     if (this.user !== undefined) await assertReachable(workdir, this.user);
-    const env = sandboxEnvironment({ PATH: sandboxPath(this.layout), HOME: '/tmp' }, spec.env);
+    const egress = spec.network === true ? { proxyDir: (await this.egressProxy()).dir, nodePath: this.layout.node } : undefined;
+    const env = sandboxEnvironment({ PATH: sandboxPath(this.layout), HOME: '/tmp' }, { ...(egress && proxyEnvironment()), ...spec.env });
     const args = buildBubblewrapArgs({
       command: spec.command,
       workdir,
       env,
-      network: spec.network === true,
+      egress,
       limits,
       prlimitPath: this.prlimitPath,
       layout: this.layout,
@@ -119,7 +128,7 @@ class BubblewrapSandbox implements Sandbox {
     let result: SandboxRunResult;
     try {
       result = await supervise(
-        { file: this.bwrapPath, args, env: {}, cwd: '/', uid: this.user?.uid, gid: this.user?.gid, syncPipe: true },
+        { file: this.bwrapPath, args, env: {}, cwd: '/', uid: this.user?.uid, gid: this.user?.gid, syncPipe: true, blockPipe: true, writableDir: workdir },
         limits,
         options,
       );
@@ -132,6 +141,15 @@ class BubblewrapSandbox implements Sandbox {
       'sandbox run ended',
     );
     return result;
+  }
+
+  /** The egress proxy of this sandbox's runs with network, started by the first of them. */
+  private egressProxy(): Promise<EgressProxy> {
+    this.egress ??= startEgressProxy({ rules: this.egressRules, logger: this.logger }).catch((error: unknown) => {
+      this.egress = undefined;
+      throw error;
+    });
+    return this.egress;
   }
 
   /** Once per sandbox: can bwrap build its namespaces here, as the sandbox user? */
@@ -169,6 +187,6 @@ export function createBubblewrapSandbox(options: BubblewrapSandboxOptions = {}):
   const searchPath = options.path ?? process.env.PATH;
   const bwrapPath = requireExecutable('bwrap', searchPath, 'install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap)');
   const prlimitPath = requireExecutable('prlimit', searchPath, 'install util-linux');
-  resolveLimits(options.defaults);
-  return new BubblewrapSandbox(bwrapPath, prlimitPath, sandboxUser(options.user), options.defaults, options.logger);
+  const policy = new LimitPolicy(options.defaults, options.ceilings);
+  return new BubblewrapSandbox(bwrapPath, prlimitPath, sandboxUser(options.user), policy, options.egressRules ?? DEFAULT_EGRESS_RULES, options.logger);
 }

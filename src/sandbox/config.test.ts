@@ -1,10 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../telemetry/logger';
-import { createSandbox, sandboxConfigFromEnv } from './index';
+import { createSandbox, DEFAULT_EGRESS_RULES, sandboxConfigFromEnv } from './index';
+import { DEFAULT_SANDBOX_CEILINGS } from './types';
 
 describe('sandboxConfigFromEnv', () => {
   it('defaults to bubblewrap, no unsafe backend, the default user and limits', () => {
-    expect(sandboxConfigFromEnv({})).toEqual({ backend: 'bubblewrap', allowUnsafeProcessBackend: false, defaults: {} });
+    expect(sandboxConfigFromEnv({})).toEqual({
+      backend: 'bubblewrap',
+      allowUnsafeProcessBackend: false,
+      defaults: {},
+      ceilings: DEFAULT_SANDBOX_CEILINGS,
+      egressRules: DEFAULT_EGRESS_RULES,
+    });
   });
 
   it('reads the backend, the unsafe flag, the user and the limit overrides', () => {
@@ -17,14 +24,38 @@ describe('sandboxConfigFromEnv', () => {
       ADO_SANDBOX_MEMORY_MB: '512',
       ADO_SANDBOX_MAX_PROCESSES: '128',
       ADO_SANDBOX_MAX_OUTPUT_BYTES: '65536',
+      ADO_SANDBOX_DISK_MB: '100',
     });
-    expect(config).toEqual({
+    expect(config).toMatchObject({
       backend: 'process',
       allowUnsafeProcessBackend: true,
       user: { uid: 200001, gid: 200001 },
-      defaults: { wallTimeMs: 90_000, cpuTimeSec: 60, memoryBytes: 512 * 1024 ** 2, maxProcesses: 128, maxOutputBytes: 65536 },
+      defaults: { wallTimeMs: 90_000, cpuTimeSec: 60, memoryBytes: 512 * 1024 ** 2, maxProcesses: 128, maxOutputBytes: 65536, diskBytes: 100 * 1024 ** 2 },
     });
     expect(sandboxConfigFromEnv({ ADO_SANDBOX_UID: '200001', ADO_SANDBOX_GID: '300' }).user).toEqual({ uid: 200001, gid: 300 });
+  });
+
+  it('reads the ceilings and the egress hosts, and refuses a default above its ceiling', () => {
+    const config = sandboxConfigFromEnv({
+      ADO_SANDBOX_CEILING_WALL_TIME_SEC: '1800',
+      ADO_SANDBOX_CEILING_CPU_TIME_SEC: '900',
+      ADO_SANDBOX_CEILING_MEMORY_MB: '4096',
+      ADO_SANDBOX_CEILING_PROCESSES: '512',
+      ADO_SANDBOX_CEILING_OUTPUT_BYTES: '4194304',
+      ADO_SANDBOX_CEILING_DISK_MB: '1024',
+      ADO_SANDBOX_EGRESS_HOSTS: 'registry.npmjs.org, *.internal.example:8443,NEXUS.corp.example',
+    });
+    expect(config.ceilings).toEqual({ wallTimeMs: 1_800_000, cpuTimeSec: 900, memoryBytes: 4 * 1024 ** 3, maxProcesses: 512, maxOutputBytes: 4194304, diskBytes: 1024 ** 3 });
+    expect(config.egressRules).toEqual([
+      { host: 'registry.npmjs.org', port: 443 },
+      { host: '*.internal.example', port: 8443 },
+      { host: 'nexus.corp.example', port: 443 },
+    ]);
+    expect(() => sandboxConfigFromEnv({ ADO_SANDBOX_MAX_PROCESSES: '600', ADO_SANDBOX_CEILING_PROCESSES: '512' })).toThrow(
+      /ADO_SANDBOX_MAX_PROCESSES > ADO_SANDBOX_CEILING_PROCESSES/,
+    );
+    expect(() => sandboxConfigFromEnv({ ADO_SANDBOX_CEILING_OUTPUT_BYTES: String(600 * 1024 ** 2) })).toThrow(/ADO_SANDBOX_CEILING_OUTPUT_BYTES: must be at most/);
+    expect(() => sandboxConfigFromEnv({ ADO_SANDBOX_EGRESS_HOSTS: 'http://evil/' })).toThrow(/ADO_SANDBOX_EGRESS_HOSTS: "http:\/\/evil\/" is not a host name/);
   });
 
   it('treats empty variables as unset', () => {

@@ -1,8 +1,10 @@
 /** Sandbox settings from the environment (`ADO_SANDBOX*`), validated; errors name the variable. */
 import { z } from 'zod';
 import { invalidConfig, optionalVar, parseEnv, unsetWhenEmpty } from '../config/env-schema';
+import { DEFAULT_EGRESS_RULES, type EgressRule } from './egress-proxy';
+import { MAX_KEPT_OUTPUT_BYTES } from './output';
 import type { Owner } from './ownership';
-import type { SandboxLimits } from './types';
+import { DEFAULT_SANDBOX_CEILINGS, type SandboxLimits } from './types';
 
 export type SandboxBackend = 'bubblewrap' | 'process';
 
@@ -14,6 +16,10 @@ export interface SandboxConfig {
   user?: Owner;
   /** Limits every run gets unless it sets its own. */
   defaults: Partial<SandboxLimits>;
+  /** What no run gets more of, whatever the repository asks for. */
+  ceilings: SandboxLimits;
+  /** Hosts `setup` with network may reach through the egress proxy. */
+  egressRules: readonly EgressRule[];
 }
 
 const positiveInt = (unit: string) => {
@@ -28,6 +34,16 @@ const hostId = optionalVar(
     .min(1, { error: 'must be an unprivileged id (1 or more): root would escape the process limit' })
     .max(4_294_967_294),
 );
+
+/** Each limit's default variable and ceiling variable, for messages. */
+const LIMIT_VARIABLES: Record<keyof SandboxLimits, [string, string]> = {
+  wallTimeMs: ['ADO_SANDBOX_WALL_TIME_SEC', 'ADO_SANDBOX_CEILING_WALL_TIME_SEC'],
+  cpuTimeSec: ['ADO_SANDBOX_CPU_TIME_SEC', 'ADO_SANDBOX_CEILING_CPU_TIME_SEC'],
+  memoryBytes: ['ADO_SANDBOX_MEMORY_MB', 'ADO_SANDBOX_CEILING_MEMORY_MB'],
+  maxProcesses: ['ADO_SANDBOX_MAX_PROCESSES', 'ADO_SANDBOX_CEILING_PROCESSES'],
+  maxOutputBytes: ['ADO_SANDBOX_MAX_OUTPUT_BYTES', 'ADO_SANDBOX_CEILING_OUTPUT_BYTES'],
+  diskBytes: ['ADO_SANDBOX_DISK_MB', 'ADO_SANDBOX_CEILING_DISK_MB'],
+};
 
 const sandboxEnvSchema = z.object({
   ADO_SANDBOX: z.preprocess(
@@ -45,14 +61,49 @@ const sandboxEnvSchema = z.object({
   ADO_SANDBOX_MEMORY_MB: positiveInt('MiB'),
   ADO_SANDBOX_MAX_PROCESSES: positiveInt('processes'),
   ADO_SANDBOX_MAX_OUTPUT_BYTES: positiveInt('bytes'),
+  ADO_SANDBOX_DISK_MB: positiveInt('MiB'),
+  ADO_SANDBOX_CEILING_WALL_TIME_SEC: positiveInt('seconds'),
+  ADO_SANDBOX_CEILING_CPU_TIME_SEC: positiveInt('seconds'),
+  ADO_SANDBOX_CEILING_MEMORY_MB: positiveInt('MiB'),
+  ADO_SANDBOX_CEILING_PROCESSES: positiveInt('processes'),
+  ADO_SANDBOX_CEILING_OUTPUT_BYTES: optionalVar(
+    z.coerce
+      .number({ error: 'must be a positive whole number of bytes' })
+      .int({ error: 'must be a positive whole number of bytes' })
+      .positive({ error: 'must be a positive whole number of bytes' })
+      .max(MAX_KEPT_OUTPUT_BYTES, { error: `must be at most ${MAX_KEPT_OUTPUT_BYTES} (64 MiB): output is kept in memory` }),
+  ),
+  ADO_SANDBOX_CEILING_DISK_MB: positiveInt('MiB'),
+  ADO_SANDBOX_EGRESS_HOSTS: optionalVar(z.string().transform((value, ctx) => parseEgressHosts(value, ctx))),
 });
+
+const HOST_PATTERN = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+
+/** `host`, `*.domain` or `host:port`, comma-separated, into rules (port 443 unless given). */
+function parseEgressHosts(value: string, ctx: z.RefinementCtx): EgressRule[] {
+  const rules: EgressRule[] = [];
+  for (const entry of value.split(',').map((e) => e.trim().toLowerCase()).filter(Boolean)) {
+    const match = /^(.+?)(?::(\d{1,5}))?$/.exec(entry);
+    const host = match?.[1] ?? '';
+    const port = match?.[2] === undefined ? 443 : Number(match[2]);
+    if (!HOST_PATTERN.test(host) || port < 1 || port > 65535) {
+      ctx.addIssue({ code: 'custom', message: `"${entry}" is not a host name, *.domain or host:port` });
+      continue;
+    }
+    rules.push({ host, port });
+  }
+  return rules;
+}
 
 /**
  * Reads ADO_SANDBOX (bubblewrap|process), ADO_SANDBOX_ALLOW_UNSAFE (1 to allow the process
  * backend), ADO_SANDBOX_UID / ADO_SANDBOX_GID (the host user of sandboxed commands when ADO runs
- * as root; gid defaults to the uid) and the default limits ADO_SANDBOX_WALL_TIME_SEC,
- * _CPU_TIME_SEC, _MEMORY_MB, _MAX_PROCESSES, _MAX_OUTPUT_BYTES. Throws a non-retryable
- * `InvalidConfig` error naming each variable that is wrong.
+ * as root; gid defaults to the uid), the default limits ADO_SANDBOX_WALL_TIME_SEC, _CPU_TIME_SEC,
+ * _MEMORY_MB, _MAX_PROCESSES, _MAX_OUTPUT_BYTES, _DISK_MB, their ceilings
+ * ADO_SANDBOX_CEILING_WALL_TIME_SEC, _CPU_TIME_SEC, _MEMORY_MB, _PROCESSES, _OUTPUT_BYTES,
+ * _DISK_MB, and ADO_SANDBOX_EGRESS_HOSTS (what setup with network may reach). Throws a
+ * non-retryable `InvalidConfig` error naming each variable that is wrong, and when a default is
+ * above its ceiling.
  */
 export function sandboxConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SandboxConfig {
   const vars = parseEnv(sandboxEnvSchema, env, 'sandbox');
@@ -65,7 +116,26 @@ export function sandboxConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Sand
   if (vars.ADO_SANDBOX_MEMORY_MB !== undefined) defaults.memoryBytes = vars.ADO_SANDBOX_MEMORY_MB * 1024 ** 2;
   if (vars.ADO_SANDBOX_MAX_PROCESSES !== undefined) defaults.maxProcesses = vars.ADO_SANDBOX_MAX_PROCESSES;
   if (vars.ADO_SANDBOX_MAX_OUTPUT_BYTES !== undefined) defaults.maxOutputBytes = vars.ADO_SANDBOX_MAX_OUTPUT_BYTES;
-  const config: SandboxConfig = { backend: vars.ADO_SANDBOX, allowUnsafeProcessBackend: vars.ADO_SANDBOX_ALLOW_UNSAFE, defaults };
+  if (vars.ADO_SANDBOX_DISK_MB !== undefined) defaults.diskBytes = vars.ADO_SANDBOX_DISK_MB * 1024 ** 2;
+  const ceilings: SandboxLimits = {
+    wallTimeMs: (vars.ADO_SANDBOX_CEILING_WALL_TIME_SEC ?? DEFAULT_SANDBOX_CEILINGS.wallTimeMs / 1000) * 1000,
+    cpuTimeSec: vars.ADO_SANDBOX_CEILING_CPU_TIME_SEC ?? DEFAULT_SANDBOX_CEILINGS.cpuTimeSec,
+    memoryBytes: vars.ADO_SANDBOX_CEILING_MEMORY_MB === undefined ? DEFAULT_SANDBOX_CEILINGS.memoryBytes : vars.ADO_SANDBOX_CEILING_MEMORY_MB * 1024 ** 2,
+    maxProcesses: vars.ADO_SANDBOX_CEILING_PROCESSES ?? DEFAULT_SANDBOX_CEILINGS.maxProcesses,
+    maxOutputBytes: vars.ADO_SANDBOX_CEILING_OUTPUT_BYTES ?? DEFAULT_SANDBOX_CEILINGS.maxOutputBytes,
+    diskBytes: vars.ADO_SANDBOX_CEILING_DISK_MB === undefined ? DEFAULT_SANDBOX_CEILINGS.diskBytes : vars.ADO_SANDBOX_CEILING_DISK_MB * 1024 ** 2,
+  };
+  const above = (Object.keys(defaults) as (keyof SandboxLimits)[]).filter((name) => (defaults[name] ?? 0) > ceilings[name]);
+  if (above.length > 0) {
+    throw invalidConfig('sandbox', `default limits above their ceilings: ${above.map((name) => `${LIMIT_VARIABLES[name][0]} > ${LIMIT_VARIABLES[name][1]}`).join(', ')}; lower the default or raise the ceiling.`);
+  }
+  const config: SandboxConfig = {
+    backend: vars.ADO_SANDBOX,
+    allowUnsafeProcessBackend: vars.ADO_SANDBOX_ALLOW_UNSAFE,
+    defaults,
+    ceilings,
+    egressRules: vars.ADO_SANDBOX_EGRESS_HOSTS ?? DEFAULT_EGRESS_RULES,
+  };
   if (vars.ADO_SANDBOX_UID !== undefined) {
     config.user = { uid: vars.ADO_SANDBOX_UID, gid: vars.ADO_SANDBOX_GID ?? vars.ADO_SANDBOX_UID };
   }

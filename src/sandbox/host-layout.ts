@@ -14,6 +14,8 @@ export interface HostLayout {
   rootEntries: RootEntry[];
   /** Install prefix of the running node when it lies outside /usr; bound read-only, its bin first on PATH. */
   toolchainPrefix?: string;
+  /** The running node's real path: visible inside the sandbox too (under /usr or the toolchain prefix). */
+  node: string;
 }
 
 const ROOT_FOLDERS = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
@@ -32,7 +34,8 @@ function rootEntry(folder: string): RootEntry | undefined {
 /** Reads the host's layout: a few `lstat`s, once per sandbox. */
 export function detectHostLayout(nodeExecutable: string = process.execPath): HostLayout {
   const rootEntries = ROOT_FOLDERS.map(rootEntry).filter((entry) => entry !== undefined);
-  const prefix = path.dirname(path.dirname(realpathSync(nodeExecutable)));
+  const node = realpathSync(nodeExecutable);
+  const prefix = path.dirname(path.dirname(node));
   const underUsr = prefix === '/usr' || prefix.startsWith('/usr/');
-  return underUsr ? { rootEntries } : { rootEntries, toolchainPrefix: prefix };
+  return underUsr ? { rootEntries, node } : { rootEntries, toolchainPrefix: prefix, node };
 }

@@ -7,6 +7,7 @@ import { AdoError, FailureType } from '../domain/errors';
 import type { Logger } from '../telemetry/logger';
 import { createBubblewrapSandbox } from './bubblewrap';
 import type { SandboxBackend } from './config';
+import type { EgressRule } from './egress-proxy';
 import type { Owner } from './ownership';
 import { createProcessSandbox } from './process';
 import type { Sandbox, SandboxLimits } from './types';
@@ -14,6 +15,7 @@ import type { Sandbox, SandboxLimits } from './types';
 export { sandboxConfigFromEnv, type SandboxBackend, type SandboxConfig } from './config';
 export { DEFAULT_SANDBOX_USER } from './bubblewrap';
 export { SANDBOX_WORKDIR } from './bubblewrap-args';
+export { DEFAULT_EGRESS_RULES, type EgressRule } from './egress-proxy';
 export type { Owner } from './ownership';
 export * from './types';
 
@@ -25,6 +27,10 @@ export interface CreateSandboxOptions {
   logger?: Logger;
   /** Limits every run gets unless it sets its own. */
   defaults?: Partial<SandboxLimits>;
+  /** What no run gets more of (default `DEFAULT_SANDBOX_CEILINGS`). */
+  ceilings?: SandboxLimits;
+  /** Hosts runs with network may reach (default the package registries). */
+  egressRules?: readonly EgressRule[];
   /** bubblewrap, when ADO runs as root: the host user of sandboxed commands (default 65534:65534). */
   user?: Owner;
 }
@@ -37,7 +43,8 @@ export interface CreateSandboxOptions {
 export function createSandbox(options: CreateSandboxOptions = {}): Sandbox {
   const backend = options.backend ?? 'bubblewrap';
   if (backend === 'bubblewrap') {
-    return createBubblewrapSandbox({ logger: options.logger, defaults: options.defaults, user: options.user });
+    const { logger, defaults, ceilings, user, egressRules } = options;
+    return createBubblewrapSandbox({ logger, defaults, ceilings, user, egressRules });
   }
   if (options.allowUnsafeProcessBackend !== true) {
     throw new AdoError(
@@ -47,5 +54,5 @@ export function createSandbox(options: CreateSandboxOptions = {}): Sandbox {
       { nonRetryable: true },
     );
   }
-  return createProcessSandbox({ logger: options.logger, defaults: options.defaults });
+  return createProcessSandbox({ logger: options.logger, defaults: options.defaults, ceilings: options.ceilings });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resolveLimits, rlimitOptions } from './limits';
-import { DEFAULT_SANDBOX_LIMITS } from './types';
+import { boundLimits, resolveLimits, rlimitOptions } from './limits';
+import { DEFAULT_SANDBOX_CEILINGS, DEFAULT_SANDBOX_LIMITS } from './types';
 
 describe('resolveLimits', () => {
   it('layers overrides over defaults over the built-in limits', () => {
@@ -17,10 +17,18 @@ describe('resolveLimits', () => {
   });
 });
 
+describe('boundLimits', () => {
+  it('lowers what is above a ceiling to it and names it, and leaves the rest', () => {
+    const ceilings = { ...DEFAULT_SANDBOX_CEILINGS, maxProcesses: 512, memoryBytes: 4 * 1024 ** 3 };
+    const asked = { ...DEFAULT_SANDBOX_LIMITS, maxProcesses: 50_000, memoryBytes: 30 * 1024 ** 3, wallTimeMs: 1000 };
+    expect(boundLimits(asked, ceilings)).toEqual({ limits: { ...asked, maxProcesses: 512, memoryBytes: 4 * 1024 ** 3 }, lowered: ['memoryBytes', 'maxProcesses'] });
+  });
+});
+
 describe('rlimitOptions', () => {
   it('sets CPU (soft then hard), data, no core dumps and, when asked, processes', () => {
-    const limits = { ...DEFAULT_SANDBOX_LIMITS, cpuTimeSec: 10, memoryBytes: 2048, maxProcesses: 7 };
-    expect(rlimitOptions(limits, { processes: true })).toEqual(['--cpu=10:11', '--data=2048', '--core=0', '--nproc=7']);
+    const limits = { ...DEFAULT_SANDBOX_LIMITS, cpuTimeSec: 10, memoryBytes: 2048, maxProcesses: 7, diskBytes: 4096 };
+    expect(rlimitOptions(limits, { processes: true })).toEqual(['--cpu=10:11', '--data=2048', '--fsize=4096', '--core=0', '--nproc=7']);
     expect(rlimitOptions(limits, { processes: false })).not.toContain('--nproc=7');
   });
 });

@@ -3,7 +3,8 @@
  * into the `prlimit` arguments both backends put in front of the command.
  */
 import { AdoError, FailureType } from '../domain/errors';
-import { DEFAULT_SANDBOX_LIMITS, type SandboxLimits } from './types';
+import type { Logger } from '../telemetry/logger';
+import { DEFAULT_SANDBOX_CEILINGS, DEFAULT_SANDBOX_LIMITS, type SandboxLimits, type SandboxRunSpec } from './types';
 
 const LIMIT_NAMES = Object.keys(DEFAULT_SANDBOX_LIMITS) as (keyof SandboxLimits)[];
 
@@ -31,15 +32,56 @@ export function resolveLimits(...layers: (Partial<SandboxLimits> | undefined)[])
 }
 
 /**
+ * `limits` with every value above its ceiling lowered to it; `lowered` names the limits that were.
+ * Operators set the ceilings, so what a repository asks for can only make a run smaller.
+ */
+export function boundLimits(limits: SandboxLimits, ceilings: SandboxLimits): { limits: SandboxLimits; lowered: (keyof SandboxLimits)[] } {
+  const bounded = { ...limits };
+  const lowered = LIMIT_NAMES.filter((name) => limits[name] > ceilings[name]);
+  for (const name of lowered) bounded[name] = ceilings[name];
+  return { limits: bounded, lowered };
+}
+
+/**
+ * A sandbox's limits: its defaults, what each run asks for over them, and the ceilings over both
+ * (sandboxConfigFromEnv refuses defaults above the ceilings with the variables' names).
+ */
+export class LimitPolicy {
+  private readonly ceilings: SandboxLimits;
+
+  /** Throws a non-retryable `InvalidInput` error for a value that is not a positive whole number. */
+  constructor(
+    private readonly defaults: Partial<SandboxLimits> | undefined,
+    ceilings: SandboxLimits = DEFAULT_SANDBOX_CEILINGS,
+  ) {
+    this.ceilings = resolveLimits(ceilings);
+    resolveLimits(defaults);
+  }
+
+  /** The limits of `spec`'s run: its own over the defaults, each at most its ceiling (a lowered one is logged). */
+  limitsFor(spec: Pick<SandboxRunSpec, 'command' | 'limits'>, logger: Logger | undefined): SandboxLimits {
+    const { limits, lowered } = boundLimits(resolveLimits(this.defaults, spec.limits), this.ceilings);
+    if (lowered.length > 0) {
+      logger?.warn(
+        { command: spec.command, asked: Object.fromEntries(lowered.map((name) => [name, spec.limits?.[name]])), ceilings: Object.fromEntries(lowered.map((name) => [name, limits[name]])) },
+        'sandbox run asked for more than the operator allows; lowered to the ceilings',
+      );
+    }
+    return limits;
+  }
+}
+
+/**
  * `prlimit` options for the limits rlimits can express. CPU gets a soft limit (SIGXCPU, which we
  * report as `cpu`) one second before the hard one (SIGKILL). Memory is RLIMIT_DATA, not
  * RLIMIT_AS: V8 reserves far more address space than it uses, so an address-space cap breaks
  * node while a data cap lets it start at 128 MiB and fail cleanly with "heap out of memory".
- * Core dumps are off: they would land in the workspace or in a host crash handler.
+ * Core dumps are off: they would land in the workspace or in a host crash handler. No file may
+ * grow past the disk limit (RLIMIT_FSIZE: SIGXFSZ at once, before the disk watch would notice).
  * RLIMIT_NPROC only when asked (see the callers for why it is per sandbox only under bwrap).
  */
 export function rlimitOptions(limits: SandboxLimits, options: { processes: boolean }): string[] {
-  const args = [`--cpu=${limits.cpuTimeSec}:${limits.cpuTimeSec + 1}`, `--data=${limits.memoryBytes}`, '--core=0'];
+  const args = [`--cpu=${limits.cpuTimeSec}:${limits.cpuTimeSec + 1}`, `--data=${limits.memoryBytes}`, `--fsize=${limits.diskBytes}`, '--core=0'];
   if (options.processes) args.push(`--nproc=${limits.maxProcesses}`);
   return args;
 }

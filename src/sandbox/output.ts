@@ -6,13 +6,23 @@
 
 const TAIL_BYTES = 8 * 1024;
 
+/**
+ * The most output kept in memory, whatever a run's limit says: a run's output becomes one string,
+ * and a worker must not hold (or fail to build) hundreds of megabytes of it. Ceilings above this
+ * are refused (config.ts).
+ */
+export const MAX_KEPT_OUTPUT_BYTES = 64 * 1024 ** 2;
+
 export class OutputCollector {
   private readonly head: Buffer[] = [];
   private headBytes = 0;
   private tailBuffer = Buffer.alloc(0);
   private seen = 0;
+  private readonly maxBytes: number;
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(maxBytes: number) {
+    this.maxBytes = Math.min(maxBytes, MAX_KEPT_OUTPUT_BYTES);
+  }
 
   push(chunk: Buffer): void {
     this.seen += chunk.length;

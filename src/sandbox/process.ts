@@ -10,7 +10,7 @@ import os from 'node:os';
 import which from 'which';
 import type { Logger } from '../telemetry/logger';
 import { sandboxEnvironment } from './environment';
-import { resolveLimits, rlimitOptions } from './limits';
+import { LimitPolicy, rlimitOptions } from './limits';
 import { checkedWorkdir } from './run-spec';
 import { supervise } from './supervise';
 import type { Sandbox, SandboxLimits, SandboxRunOptions, SandboxRunResult, SandboxRunSpec } from './types';
@@ -18,6 +18,8 @@ import type { Sandbox, SandboxLimits, SandboxRunOptions, SandboxRunResult, Sandb
 export interface ProcessSandboxOptions {
   logger?: Logger;
   defaults?: Partial<SandboxLimits>;
+  /** What no run gets more of; default `DEFAULT_SANDBOX_CEILINGS`. */
+  ceilings?: SandboxLimits;
   /** PATH of the commands and where `prlimit` is looked up; default the worker's PATH. */
   path?: string;
 }
@@ -28,11 +30,12 @@ class ProcessSandbox implements Sandbox {
   constructor(
     private readonly path: string,
     private readonly prlimitPath: string | null,
-    private readonly defaults: Partial<SandboxLimits> | undefined,
+    private readonly limitPolicy: LimitPolicy,
+    private readonly logger: Logger | undefined,
   ) {}
 
   async run(spec: SandboxRunSpec, options: SandboxRunOptions = {}): Promise<SandboxRunResult> {
-    const limits = resolveLimits(this.defaults, spec.limits);
+    const limits = this.limitPolicy.limitsFor(spec, this.logger);
     const workdir = await checkedWorkdir(spec);
     const env = sandboxEnvironment({ PATH: this.path, HOME: os.tmpdir() }, spec.env);
     const shell = ['-c', spec.command];
@@ -40,7 +43,7 @@ class ProcessSandbox implements Sandbox {
       this.prlimitPath === null
         ? { file: '/bin/sh', args: shell }
         : { file: this.prlimitPath, args: [...rlimitOptions(limits, { processes: false }), '--', '/bin/sh', ...shell] };
-    return supervise({ ...command, env, cwd: workdir, processGroup: true }, limits, options);
+    return supervise({ ...command, env, cwd: workdir, processGroup: true, writableDir: workdir }, limits, options);
   }
 }
 
@@ -48,10 +51,10 @@ class ProcessSandbox implements Sandbox {
 export function createProcessSandbox(options: ProcessSandboxOptions = {}): Sandbox {
   const searchPath = options.path ?? process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin';
   const prlimitPath = which.sync('prlimit', { nothrow: true, path: searchPath });
-  resolveLimits(options.defaults);
+  const policy = new LimitPolicy(options.defaults, options.ceilings);
   options.logger?.warn(
     { backend: 'process', rlimits: prlimitPath !== null },
     'sandbox backend "process": commands run as plain processes of the worker, NOTHING is isolated (files, network, processes); use only with code you trust',
   );
-  return new ProcessSandbox(searchPath, prlimitPath, options.defaults);
+  return new ProcessSandbox(searchPath, prlimitPath, policy, options.logger);
 }

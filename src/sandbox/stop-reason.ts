@@ -12,7 +12,7 @@ export interface RunEnding {
   /** Signal that ended the process we started. */
   signal: NodeJS.Signals | null;
   /** Set when the supervisor itself ended the run. */
-  killedFor?: 'timeout' | 'cancelled';
+  killedFor?: 'timeout' | 'cancelled' | 'disk';
   /** The last few KiB of output. */
   outputTail: string;
   limits: SandboxLimits;
@@ -49,6 +49,9 @@ export function classifyEnding(ending: RunEnding): Classification {
   }
   if (ending.killedFor === 'cancelled') {
     return { ...base, stopReason: 'cancelled', reason: 'killed: the run was cancelled' };
+  }
+  if (ending.killedFor === 'disk' || signal === 'SIGXFSZ') {
+    return { ...base, stopReason: 'disk', reason: `killed: wrote more than the disk limit of ${formatMebibytes(limits.diskBytes)} to the workspace` };
   }
   if (signal === 'SIGXCPU') {
     return { ...base, stopReason: 'cpu', reason: `killed: CPU time limit of ${limits.cpuTimeSec} s exceeded` };

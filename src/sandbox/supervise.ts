@@ -5,6 +5,8 @@
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Writable } from 'node:stream';
+import { watchDisk, type DiskWatch } from './disk-watch';
 import { OutputCollector } from './output';
 import { classifyEnding, type RunEnding } from './stop-reason';
 import type { SandboxLimits, SandboxRunOptions, SandboxRunResult } from './types';
@@ -24,6 +26,13 @@ export interface SupervisedCommand {
   syncPipe?: boolean;
   /** Start a new process group and kill the whole group (the process backend has no pid namespace). */
   processGroup?: boolean;
+  /** The folder the run writes to on the host: stopped when it grows past `limits.diskBytes`. */
+  writableDir?: string;
+  /**
+   * Open a pipe at fd 4 (bwrap `--block-fd 4`): the sandbox waits for it before it runs the command,
+   * so the writable folder is measured while bwrap builds its namespaces, not before it starts.
+   */
+  blockPipe?: boolean;
 }
 
 const PROGRESS_INTERVAL_MS = 1000;
@@ -47,8 +56,13 @@ export async function supervise(
     durationMs: Math.round(performance.now() - started),
   });
   if (options.signal?.aborted) return finish({ exitCode: null, signal: null, killedFor: 'cancelled' });
+  // Measured before the command starts (at once, or while bwrap sets up), so that its writes are what counts.
+  let stopForDisk: () => void = () => undefined;
+  const watching = command.writableDir === undefined ? undefined : watchDisk(command.writableDir, limits.diskBytes, () => stopForDisk());
+  watching?.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
+  if (command.blockPipe !== true) await watching;
 
-  const stdio: StdioOptions = command.syncPipe ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'];
+  const stdio: StdioOptions = ['ignore', 'pipe', 'pipe', command.syncPipe ? 'pipe' : 'ignore', command.blockPipe ? 'pipe' : 'ignore'];
   const child = spawn(command.file, command.args, {
     env: command.env,
     cwd: command.cwd,
@@ -62,6 +76,7 @@ export async function supervise(
     child.once('error', resolve);
   });
   if (spawnError !== undefined) {
+    (await watching?.catch(() => undefined))?.stop();
     return {
       ...finish({ exitCode: null, signal: null }),
       stopReason: 'spawn-error',
@@ -76,10 +91,11 @@ export async function supervise(
 
   let killedFor: RunEnding['killedFor'];
   const killTree = () => killProcessTree(child, command.processGroup === true);
-  const stopFor = (why: 'timeout' | 'cancelled') => {
+  const stopFor = (why: NonNullable<RunEnding['killedFor']>) => {
     killedFor ??= why;
     killTree();
   };
+  stopForDisk = () => stopFor('disk');
   const wallTimer = setTimeout(() => stopFor('timeout'), limits.wallTimeMs);
   const progressTimer = options.onProgress ? setInterval(options.onProgress, PROGRESS_INTERVAL_MS) : undefined;
   const onAbort = () => stopFor('cancelled');
@@ -94,14 +110,28 @@ export async function supervise(
     }, PIPE_GRACE_MS);
   });
 
+  const closed = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
+    child.once('close', (code, sig) => resolve([code, sig]));
+  });
+  let disk: DiskWatch | undefined;
   try {
-    const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
-      child.once('close', (code, sig) => resolve([code, sig]));
-    });
+    try {
+      disk = await watching;
+    } catch (error) {
+      killTree();
+      await closed;
+      throw error;
+    }
+    // The command may start now (bwrap reads one byte; it may be gone already when setup failed).
+    const block = child.stdio[4] as Writable | null;
+    block?.on('error', () => undefined);
+    block?.end('go');
+    const [exitCode, signal] = await closed;
     // bwrap's sync pipe already proved the tree gone; a process group is only sent SIGKILL.
     if (command.processGroup === true && child.pid !== undefined) await groupGone(child.pid);
     return finish({ exitCode, signal, killedFor });
   } finally {
+    disk?.stop();
     clearTimeout(wallTimer);
     clearTimeout(graceTimer);
     clearInterval(progressTimer);

@@ -15,6 +15,8 @@ export interface SandboxLimits {
   maxProcesses: number;
   /** Bytes of stdout+stderr kept; the rest is cut and the result says so. */
   maxOutputBytes: number;
+  /** Bytes the run may add to its workspace on disk (and the largest file it may write). */
+  diskBytes: number;
 }
 
 export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = {
@@ -23,6 +25,20 @@ export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = {
   memoryBytes: 2 * 1024 ** 3,
   maxProcesses: 256,
   maxOutputBytes: 1024 * 1024,
+  diskBytes: 2 * 1024 ** 3,
+};
+
+/**
+ * What no run gets more of, whatever its defaults or the repository ask for, unless the operator
+ * sets other ceilings (ADO_SANDBOX_CEILING_*). Output has a hard bound besides (see output.ts).
+ */
+export const DEFAULT_SANDBOX_CEILINGS: SandboxLimits = {
+  wallTimeMs: 60 * 60 * 1000,
+  cpuTimeSec: 3600,
+  memoryBytes: 8 * 1024 ** 3,
+  maxProcesses: 1024,
+  maxOutputBytes: 16 * 1024 ** 2,
+  diskBytes: 8 * 1024 ** 3,
 };
 
 export interface SandboxRunSpec {
@@ -44,6 +60,7 @@ export type StopReason =
   | 'timeout' // wall-time limit
   | 'cpu' // CPU-time limit
   | 'memory' // memory limit
+  | 'disk' // disk limit: wrote more than it may to the workspace
   | 'cancelled' // the caller aborted (activity cancelled)
   | 'spawn-error'; // the sandbox itself could not start
 

@@ -114,6 +114,16 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('run_links_to_idx').on('run_links').column('to_workflow_id').execute();
     },
   },
+  '0002_used_signatures': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('used_signatures')
+        .addColumn('signature', 'text', (c) => c.primaryKey())
+        .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('used_signatures_expires_idx').on('used_signatures').column('expires_at').execute();
+    },
+  },
 };
 
 /** The names of every migration this version of ADO knows, in order. */

@@ -20,6 +20,7 @@ import { pullRequestRepository } from './pull-requests';
 import { runLinkRepository } from './run-links';
 import type { StoreDatabase } from './schema';
 import { taskRepository } from './tasks';
+import { usedSignatureRepository } from './used-signatures';
 import type { AdoStore } from './types';
 
 export interface OpenStoreOptions extends StoreConfig {
@@ -104,6 +105,7 @@ function buildStore(driver: AdoStore['driver'], db: Kysely<StoreDatabase>, relea
     approvals: approvalRepository(db),
     pullRequests: pullRequestRepository(db),
     runLinks: runLinkRepository(db),
+    usedSignatures: usedSignatureRepository(db),
     close() {
       closing ??= db.destroy().finally(release);
       return closing;

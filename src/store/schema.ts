@@ -87,6 +87,12 @@ export interface RunLinksTable {
   created_at: DefaultNow;
 }
 
+/** Signed requests already accepted (replay protection), kept until their signature goes stale. */
+export interface UsedSignaturesTable {
+  signature: string;
+  expires_at: Date;
+}
+
 export interface StoreDatabase {
   tasks: TasksTable;
   checkpoints: CheckpointsTable;
@@ -94,4 +100,5 @@ export interface StoreDatabase {
   pull_requests: PullRequestsTable;
   pull_request_numbers: PullRequestNumbersTable;
   run_links: RunLinksTable;
+  used_signatures: UsedSignaturesTable;
 }

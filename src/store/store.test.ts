@@ -64,6 +64,20 @@ describe.each(STORE_DRIVERS)('ADO store on %s', (driver) => {
     expect(store.driver).toBe(driver);
   });
 
+  describe('used signatures', () => {
+    it('accepts a signature once, for every worker, until it expires', async () => {
+      const signature = `v1=${randomUUID()}`;
+      const later = new Date(Date.now() + 60_000);
+      expect(await store.usedSignatures.firstUse(signature, later)).toBe(true);
+      expect(await store.usedSignatures.firstUse(signature, later)).toBe(false);
+      expect(await withSecondWorker((other) => other.usedSignatures.firstUse(signature, later))).toBe(false);
+      const stale = `v1=${randomUUID()}`;
+      expect(await store.usedSignatures.firstUse(stale, new Date(Date.now() - 1000))).toBe(true);
+      // Past its time it is forgotten (its timestamp is refused before this is asked).
+      expect(await store.usedSignatures.firstUse(stale, later)).toBe(true);
+    });
+  });
+
   describe('checkpoints', () => {
     it('restores a saved checkpoint with its JSON state intact', async () => {
       const saved = checkpointOf(randomUUID(), 'coding', new Date('2024-05-01T10:05:00.123Z'));

@@ -113,6 +113,18 @@ export interface RunLinkRepository {
   forTask(workflowId: string): Promise<RunLink[]>;
 }
 
+/**
+ * Signed requests (Slack clicks, webhook decisions) already accepted, kept in the store so that a
+ * replay is refused by every API server and after a restart too.
+ */
+export interface UsedSignatureRepository {
+  /**
+   * True the first time `signature` is offered (it is then kept until `expiresAt`), false for a
+   * replay. Forgets signatures whose time has passed.
+   */
+  firstUse(signature: string, expiresAt: Date): Promise<boolean>;
+}
+
 export interface AdoStore {
   readonly driver: 'pglite' | 'postgres';
   readonly checkpoints: CheckpointService;
@@ -120,5 +132,6 @@ export interface AdoStore {
   readonly approvals: ApprovalRepository;
   readonly pullRequests: PullRequestRepository;
   readonly runLinks: RunLinkRepository;
+  readonly usedSignatures: UsedSignatureRepository;
   close(): Promise<void>;
 }

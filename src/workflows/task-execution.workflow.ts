@@ -50,6 +50,7 @@ import {
   type CheckpointData,
   type CheckpointedState,
   type CheckpointName,
+  type PullRequestInfo,
   type TaskError,
   type TaskExecutionInput,
   type TaskExecutionResult,
@@ -357,12 +358,12 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
 
       let failures = generated.editErrors;
       if (failures.length === 0) {
-        const execution = await code.executeCode({ taskId: input.taskId, repo: head });
+        const execution = await code.executeCode({ taskId: input.taskId, repo: head, baseSha: workspace.baseSha });
         if (!execution.success && execution.error) failures = [execution.error];
       }
       if (failures.length === 0) {
         await enterPhase('testing');
-        const gates = await review.runQualityGates({ taskId: input.taskId, repo: head });
+        const gates = await review.runQualityGates({ taskId: input.taskId, repo: head, baseSha: workspace.baseSha });
         if (gates.passed) {
           passed = true;
           taskMetrics.greenAfter(iteration);
@@ -507,9 +508,12 @@ function firstLine(text: string): string {
   return line.length > 72 ? `${line.slice(0, 71)}…` : line;
 }
 
-function describePr(pr: { headBranch: string; baseBranch: string; stats?: { commits: number; filesChanged: number; insertions: number; deletions: number } }): string {
+function describePr(pr: PullRequestInfo): string {
   const stats = pr.stats ? `, ${pr.stats.commits} commit(s), ${pr.stats.filesChanged} file(s), +${pr.stats.insertions} -${pr.stats.deletions}` : '';
-  return `${pr.headBranch} → ${pr.baseBranch}${stats}`;
+  const sensitive = pr.sensitiveChanges?.length
+    ? `\nReview first: it edits how code is built or checked (the task was checked with the base branch's versions):\n${pr.sensitiveChanges.map((c) => `- ${c}`).join('\n')}`
+    : '';
+  return `${pr.headBranch} → ${pr.baseBranch}${stats}${sensitive}`;
 }
 
 function formatDuration(ms: number): string {

@@ -66,11 +66,50 @@ describe('applyEdits', () => {
     try {
       await symlink(outside, path.join(dir, 'link'));
       const result = await applyEdits(dir, [{ type: 'write', path: 'link/x.txt', content: 'x' }]);
-      expect(result.errors).toEqual([{ tool: 'edit', message: 'write link/x.txt: leads outside the workspace through a symbolic link' }]);
+      expect(result.errors).toEqual([
+        { tool: 'edit', message: 'write link/x.txt: link is a symbolic link; ADO does not read or write through symbolic links (delete the link, then write a file there)' },
+      ]);
       expect(existsSync(path.join(outside, 'x.txt'))).toBe(false);
     } finally {
       await removeDirs(outside);
     }
+  });
+
+  it('never reaches .git: not through a committed link to it, nor under another spelling of its name', async () => {
+    await writeFiles(dir, { '.git/config': '[core]\n\tbare = false\n' });
+    await symlink('.git', path.join(dir, 'g'));
+    await symlink('.', path.join(dir, 'here'));
+    const result = await applyEdits(dir, [
+      { type: 'write', path: 'g/config', content: '[core]\n\tfsmonitor = "touch /tmp/pwned"\n' },
+      { type: 'replace', path: 'g/config', search: 'bare = false', replace: 'bare = false\n\tfsmonitor = x' },
+      { type: 'write', path: 'here/.git/hooks/post-commit', content: 'x' },
+      { type: 'write', path: 'here/config', content: 'x' },
+      { type: 'write', path: '.GIT/config', content: 'x' },
+      { type: 'write', path: '.git./config', content: 'x' },
+    ]);
+    expect(result.applied).toEqual([]);
+    expect(result.errors.map((e) => e.message.replace(/;.*/, ''))).toEqual([
+      'write g/config: g is a symbolic link',
+      'replace g/config: g is a symbolic link',
+      'write here/.git/hooks/post-commit: files under .git cannot be changed',
+      'write here/config: here is a symbolic link',
+      'write .GIT/config: files under .git cannot be changed',
+      'write .git./config: files under .git cannot be changed',
+    ]);
+    expect(await read('.git/config')).toBe('[core]\n\tbare = false\n');
+  });
+
+  it('does not write through a symbolic link at the end of the path, but deletes the link itself', async () => {
+    await writeFiles(dir, { 'target.txt': 'kept\n' });
+    await symlink('target.txt', path.join(dir, 'alias.txt'));
+    const refused = await applyEdits(dir, [{ type: 'write', path: 'alias.txt', content: 'changed\n' }]);
+    expect(refused.errors[0]?.message).toContain('alias.txt is a symbolic link');
+    expect(await read('target.txt')).toBe('kept\n');
+
+    const deleted = await applyEdits(dir, [{ type: 'delete', path: 'alias.txt' }, { type: 'write', path: 'alias.txt', content: 'a file now\n' }]);
+    expect(deleted).toEqual({ applied: ['alias.txt'], errors: [] });
+    expect(await read('alias.txt')).toBe('a file now\n');
+    expect(await read('target.txt')).toBe('kept\n');
   });
 
   it('reports an ambiguous search with the number of matches and their lines', async () => {

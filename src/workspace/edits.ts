@@ -2,7 +2,7 @@
  * Applies the model's edits to a workspace. An edit that does not apply becomes a structured
  * error for the next iteration, never a crash; the other edits still apply, in order.
  */
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AdoError } from '../domain/errors';
 import type { Edit } from '../llm/prompts';
@@ -39,14 +39,15 @@ export async function applyEdits(dir: string, edits: readonly Edit[]): Promise<A
 }
 
 async function applyEdit(dir: string, edit: Edit): Promise<void> {
-  const target = await resolveInside(dir, edit.path);
+  // A delete may remove a symbolic link itself; nothing reads or writes through one.
+  const target = await resolveInside(dir, edit.path, { linkAtEnd: edit.type === 'delete' });
   switch (edit.type) {
     case 'write':
       await mkdir(path.dirname(target), { recursive: true });
       await writeFile(target, edit.content);
       return;
     case 'delete':
-      await requireFile(target, 'nothing to delete');
+      await requireFileOrLink(target);
       await rm(target);
       return;
     case 'replace':
@@ -79,6 +80,12 @@ async function requireFile(target: string, hint: string): Promise<void> {
   const found = await stat(target).catch(() => null);
   if (found === null) throw new EditRejected(`file not found; ${hint}`);
   if (!found.isFile()) throw new EditRejected('is a folder, not a file');
+}
+
+async function requireFileOrLink(target: string): Promise<void> {
+  const found = await lstat(target).catch(() => null);
+  if (found === null) throw new EditRejected('file not found; nothing to delete');
+  if (found.isDirectory()) throw new EditRejected('is a folder, not a file');
 }
 
 function reason(err: unknown): string {

@@ -1,7 +1,18 @@
 /**
- * Runs the real `git` binary. One place for what every ADO git call needs: no prompts (a worker
- * has no terminal), stable messages to parse, and a fixed identity so commits work on machines
- * with no git config at all.
+ * Runs the real `git` binary: the one place every ADO git call goes through. It gives each call
+ * what a worker needs (no prompts, stable messages to parse, a fixed identity so commits work on
+ * machines with no git config), and keeps git from running programs a repository could name:
+ * ADO runs git on the host, as the worker's user, on repositories whose content (and, were an
+ * edit or a sandboxed command to reach it, whose `.git/config`) nobody reviewed. Two layers:
+ *
+ * - settings on every call (`HARDENED_CONFIG`): no hooks, no fsmonitor, only the transports ADO
+ *   uses (never `ext::`), no submodule recursion, no signing;
+ * - commands a repository's own configuration names (`local` and `worktree` scope, includes
+ *   followed) are emptied for the call: filter, diff and merge drivers that `.gitattributes` can
+ *   select, credential helpers, askpass, ssh and proxy commands, pagers and editors.
+ *
+ * The operator's own configuration (system, global, `GIT_CONFIG_*`, `GIT_SSH_COMMAND`) is trusted
+ * and kept: it holds the credentials and proxies for fetching users' repositories.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -21,6 +32,8 @@ export interface GitOptions {
   cwd?: string;
   /** Extra environment for this call (identity, credentials via GIT_CONFIG_*). */
   env?: Record<string, string>;
+  /** Return stdout exactly as git printed it (file contents); by default the final newline is dropped. */
+  keepTrailingNewline?: boolean;
 }
 
 /** Thrown when git exits with a non-zero code; `stderr` says why. */
@@ -39,12 +52,44 @@ export class GitCommandError extends Error {
 
 const MAX_OUTPUT = 256 * 1024 * 1024;
 
+/** Settings on every call; see the module comment. Command-line `-c` wins over every config file. */
+export const HARDENED_CONFIG: readonly string[] = [
+  'core.hooksPath=/dev/null',
+  'core.fsmonitor=false',
+  // Transports by allowlist: local paths and the network ones users' repositories live behind.
+  'protocol.allow=never',
+  ...['file', 'https', 'http', 'ssh', 'git'].map((scheme) => `protocol.${scheme}.allow=always`),
+  'submodule.recurse=false',
+  'fetch.recurseSubmodules=false',
+  'commit.gpgSign=false',
+  'tag.gpgSign=false',
+];
+
 /**
- * The full argument list and environment of a git call: for code that must spawn git itself
- * (e.g. to stream or bound its output) and still run it the way `git` does.
+ * `git push --receive-pack=…` for pushes to a repository on this machine: git clears `-c`
+ * settings for the `receive-pack` it starts in the other repository, so they are given again.
  */
-export function gitInvocation(args: readonly string[], options: GitOptions = {}): { args: string[]; env: NodeJS.ProcessEnv } {
-  const env: NodeJS.ProcessEnv = {
+export const HARDENED_RECEIVE_PACK = `--receive-pack=git ${HARDENED_CONFIG.filter((s) => s.startsWith('core.')).map((s) => `-c ${s}`).join(' ')} receive-pack`;
+
+/**
+ * Keys whose value git runs as a command (or that name a program), matched on the lower-cased key
+ * `git config --list` prints: `filter.<driver>.clean`, `credential.<url>.helper`…
+ */
+const COMMAND_KEYS = [
+  /^filter\..+\.(clean|smudge|process)$/,
+  /^diff\..+\.(textconv|command)$/,
+  /^merge\..+\.driver$/,
+  /^(credential|gpg)(\..+)?\.(helper|program)$/,
+  /^remote\..+\.(uploadpack|receivepack)$/,
+  /^pager\./,
+  /^(diff\.external|core\.(askpass|sshcommand|gitproxy|editor|pager)|sequence\.editor|uploadpack\.packobjectshook)$/,
+];
+
+/** Config scopes a repository controls: its `.git/config` (and what that includes) and worktree config. */
+const REPOSITORY_SCOPES = new Set(['local', 'worktree']);
+
+function baseEnv(options: GitOptions): NodeJS.ProcessEnv {
+  return {
     ...process.env,
     // A worker has no terminal: fail instead of waiting for a password forever.
     GIT_TERMINAL_PROMPT: '0',
@@ -53,14 +98,53 @@ export function gitInvocation(args: readonly string[], options: GitOptions = {})
     LC_ALL: 'C',
     ...options.env,
   };
-  // User hooks (a global core.hooksPath) have no business running in ADO's repositories.
-  const fullArgs = ['-c', 'core.hooksPath=/dev/null', ...(options.cwd === undefined ? [] : ['-C', options.cwd]), ...args];
+}
+
+function locationArgs(options: GitOptions): string[] {
+  return options.cwd === undefined ? [] : ['-C', options.cwd];
+}
+
+/**
+ * `-c key=` for every command the repository's own configuration names (see the module comment),
+ * read with `git config --list` (which runs nothing). A filter emptied this way must not be
+ * `required` either, or git would refuse to work without it.
+ */
+async function repositoryCommandOverrides(options: GitOptions, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const listing = await new Promise<string>((resolve, reject) => {
+    const args = [...locationArgs(options), 'config', '--list', '--show-scope', '-z'];
+    execFile('git', args, { env, maxBuffer: MAX_OUTPUT, encoding: 'utf8' }, (error, stdout, stderr) => {
+      // Exit 1 with no output: there is no config at all.
+      if (error && !(error.code === 1 && stdout === '')) reject(new GitCommandError(['config', '--list'], typeof error.code === 'number' ? error.code : null, stderr, stdout, { cause: error }));
+      else resolve(stdout);
+    });
+  });
+  const overrides = new Set<string>();
+  const fields = listing.split('\0');
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const scope = fields[i] ?? '';
+    const key = (fields[i + 1] ?? '').split('\n', 1)[0] ?? '';
+    if (!REPOSITORY_SCOPES.has(scope) || !COMMAND_KEYS.some((pattern) => pattern.test(key.toLowerCase()))) continue;
+    overrides.add(`${key}=`);
+    const filter = /^filter\.(.+)\.[^.]+$/i.exec(key);
+    if (filter) overrides.add(`filter.${filter[1]}.required=false`);
+  }
+  return [...overrides].flatMap((setting) => ['-c', setting]);
+}
+
+/**
+ * The full argument list and environment of a git call: for code that must spawn git itself
+ * (e.g. to stream or bound its output) and still run it the way `git` does.
+ */
+export async function gitInvocation(args: readonly string[], options: GitOptions = {}): Promise<{ args: string[]; env: NodeJS.ProcessEnv }> {
+  const env = baseEnv(options);
+  const hardened = HARDENED_CONFIG.flatMap((setting) => ['-c', setting]);
+  const fullArgs = [...hardened, ...(await repositoryCommandOverrides(options, env)), ...locationArgs(options), ...args];
   return { args: fullArgs, env };
 }
 
 /** Runs git and returns its stdout without the final newline. */
-export function git(args: readonly string[], options: GitOptions = {}): Promise<string> {
-  const { args: fullArgs, env } = gitInvocation(args, options);
+export async function git(args: readonly string[], options: GitOptions = {}): Promise<string> {
+  const { args: fullArgs, env } = await gitInvocation(args, options);
   return new Promise((resolve, reject) => {
     execFile('git', fullArgs, { env, maxBuffer: MAX_OUTPUT, encoding: 'utf8' }, (error, stdout, stderr) => {
       if (error) {
@@ -68,7 +152,7 @@ export function git(args: readonly string[], options: GitOptions = {}): Promise<
         reject(new GitCommandError(args, code, stderr || error.message, stdout, { cause: error }));
         return;
       }
-      resolve(stdout.endsWith('\n') ? stdout.slice(0, -1) : stdout);
+      resolve(stdout.endsWith('\n') && options.keepTrailingNewline !== true ? stdout.slice(0, -1) : stdout);
     });
   });
 }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RepoRef } from '../activities/interfaces';
@@ -132,5 +132,54 @@ describe('Workspace', () => {
     await ws.dispose();
     expect(existsSync(ws.dir)).toBe(false);
     await expect(ws.dispose()).resolves.toBeUndefined();
+  });
+
+  it('runs none of the programs a tampered .git/config or the remote names when it commits and pushes', async () => {
+    const ref = await imported('tampered', { 'a.txt': 'a\n', '.gitattributes': '* filter=evil diff=evil merge=evil\n' });
+    const marker = (name: string) => path.join(work(), `ran-${name}`);
+    const touch = (name: string) => `touch ${marker(name)}`;
+    // What a sandboxed command or an edit that reached .git could have written.
+    await checkedOut(ref, async (ws) => {
+      const elsewhere = path.join(work(), 'elsewhere');
+      await mkdir(elsewhere, { recursive: true });
+      await writeFile(path.join(elsewhere, 'host-secret.txt'), 'secret\n');
+      await writeFile(path.join(work(), 'included.cfg'), `[diff "evil"]\n\ttextconv = ${touch('textconv')}\n[credential]\n\thelper = !${touch('credential')}\n`);
+      await appendFile(
+        path.join(ws.dir, '.git', 'config'),
+        [
+          '[core]',
+          `\tfsmonitor = "${touch('fsmonitor')}"`,
+          `\thooksPath = ${path.join(work(), 'evil-hooks')}`,
+          `\tworktree = ${elsewhere}`,
+          `\tsshCommand = ${touch('ssh')}`,
+          '[filter "evil"]',
+          `\tclean = ${touch('clean')}`,
+          `\tsmudge = ${touch('smudge')}`,
+          `\tprocess = ${touch('process')}`,
+          '\trequired = true',
+          '[merge "evil"]',
+          `\tdriver = ${touch('merge')}`,
+          '[include]',
+          `\tpath = ${path.join(work(), 'included.cfg')}`,
+          '',
+        ].join('\n'),
+      );
+      for (const hooks of [path.join(work(), 'evil-hooks'), path.join(ws.dir, '.git', 'hooks'), path.join(ref.remote, 'hooks')]) {
+        await mkdir(hooks, { recursive: true });
+        for (const hook of ['pre-commit', 'post-commit', 'pre-push', 'pre-receive', 'post-receive', 'reference-transaction']) {
+          await writeFile(path.join(hooks, hook), `#!/bin/sh\n${touch(`hook-${hook}`)}\n`, { mode: 0o755 });
+        }
+      }
+      await writeFile(path.join(ws.dir, 'a.txt'), 'changed\n');
+
+      const sha = await ws.commitAndPush({ branch: 'ado/tampered', message: 'through a tampered config' });
+
+      expect(await branchTip(ref, 'ado/tampered')).toBe(sha);
+      // The commit holds the workspace's change, not the folder core.worktree pointed at.
+      expect((await git(['ls-tree', '--name-only', sha], { cwd: ref.remote })).split('\n').sort()).toEqual(['.gitattributes', 'a.txt']);
+      expect(await git(['show', `${sha}:a.txt`], { cwd: ref.remote })).toBe('changed');
+    });
+    const ran = (await readdir(work())).filter((name) => name.startsWith('ran-'));
+    expect(ran).toEqual([]);
   });
 });

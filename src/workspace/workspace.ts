@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { RepoRef } from '../activities/interfaces';
 import { AdoError, FailureType, nonRetryable } from '../domain/errors';
 import { silentLogger, type Logger } from '../telemetry/logger';
-import { ADO_IDENTITY, git, GitCommandError, gitOrNull, identityEnv, isLocalRemote, requireBranchName, type GitIdentity } from './git';
+import { ADO_IDENTITY, git, GitCommandError, gitOrNull, HARDENED_RECEIVE_PACK, identityEnv, isLocalRemote, requireBranchName, type GitIdentity, type GitOptions } from './git';
 import { resolveInside } from './paths';
 
 export interface CommitAndPushOptions {
@@ -52,8 +52,8 @@ export class Workspace {
         await writeFile(path.join(dir, '.git', 'objects', 'info', 'alternates'), `${objects}\n`);
       }
       await ensureCommit(dir, ref.remote, ref.sha);
-      await git(['-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--detach', ref.sha], { cwd: dir });
-      const head = await git(['rev-parse', 'HEAD'], { cwd: dir });
+      await git(['-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--detach', ref.sha], inWorkspace(dir));
+      const head = await git(['rev-parse', 'HEAD'], inWorkspace(dir));
       return new Workspace(ref, dir, head, options.logger ?? silentLogger());
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
@@ -68,7 +68,7 @@ export class Workspace {
 
   /** Paths of the files git tracks, relative to the root. */
   async listFiles(): Promise<string[]> {
-    const out = await git(['ls-files', '-z'], { cwd: this.dir });
+    const out = await this.git(['ls-files', '-z']);
     return out.split('\0').filter((p) => p !== '');
   }
 
@@ -83,6 +83,32 @@ export class Workspace {
   }
 
   /**
+   * The text of `relPath` as committed in `commit`, read from git's objects (not the working tree);
+   * `null` when the commit has no regular file there (none, a folder, or a symbolic link).
+   */
+  async readCommitted(commit: string, relPath: string): Promise<string | null> {
+    const entry = await this.git(['ls-tree', '-z', '--full-tree', commit, '--', relPath]);
+    const match = /^(100644|100755) blob ([0-9a-f]+)\t/.exec(entry);
+    if (!match?.[2]) return null;
+    return this.git(['cat-file', 'blob', match[2]], {}, { keepTrailingNewline: true });
+  }
+
+  /**
+   * The commit task `taskId` started from: the newest first-parent ancestor of the checked-out
+   * commit that is not one of the task's own iteration commits (`commitMessage` of the task).
+   * For callers that were not told (activities scheduled by an older workflow version).
+   */
+  async taskBase(taskId: string): Promise<string> {
+    const log = await this.git(['log', '--first-parent', '-z', '--format=%H %s', 'HEAD']);
+    const own = iterationSubjectPrefix(taskId);
+    for (const entry of log.split('\0')) {
+      const [sha = '', ...subject] = entry.split(' ');
+      if (sha !== '' && !subject.join(' ').startsWith(own)) return sha;
+    }
+    throw nonRetryable(FailureType.RepositoryError, `No commit before task ${taskId}'s own in the history of ${this.head}: its base is unknown`);
+  }
+
+  /**
    * Commits the whole working tree on top of `sha` and pushes it to `branch` of the remote.
    * Nothing changed: returns `sha` as it is. The branch already holds a commit with the same tree
    * on the same parent (this activity ran before): returns that commit instead of a duplicate.
@@ -90,9 +116,9 @@ export class Workspace {
    */
   async commitAndPush(options: CommitAndPushOptions): Promise<string> {
     await requireBranchName(options.branch);
-    await git(['add', '--all'], { cwd: this.dir });
-    const tree = await git(['write-tree'], { cwd: this.dir });
-    if (tree === (await git(['rev-parse', `${this.head}^{tree}`], { cwd: this.dir }))) return this.head;
+    await this.git(['add', '--all']);
+    const tree = await this.git(['write-tree']);
+    if (tree === (await this.git(['rev-parse', `${this.head}^{tree}`]))) return this.head;
 
     const ref = `refs/heads/${options.branch}`;
     const tip = await this.remoteTip(ref);
@@ -100,15 +126,14 @@ export class Workspace {
       this.logger.info({ branch: options.branch, sha: tip }, 'Change already pushed by an earlier attempt; reusing its commit');
       return this.moveHead(tip);
     }
-    const commit = await git(['commit-tree', tree, '-p', this.head, '-m', options.message], {
-      cwd: this.dir,
-      env: identityEnv(options.author ?? ADO_IDENTITY),
-    });
+    const commit = await this.git(['commit-tree', tree, '-p', this.head, '-m', options.message], identityEnv(options.author ?? ADO_IDENTITY));
     if (tip !== null && tip !== this.head) {
       this.logger.info({ branch: options.branch, replaced: tip, parent: this.head }, 'Replacing a branch head the workflow never recorded');
     }
     try {
-      await git(['push', '--quiet', `--force-with-lease=${ref}:${tip ?? ''}`, this.ref.remote, `${commit}:${ref}`], { cwd: this.dir });
+      // On this machine git starts the remote's receive-pack itself: without its hooks, too.
+      const local = isLocalRemote(this.ref.remote) || this.ref.remote.startsWith('file://');
+      await this.git(['push', '--quiet', ...(local ? [HARDENED_RECEIVE_PACK] : []), `--force-with-lease=${ref}:${tip ?? ''}`, this.ref.remote, `${commit}:${ref}`]);
     } catch (err) {
       // Someone moved the branch since we looked; a retry looks again.
       throw new AdoError(FailureType.RepositoryError, `Could not push to ${options.branch}: ${(err as Error).message}`, { cause: err });
@@ -123,33 +148,55 @@ export class Workspace {
     this.disposed = true;
   }
 
+  /** git on this workspace, with its git directory and work tree named explicitly. */
+  private git(args: readonly string[], env: Record<string, string> = {}, output: { keepTrailingNewline?: boolean } = {}): Promise<string> {
+    const options = inWorkspace(this.dir);
+    return git(args, { ...options, env: { ...options.env, ...env }, ...output });
+  }
+
   private async remoteTip(ref: string): Promise<string | null> {
-    const line = await git(['ls-remote', this.ref.remote, ref], { cwd: this.dir });
+    const line = await this.git(['ls-remote', this.ref.remote, ref]);
     return line.split('\t')[0] || null;
   }
 
   /** Whether commit `tip` is our change: same tree, on top of our head. */
   private async isSameChange(tip: string, tree: string): Promise<boolean> {
     await ensureCommit(this.dir, this.ref.remote, tip);
-    const [tipTree, tipParents] = await Promise.all([
-      git(['rev-parse', `${tip}^{tree}`], { cwd: this.dir }),
-      git(['rev-list', '--parents', '-n', '1', tip], { cwd: this.dir }),
-    ]);
+    const [tipTree, tipParents] = await Promise.all([this.git(['rev-parse', `${tip}^{tree}`]), this.git(['rev-list', '--parents', '-n', '1', tip])]);
     return tipTree === tree && tipParents === `${tip} ${this.head}`;
   }
 
   private async moveHead(sha: string): Promise<string> {
-    await git(['update-ref', 'HEAD', sha], { cwd: this.dir });
+    await this.git(['update-ref', 'HEAD', sha]);
     this.head = sha;
     return sha;
   }
 }
 
+/** The subject of every iteration commit of task `taskId` starts with this (see `commitMessage`). */
+function iterationSubjectPrefix(taskId: string): string {
+  return `ado(${taskId}): `;
+}
+
+/** The message of the commit of iteration `iteration` of task `taskId`. */
+export function commitMessage(taskId: string, iteration: number, summary: string): string {
+  return `${iterationSubjectPrefix(taskId)}iteration ${iteration}\n\n${summary}`;
+}
+
+/**
+ * Options for git on the workspace at `dir`: its `.git` folder and its work tree given explicitly,
+ * so that neither a `core.worktree` setting nor a `.git` file pointing elsewhere can send git
+ * (and `git add --all`) to another folder.
+ */
+function inWorkspace(dir: string): GitOptions {
+  return { cwd: dir, env: { GIT_DIR: path.join(dir, '.git'), GIT_WORK_TREE: dir } };
+}
+
 /** Makes sure commit `sha` is in the repository at `dir`, fetching it from `remote` if needed. */
 async function ensureCommit(dir: string, remote: string, sha: string): Promise<void> {
-  if ((await gitOrNull(['cat-file', '-e', `${sha}^{commit}`], { cwd: dir })) !== null) return;
+  if ((await gitOrNull(['cat-file', '-e', `${sha}^{commit}`], inWorkspace(dir))) !== null) return;
   try {
-    await git(['fetch', '--quiet', '--no-tags', remote, sha], { cwd: dir });
+    await git(['fetch', '--quiet', '--no-tags', remote, sha], inWorkspace(dir));
   } catch (err) {
     const why = err instanceof GitCommandError ? err.stderr.trim() : String(err);
     throw nonRetryable(FailureType.RepositoryError, `Commit ${sha} is not in the shared remote ${remote} (${why})`, err);

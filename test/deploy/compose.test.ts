@@ -14,7 +14,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import which from 'which';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiConfigFromEnv } from '../../src/api/config';
+import { apiAuthFromEnv, apiConfigFromEnv } from '../../src/api/config';
 import { CONSOLE_DIR } from '../../src/api/server';
 import { CliContext } from '../../src/cli/context';
 import { buildProgram } from '../../src/cli/main';
@@ -261,7 +261,10 @@ describe('deploy/init-secrets.sh', () => {
     expect(storeConfigFromEnv(env).databaseUrl).toBe(composeEnv.ADO_DATABASE_URL);
     const api = apiConfigFromEnv(env);
     expect(api.host).toBe('0.0.0.0');
-    expect(api.auth.tokens).toEqual([{ name: 'admin', token: /API token \(reviewer name admin\): (\w+)/.exec(output)?.[1] }]);
+    expect(api.auth.tokens).toEqual([
+      { name: 'admin', token: /API token \(reviewer name admin\): (\w+)/.exec(output)?.[1] },
+      { name: 'gateway', token: expect.stringMatching(/^[0-9a-f]{64}$/) },
+    ]);
     const codec = codecKeysFromEnv(env, dir);
     expect(codec?.source).toBe('ADO_CODEC_KEYS');
     expect(codec?.keyring.ids).toEqual([/ADO_CODEC_KEYS=(k\d{8}):/.exec(await secret('ado.env'))?.[1]]);
@@ -275,6 +278,19 @@ describe('deploy/init-secrets.sh', () => {
     child.stdin!.end(password);
     const hash = await new Promise<string>((resolve) => child.stdout!.on('data', (data: Buffer) => resolve(data.toString().trim())));
     expect(line).toBe(`admin:${hash}`);
+  });
+
+  it('gives the codec endpoint, behind the gateway, the token of the gateway entry of ADO_API_TOKENS', async () => {
+    const nginx = await readFile(path.join(DEPLOY, 'gateway', 'nginx.conf'), 'utf8');
+    const codecLocation = nginx.slice(nginx.indexOf('location /codec/'), nginx.indexOf('location / '));
+    expect(codecLocation).toContain('proxy_set_header Authorization "Bearer ${ADO_GATEWAY_TOKEN}";');
+    // nginx's image fills templates in from the environment at start.
+    expect(services.gateway?.volumes).toContain('./gateway/nginx.conf:/etc/nginx/templates/default.conf.template:ro');
+    expect(services.gateway?.env_file).toBe('./secrets/gateway.env');
+    const gatewayToken = /^ADO_GATEWAY_TOKEN=(\w+)$/m.exec(await secret('gateway.env'))?.[1];
+    expect(gatewayToken).toMatch(/^[0-9a-f]{64}$/);
+    expect(apiAuthFromEnv({ ADO_API_TOKENS: /^ADO_API_TOKENS=(.*)$/m.exec(await secret('ado.env'))?.[1] }).tokens).toContainEqual({ name: 'gateway', token: gatewayToken });
+    expect((await stat(path.join(dir, 'secrets', 'gateway.env'))).mode & 0o777).toBe(0o600);
   });
 
   it('keeps every existing secret when run again', async () => {

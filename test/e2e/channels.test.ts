@@ -14,6 +14,8 @@ import { ADO_SIGNATURE } from '../../src/channels/signature';
 import { SLACK_ACTIONS } from '../../src/notifications/slack';
 import { connectClient } from '../../src/client/connection';
 import { TaskClient } from '../../src/client/task-client';
+import { AesGcmCodec, startCodecServer } from '../../src/codec';
+import type { CodecServer } from '../../src/codec/codec-server';
 import { createSampleRepository } from '../../src/demo/sample-repository';
 import { DEMO_QUEUE_PREFIX, DEMO_REPOSITORY, startEmbeddedStack, type EmbeddedStack } from '../../src/dev/stack';
 import type { CheckpointName } from '../../src/domain/task';
@@ -35,6 +37,8 @@ let receiver: http.Server;
 let stack: EmbeddedStack;
 let tasks: TaskClient;
 let env: NodeJS.ProcessEnv;
+/** The codec endpoint the stock CLI encrypts its signal through (workers refuse plaintext). */
+let codec: CodecServer;
 
 beforeAll(async () => {
   installTestRuntime();
@@ -57,8 +61,10 @@ beforeAll(async () => {
   stack = await startEmbeddedStack({ home, env, logger: silentLogger(), port: await freePort(), uiPort: false, namespace: 'default' });
   const client = await connectClient(stack.settings, { dataConverter: stack.plumbing.dataConverter });
   tasks = new TaskClient(client, DEMO_QUEUE_PREFIX);
+  codec = await startCodecServer({ port: 0, codec: new AesGcmCodec(stack.plumbing.codecKeys!.keyring), corsOrigins: [], auth: { tokens: [] } });
 });
 afterAll(async () => {
+  await codec?.close();
   await tasks?.client.connection.close();
   await stack?.stop();
   await slack?.close();
@@ -134,11 +140,11 @@ describe('decision channels', () => {
       await waitAt(taskId, 'plan');
       const temporal = await locateBinary(TEMPORAL_CLI);
       await run(temporal, [
-        'workflow', 'signal', '--address', stack.settings.address, '--workflow-id', taskId, '--name', 'humanApproval',
+        'workflow', 'signal', '--address', stack.settings.address, '--codec-endpoint', codec.url, '--workflow-id', taskId, '--name', 'humanApproval',
         '--input', JSON.stringify({ approved: true, reviewer: 'ops', channel: 'temporal-cli' }),
       ]);
-      await waitAt(taskId, 'pr');
-      expect((await signedWebhook({ taskId, approved: true, checkpoint: 'pr', reviewer: 'bot' })).status).toBe(200);
+      const pr = await waitAt(taskId, 'pr');
+      expect((await signedWebhook({ taskId, requestId: pr.id, approved: true, checkpoint: 'pr', reviewer: 'bot' })).status).toBe(200);
       return taskId;
     })();
 

@@ -54,7 +54,7 @@ beforeAll(async () => {
   installTestRuntime();
   const uiPort = await freePort();
   // The codec server first: the dev server hands its URL to the UI at start.
-  codecServer = await startCodecServer({ port: 0, codec: countingCodec, corsOrigins: uiOrigins(`http://127.0.0.1:${uiPort}`) });
+  codecServer = await startCodecServer({ port: 0, codec: countingCodec, corsOrigins: uiOrigins(`http://127.0.0.1:${uiPort}`), auth: { tokens: [] } });
   server = await startDevServer({
     binary: await locateBinary(TEMPORAL_CLI),
     dbFile: path.join(dir, 'temporal.db'),

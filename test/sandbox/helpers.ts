@@ -23,8 +23,8 @@ export interface HostListener {
   connections(): number;
 }
 
-/** A TCP listener on a free 127.0.0.1 port that counts who connects, closed after the test. */
-export async function hostListener(): Promise<HostListener> {
+/** A TCP listener on a free port of `host` (default 127.0.0.1) that counts who connects, closed after the test. */
+export async function hostListener(host = '127.0.0.1'): Promise<HostListener> {
   let accepted = 0;
   const server = net.createServer((socket) => {
     accepted += 1;
@@ -34,7 +34,7 @@ export async function hostListener(): Promise<HostListener> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
+    server.listen(0, host, resolve);
   });
   onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const address = server.address();
@@ -50,6 +50,25 @@ export function connectCommand(host: string, port: number): string {
     `.on('error', (e) => { console.log('BLOCKED ' + e.code); process.exit(3); })` +
     `.setTimeout(5000, () => { console.log('BLOCKED TIMEOUT'); process.exit(3); })`;
   return `node -e "${js}"`;
+}
+
+/**
+ * A curl that asks the sandbox's egress proxy for a tunnel to host:port (even where NO_PROXY
+ * would send it directly) and prints
+ * `PROXY <status of the CONNECT answer>` (000: no answer at all).
+ */
+export function proxyConnectCommand(host: string, port: number): string {
+  const target = host.includes(':') ? `[${host}]` : host;
+  return `echo "PROXY $(curl -s -o /dev/null -m 10 -w '%{http_connect}' --noproxy '' -x http://127.0.0.1:3128 https://${target}:${port}/)"`;
+}
+
+/** This machine's first IPv4 address that is not loopback: where services bound to 0.0.0.0 are reachable too. */
+export function hostAddress(): string {
+  const address = Object.values(os.networkInterfaces())
+    .flat()
+    .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
+  if (address === undefined) throw new Error('this machine has no IPv4 address besides loopback');
+  return address;
 }
 
 /** Host processes whose command line (NUL-separated arguments) contains `marker`. */

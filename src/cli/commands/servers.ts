@@ -1,5 +1,6 @@
 /** `ado dev | worker | codec | demo`: running ADO's processes. */
 import { Option, type Command } from 'commander';
+import { apiAuthFromEnv } from '../../api/config';
 import { AesGcmCodec, startCodecServer } from '../../codec';
 import { noKeyConfigured } from '../../codec/keys-config';
 import { connectWorkers } from '../../client/connection';
@@ -74,7 +75,7 @@ export function registerServerCommands(program: Command, ctx: CliContext): void 
       const logger = ctx.logger;
       const { metricsUrl } = installTelemetryRuntime(logger, metricsConfigFromEnv(env));
       const settings = ctx.settings();
-      const { dataConverter, tracing } = ctx.plumbing();
+      const { workerDataConverter, tracing } = ctx.plumbing();
       const parts = await openSharedParts({ env, home: adoHome(env), logger });
       try {
         const llm = llmFromEnv(env, logger);
@@ -89,13 +90,13 @@ export function registerServerCommands(program: Command, ctx: CliContext): void 
             queuePrefix: ctx.queuePrefix(),
             maxConcurrentActivityExecutions: opts.maxConcurrentActivities,
             maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTasks,
-            dataConverter,
+            dataConverter: workerDataConverter,
             tracing: tracing?.worker,
             gauges: metricsUrl ? { logger } : undefined,
           });
           try {
             logger.info(
-              { pool: opts.pool, address: settings.address, namespace: settings.namespace, llm: llm.description, metricsUrl, encrypted: dataConverter !== undefined },
+              { pool: opts.pool, address: settings.address, namespace: settings.namespace, llm: llm.description, metricsUrl, encrypted: workerDataConverter !== undefined },
               'Worker running',
             );
             await Promise.race([untilSignal(), workers.done]);
@@ -121,8 +122,10 @@ export function registerServerCommands(program: Command, ctx: CliContext): void 
         const problem = env.ADO_CODEC?.trim().toLowerCase() === 'off' ? 'ADO_CODEC=off turns payload encryption off, so there is nothing to decrypt.' : noKeyConfigured(adoHome(env));
         throw new AdoError(FailureType.InvalidConfig, `\`ado codec\` needs the payload encryption key, but ${problem}`, { nonRetryable: true });
       }
-      const server = await startCodecServer({ port: opts.port, codec: new AesGcmCodec(keys.keyring), corsOrigins: opts.corsOrigin, logger: ctx.logger });
-      printLine(`Codec endpoint: ${server.url} (keys from ${keys.source}; CORS: ${opts.corsOrigin.join(', ') || 'none'})`);
+      const auth = apiAuthFromEnv(env);
+      const server = await startCodecServer({ port: opts.port, codec: new AesGcmCodec(keys.keyring), corsOrigins: opts.corsOrigin, auth, logger: ctx.logger });
+      const access = auth.tokens.length > 0 ? 'requests need a bearer token from ADO_API_TOKENS' : 'no ADO_API_TOKENS: requests from this machine only';
+      printLine(`Codec endpoint: ${server.url} (keys from ${keys.source}; CORS: ${opts.corsOrigin.join(', ') || 'none'}; ${access})`);
       await untilSignal();
       await server.close();
     });
