@@ -2,6 +2,9 @@
  * The activities the task workflow calls, by worker pool. Types only: the workflow imports this
  * file with `import type`, and each pool's factory implements its interface.
  */
+import type { ApprovalNotice, TaskOutcomeNotice } from '../domain/notices';
+import type { GateResult } from '../domain/quality-gates';
+import type { RepoRef } from '../domain/repo-ref';
 import type {
   ApprovalDecision,
   ApprovalRequest,
@@ -9,20 +12,9 @@ import type {
   PullRequestInfo,
   Subtask,
   TaskError,
-  TaskExecutionState,
   TaskPhase,
   TokenUsage,
 } from '../domain/task';
-
-/** A point in the shared git remote every worker can fetch. */
-export interface RepoRef {
-  /** What the user gave: local path or git URL (for messages and PR metadata). */
-  repository: string;
-  /** The shared remote activities fetch from and push to. */
-  remote: string;
-  /** Commit the activity works on. */
-  sha: string;
-}
 
 export interface PrepareWorkspaceInput {
   taskId: string;
@@ -104,16 +96,6 @@ export interface QualityGatesInput {
   repo: RepoRef;
 }
 
-export interface GateResult {
-  gate: string;
-  command: string;
-  passed: boolean;
-  exitCode: number | null;
-  durationMs: number;
-  /** Why the run stopped when it was not a normal exit (timeout, memory, output cap...). */
-  stopReason?: string;
-}
-
 export interface QualityGatesResult {
   passed: boolean;
   gates: GateResult[];
@@ -135,13 +117,6 @@ export interface MergePullRequestInput {
   pullRequest: PullRequestInfo;
 }
 
-export interface ApprovalNotice {
-  taskId: string;
-  workflowId: string;
-  repository: string;
-  request: ApprovalRequest;
-}
-
 export interface DecisionRecord {
   taskId: string;
   workflowId: string;
@@ -156,12 +131,6 @@ export interface SaveCheckpointInput {
   runId: string;
   phase: TaskPhase;
   data: CheckpointData;
-}
-
-export interface TaskOutcomeNotice {
-  taskId: string;
-  workflowId: string;
-  state: TaskExecutionState;
 }
 
 /** `ado-tasks`: planning, decomposition, approvals, checkpoints. (Plain functions: activities carry no `this`.) */

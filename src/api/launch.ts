@@ -3,7 +3,7 @@
  * alone and what `ado dev` runs beside its embedded stack.
  */
 import type { Client } from '@temporalio/client';
-import { createChannelPlugins } from '../channels';
+import { createChannelPlugins } from './channels';
 import { HITLHandler } from '../client/hitl-handler';
 import { TaskClient } from '../client/task-client';
 import { notificationConfigFromEnv } from '../notifications/config';

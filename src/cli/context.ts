@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { connectClient, temporalSettings, type TemporalSettings } from '../client/connection';
 import { TaskClient } from '../client/task-client';
 import { adoHome } from '../config/paths';
-import { temporalPlumbing, type TemporalPlumbing } from '../config/temporal-plumbing';
+import { temporalPlumbing, type TemporalPlumbing } from '../client/temporal-plumbing';
 import type { Logger } from '../telemetry/logger';
 
 /** What every command shares: connection settings from global flags and the environment. */

@@ -11,7 +11,7 @@ import { startApiForStack } from '../api';
 import { connectClient, connectWorkers, type StackInfo, type TemporalSettings } from '../client/connection';
 import { adoPaths } from '../config/paths';
 import { portFromEnv } from '../config/ports';
-import { temporalPlumbing, type TemporalPlumbing } from '../config/temporal-plumbing';
+import { temporalPlumbing, type TemporalPlumbing } from '../client/temporal-plumbing';
 import { AesGcmCodec, startCodecServer, uiOrigins } from '../codec';
 import { ADO_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 import { createLlmClient } from '../llm/config';

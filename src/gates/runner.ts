@@ -10,7 +10,7 @@
  * has no overlay mounts that would make it free. Callers whose gates only read can pass
  * `copyWorkspace: false`: the gates then share the workspace.
  */
-import type { GateResult } from '../activities/interfaces';
+import type { GateResult } from '../domain/quality-gates';
 import { AdoError, FailureType } from '../domain/errors';
 import type { Sandbox, SandboxLimits, SandboxRunResult } from '../sandbox/types';
 import { withWorkspaceCopy } from '../sandbox/workspace-copy';

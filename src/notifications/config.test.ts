@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createChannelPlugins } from '../channels';
+import { createChannelPlugins } from '../api/channels';
 import { FailureType } from '../domain/errors';
 import { silentLogger } from '../telemetry/logger';
 import { createNotifiers, DEFAULT_SLACK_API_URL, describeNotificationConfig, notificationConfigFromEnv } from './config';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RETRY_AFTER_SECONDS, startSlackApi, type SlackApiStandIn, type SlackBlock } from '../../test/fakes/slack-api';
-import type { ApprovalNotice, TaskOutcomeNotice } from '../activities/interfaces';
+import type { ApprovalNotice, TaskOutcomeNotice } from '../domain/notices';
 import { FailureType } from '../domain/errors';
 import type { TaskExecutionState } from '../domain/task';
 import { silentLogger } from '../telemetry/logger';

@@ -1,12 +1,12 @@
 /**
  * Slack: the approval request as the spec's Block Kit message (Approve/Reject buttons that answer
  * exactly that request), an optional short outcome when a task ends, and the message shapes the
- * interactions endpoint (src/channels/slack-interactions.ts) uses to settle a request's message.
+ * interactions endpoint (src/api/channels/slack-interactions.ts) uses to settle a request's message.
  */
 import { format } from 'node:util';
 import { LogLevel, WebAPIPlatformError, WebAPIRateLimitedError, WebClient, type KnownBlock, type Logger as SlackLogger } from '@slack/web-api';
 import { z } from 'zod';
-import type { ApprovalNotice, TaskOutcomeNotice } from '../activities/interfaces';
+import type { ApprovalNotice, TaskOutcomeNotice } from '../domain/notices';
 import { AdoError, FailureType } from '../domain/errors';
 import { CHECKPOINTS, type CheckpointName } from '../domain/task';
 import type { Logger } from '../telemetry/logger';

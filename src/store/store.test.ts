@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdoError, FailureType } from '../domain/errors';
-import { localPullRequestUrl } from '../pr/local';
 import type { CheckpointData, TaskPhase } from '../domain/task';
 import { freshStoreLocation, type FreshStoreLocation, STORE_DRIVERS } from '../../test/helpers/postgres';
 import { openStore } from './open-store';
+import { localPullRequestUrl } from './pull-requests';
 import type { AdoStore, ApprovalRow, Checkpoint, PullRequestRecord } from './types';
 
 function checkpointData(taskId: string, phase: TaskPhase): CheckpointData {

@@ -10,7 +10,7 @@ import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions }
 import type { WorkflowBundleOption } from '@temporalio/worker';
 import type { AdoActivities, CodeActivities, ReviewActivities, TaskActivities } from '../activities/interfaces';
 import { poolsOf, taskQueues, type WorkerPool } from '../domain/task';
-import { adoActivityInterceptors } from '../telemetry/activity-interceptors';
+import { adoActivityInterceptors } from './activity-interceptors';
 import type { WorkerTracing } from '../telemetry/tracing';
 import { ENCODING_FAILURE_CONVERTER_PATH } from '../codec/data-converter';
 import { AdoErrorConversion } from './failure-conversion';

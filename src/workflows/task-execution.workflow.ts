@@ -28,12 +28,12 @@ import {
 import type {
   CodeActivities,
   GenerateCodeResult,
-  RepoRef,
   ReviewActivities,
   TaskActivities,
 } from '../activities/interfaces';
 import { FailureType } from '../domain/errors';
 import { errorFingerprint, isStuck, iterationFingerprint } from '../domain/fingerprint';
+import type { RepoRef } from '../domain/repo-ref';
 import { AdoPhase, AdoRepository } from '../domain/search-attributes';
 import {
   DEFAULT_APPROVAL_TIMEOUT_MS,

@@ -5,7 +5,7 @@
  */
 import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { RepoRef } from '../activities/interfaces';
+import type { RepoRef } from '../domain/repo-ref';
 import { AdoError, FailureType, nonRetryable } from '../domain/errors';
 import { silentLogger, type Logger } from '../telemetry/logger';
 import { ADO_IDENTITY, git, GitCommandError, gitOrNull, identityEnv, isLocalRemote, requireBranchName, type GitIdentity } from './git';

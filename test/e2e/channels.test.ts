@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADO_SIGNATURE } from '../../src/channels/signature';
+import { ADO_SIGNATURE } from '../../src/notifications/signature';
 import { SLACK_ACTIONS } from '../../src/notifications/slack';
 import { connectClient } from '../../src/client/connection';
 import { TaskClient } from '../../src/client/task-client';

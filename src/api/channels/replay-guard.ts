@@ -3,7 +3,7 @@
  * timestamp, and a timestamp older than the window is refused anyway, so each signature only has
  * to be remembered until its timestamp leaves the window.
  */
-import { SIGNATURE_WINDOW_SECONDS } from './signature';
+import { SIGNATURE_WINDOW_SECONDS } from '../../notifications/signature';
 
 /**
  * Remembers the signatures of accepted requests in this process. Behind several API servers a

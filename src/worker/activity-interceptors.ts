@@ -10,7 +10,7 @@ import type { ActivityInterceptors } from '@temporalio/worker';
 import type { AdoActivities } from '../activities/interfaces';
 import type { TokenUsage } from '../domain/task';
 import type { LlmRole } from '../llm/types';
-import { taskIdOf } from './task-id';
+import { taskIdOf } from '../telemetry/task-id';
 
 type ActivityName = keyof AdoActivities;
 type ResultOf<K extends ActivityName> = Awaited<ReturnType<AdoActivities[K]>>;

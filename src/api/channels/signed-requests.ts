@@ -4,10 +4,10 @@
  * Refusals are `HttpProblem`s, answered as problem documents by the API server's error handler.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { HttpProblem } from '../api/problems';
-import type { Logger } from '../telemetry/logger';
+import { HttpProblem } from '../problems';
+import type { Logger } from '../../telemetry/logger';
 import type { ReplayGuard } from './replay-guard';
-import { verifySignature, type SignatureScheme } from './signature';
+import { verifySignature, type SignatureScheme } from '../../notifications/signature';
 
 export interface SignedRequestOptions {
   scheme: SignatureScheme;
