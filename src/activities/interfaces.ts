@@ -3,7 +3,7 @@
  * file with `import type`, and each pool's factory implements its interface.
  */
 import type { ApprovalNotice, TaskOutcomeNotice } from '../domain/notices';
-import type { GateResult } from '../domain/quality-gates';
+import type { QualityGatesResult } from '../domain/quality-gates';
 import type { RepoRef } from '../domain/repo-ref';
 import type {
   ApprovalDecision,
@@ -12,9 +12,11 @@ import type {
   PullRequestInfo,
   Subtask,
   TaskError,
+  ToolFailure,
   TaskPhase,
   TokenUsage,
 } from '../domain/task';
+import type { OpenPullRequestInput } from '../pr/provider';
 
 export interface PrepareWorkspaceInput {
   taskId: string;
@@ -74,7 +76,7 @@ export interface GenerateCodeResult {
   summary: string;
   filesChanged: string[];
   /** Edits that did not apply, as errors for the next iteration. */
-  editErrors: Omit<TaskError, 'fingerprint' | 'iteration'>[];
+  editErrors: ToolFailure[];
   usage: TokenUsage;
 }
 
@@ -87,7 +89,7 @@ export interface ExecutionResult {
   success: boolean;
   /** True when the repository names no `execute` command. */
   skipped: boolean;
-  error?: Omit<TaskError, 'fingerprint' | 'iteration'>;
+  error?: ToolFailure;
   durationMs: number;
 }
 
@@ -96,20 +98,8 @@ export interface QualityGatesInput {
   repo: RepoRef;
 }
 
-export interface QualityGatesResult {
-  passed: boolean;
-  gates: GateResult[];
-  failures: Omit<TaskError, 'fingerprint' | 'iteration'>[];
-}
-
-export interface CreatePullRequestInput {
-  taskId: string;
-  repo: RepoRef;
-  baseBranch: string;
-  headBranch: string;
-  title: string;
-  description: string;
-}
+/** The pull-request provider's input, passed through as it is. */
+export type CreatePullRequestInput = OpenPullRequestInput;
 
 export interface MergePullRequestInput {
   taskId: string;

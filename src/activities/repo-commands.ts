@@ -3,12 +3,13 @@
  * network), then `execute` or the quality gates, all as the repository config says.
  */
 import type { RepoConfig } from '../gates/config';
-import { runGates, type Gate, type GatesOutcome } from '../gates/runner';
+import type { QualityGatesResult } from '../domain/quality-gates';
+import { runGates, type Gate } from '../gates/runner';
 import type { Sandbox } from '../sandbox/types';
 import type { ActivityRun } from './context';
 
 /** Runs `setup` when the repository has one; returns its failure as a gate outcome, or undefined when it passed. */
-export async function runSetup(sandbox: Sandbox, config: RepoConfig, dir: string, run: ActivityRun): Promise<GatesOutcome | undefined> {
+export async function runSetup(sandbox: Sandbox, config: RepoConfig, dir: string, run: ActivityRun): Promise<QualityGatesResult | undefined> {
   if (!config.setup) return undefined;
   const outcome = await runGates(sandbox, [{ name: 'setup', ...toGate(config.setup) }], dir, {
     signal: run.signal,
@@ -21,7 +22,7 @@ export async function runSetup(sandbox: Sandbox, config: RepoConfig, dir: string
 }
 
 /** Runs the commands in parallel; each gate gets its own copy of the workspace. */
-export function runCommands(sandbox: Sandbox, config: RepoConfig, gates: Gate[], dir: string, run: ActivityRun): Promise<GatesOutcome> {
+export function runCommands(sandbox: Sandbox, config: RepoConfig, gates: Gate[], dir: string, run: ActivityRun): Promise<QualityGatesResult> {
   return runGates(sandbox, gates, dir, { signal: run.signal, onProgress: run.onProgress, limits: config.limits });
 }
 

@@ -131,6 +131,9 @@ export interface TaskError {
   fingerprint: string;
 }
 
+/** A failure as the tool that met it reports it (a gate, `execute`, `edit`), before the workflow numbers and fingerprints it. */
+export type ToolFailure = Omit<TaskError, 'fingerprint' | 'iteration'>;
+
 export interface ApprovalRequest {
   /** Unique per request: a decision answers one request only. */
   id: string;

@@ -10,7 +10,8 @@
  * has no overlay mounts that would make it free. Callers whose gates only read can pass
  * `copyWorkspace: false`: the gates then share the workspace.
  */
-import type { GateResult } from '../domain/quality-gates';
+import type { GateResult, QualityGatesResult } from '../domain/quality-gates';
+import type { ToolFailure } from '../domain/task';
 import { AdoError, FailureType } from '../domain/errors';
 import type { Sandbox, SandboxLimits, SandboxRunResult } from '../sandbox/types';
 import { withWorkspaceCopy } from '../sandbox/workspace-copy';
@@ -38,18 +39,6 @@ export interface RunGatesOptions {
   copyWorkspace?: boolean;
 }
 
-export interface GateFailure {
-  tool: string;
-  exitCode?: number;
-  message: string;
-}
-
-export interface GatesOutcome {
-  passed: boolean;
-  gates: GateResult[];
-  failures: GateFailure[];
-}
-
 function checkGates(gates: Gate[]): void {
   const seen = new Set<string>();
   for (const gate of gates) {
@@ -74,10 +63,10 @@ function gatePassed(result: SandboxRunResult): boolean {
 }
 
 /** The failure of a gate: the first useful lines, after the reason when it did not simply exit. */
-function failureOf(gate: Gate, result: SandboxRunResult): GateFailure {
+function failureOf(gate: Gate, result: SandboxRunResult): ToolFailure {
   const summary = summarizeFailure(result.output);
   const lines = result.stopReason === 'exit' ? [summary] : [result.reason, summary];
-  const failure: GateFailure = { tool: gate.name, message: lines.filter((line) => line !== '').join('\n') };
+  const failure: ToolFailure = { tool: gate.name, message: lines.filter((line) => line !== '').join('\n') };
   if (result.exitCode !== null) failure.exitCode = result.exitCode;
   if (failure.message === '') failure.message = `${gate.name} failed (${result.reason}) without output`;
   return failure;
@@ -87,7 +76,7 @@ function failureOf(gate: Gate, result: SandboxRunResult): GateFailure {
  * Runs `gates` in parallel in `sandbox` on `workdir` and says whether all passed. Throws a
  * non-retryable `InvalidConfig` error for a gate without a name or command or a duplicate name.
  */
-export async function runGates(sandbox: Sandbox, gates: Gate[], workdir: string, options: RunGatesOptions = {}): Promise<GatesOutcome> {
+export async function runGates(sandbox: Sandbox, gates: Gate[], workdir: string, options: RunGatesOptions = {}): Promise<QualityGatesResult> {
   checkGates(gates);
   const copy = options.copyWorkspace ?? true;
   const runGate = async (gate: Gate): Promise<SandboxRunResult> => {
@@ -101,7 +90,7 @@ export async function runGates(sandbox: Sandbox, gates: Gate[], workdir: string,
   };
   const runs = await Promise.all(gates.map(async (gate) => ({ gate, result: await runGate(gate) })));
 
-  const outcome: GatesOutcome = { passed: true, gates: [], failures: [] };
+  const outcome: QualityGatesResult = { passed: true, gates: [], failures: [] };
   for (const { gate, result } of runs) {
     const passed = gatePassed(result);
     const gateResult: GateResult = { gate: gate.name, command: gate.command, passed, exitCode: result.exitCode, durationMs: result.durationMs };

@@ -19,6 +19,8 @@ export interface WorkerGaugesOptions {
   namespace: string;
   pool: WorkerPool | 'all';
   queuePrefix?: string;
+  /** The task workflow's type, whose running tasks the `task` pool counts by phase. */
+  workflowType: string;
   logger: Logger;
   intervalMs?: number;
   /** Default: the process's Temporal runtime, whose Prometheus endpoint serves them. */
@@ -38,6 +40,6 @@ export function startWorkerGauges(options: WorkerGaugesOptions): Sampling {
     logger: options.logger,
   };
   const samplings = [startQueueDepthMonitor({ ...common, queues: watched })];
-  if (pools.includes('task')) samplings.push(startTaskPhaseMonitor({ ...common, taskQueue: queues.task }));
+  if (pools.includes('task')) samplings.push(startTaskPhaseMonitor({ ...common, taskQueue: queues.task, workflowType: options.workflowType }));
   return { stop: () => Promise.all(samplings.map((s) => s.stop())).then(() => {}) };
 }

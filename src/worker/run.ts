@@ -3,6 +3,7 @@ import type { DataConverter } from '@temporalio/common';
 import type { Worker } from '@temporalio/worker';
 import type { Logger } from '../telemetry/logger';
 import { startWorkerGauges } from '../telemetry/worker-gauges';
+import { taskExecutionWorkflow } from '../workflows/task-execution.workflow';
 import { createWorkers, runWorkers, type WorkerPoolOptions } from './workers';
 
 export interface RunningWorkers {
@@ -23,7 +24,7 @@ export type StartWorkersOptions = Omit<WorkerPoolOptions, 'workerOptions'> & {
 export async function startWorkers(options: StartWorkersOptions): Promise<RunningWorkers> {
   const { dataConverter, gauges, ...pool } = options;
   const workers = await createWorkers({ ...pool, workerOptions: { shutdownGraceTime: '10s', dataConverter } });
-  const sampling = gauges && startWorkerGauges({ ...pool, logger: gauges.logger });
+  const sampling = gauges && startWorkerGauges({ ...pool, workflowType: taskExecutionWorkflow.name, logger: gauges.logger });
   const done = runWorkers(workers);
   return {
     workers,

@@ -13,6 +13,7 @@ import { installTelemetryRuntime } from '../../src/telemetry/runtime';
 import { startWorkerGauges } from '../../src/telemetry/worker-gauges';
 import { freePort } from '../../src/temporal/ports';
 import { decideUpdate, humanApprovalSignal } from '../../src/workflows/messages';
+import { taskExecutionWorkflow } from '../../src/workflows/task-execution.workflow';
 import { createTestActivities } from '../fakes/test-activities';
 import { capturingLogger } from '../helpers/logger';
 import { startLocalEnv, withWorkers } from '../helpers/temporal';
@@ -79,7 +80,7 @@ describe('metrics and logs of a task run to completion', () => {
 
     await withWorkers(env, activities, async ({ queues, prefix }) => {
       const namespace = env.namespace ?? 'default';
-      const gauges = startWorkerGauges({ connection: env.nativeConnection, namespace, pool: 'all', queuePrefix: prefix, logger, intervalMs: 200 });
+      const gauges = startWorkerGauges({ connection: env.nativeConnection, namespace, pool: 'all', queuePrefix: prefix, workflowType: taskExecutionWorkflow.name, logger, intervalMs: 200 });
       // A queue nobody serves, holding one workflow task: its depth must read 1.
       const idleQueue = `${prefix}idle`;
       const idle = await env.client.workflow.start('nobodyRunsThis', { taskQueue: idleQueue, workflowId: `${prefix}idle` });
