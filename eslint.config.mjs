@@ -108,6 +108,18 @@ export default tseslint.config(
   },
   ...layerRules(),
   {
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "NewExpression[callee.name='AdoError'] > ObjectExpression > Property[key.name='nonRetryable']",
+          message: 'Build a non-retryable error with nonRetryable(type, message, { cause, details }) from src/domain/errors.ts.',
+        },
+      ],
+    },
+  },
+  {
     files: ['bin/*.js', '*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },

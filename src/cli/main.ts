@@ -5,8 +5,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { DecisionRejectedError, InvalidTaskInputError, TaskAlreadyExistsError, TaskNotFoundError, TemporalUnreachableError } from '../client/errors';
-import { RecoveryError } from '../client/workflow-recovery';
 import { AdoError } from '../domain/errors';
 import { createLogger } from '../telemetry/logger';
 import { CliContext } from './context';
@@ -15,17 +13,6 @@ import { registerTaskCommands } from './commands/tasks';
 import { registerRecoveryCommands } from './commands/recovery';
 import { registerServerCommands } from './commands/servers';
 import { registerApiCommand } from './commands/api';
-
-/** Errors whose message is already the whole story for a user. */
-const USER_ERRORS = [
-  TemporalUnreachableError,
-  TaskNotFoundError,
-  DecisionRejectedError,
-  InvalidTaskInputError,
-  TaskAlreadyExistsError,
-  InvalidArgumentError,
-  RecoveryError,
-];
 
 export function buildProgram(ctx?: CliContext): { program: Command; ctx: CliContext } {
   const program = new Command('ado')
@@ -68,7 +55,9 @@ function reportError(err: unknown, json: boolean): number {
     // Commander printed the message (or help/version) itself.
     return err.exitCode === 0 ? 0 : 2;
   }
-  const known = USER_ERRORS.some((type) => err instanceof type) || (err instanceof AdoError && err.nonRetryable);
+  // Errors whose message is already the whole story for a user: every AdoError (the client
+  // library's included), and a bad option value.
+  const known = err instanceof AdoError || err instanceof InvalidArgumentError;
   const message = err instanceof Error ? err.message : String(err);
   if (json) {
     process.stdout.write(`${JSON.stringify({ error: { type: err instanceof Error ? err.name : 'Error', message } })}\n`);

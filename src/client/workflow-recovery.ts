@@ -14,14 +14,10 @@ import type { temporal } from '@temporalio/proto';
 import type { Checkpoint, CheckpointService, RunLinkRepository } from '../store/types';
 import type { CheckpointedState, ResumeSeed, TaskExecutionInput } from '../domain/task';
 import { taskStateQuery } from '../workflows/messages';
+import { RecoveryError } from './errors';
 import { TaskClient } from './task-client';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-
-/** Thrown when a task cannot be resumed or migrated as asked; the message says why and what to do. */
-export class RecoveryError extends Error {
-  override readonly name = 'RecoveryError';
-}
 
 export type ResumeStrategy = 'auto' | 'reset' | 'new-run';
 

@@ -212,7 +212,7 @@ async function readRepoFile(dir: string, name: string): Promise<string | null> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'EISDIR') return null;
     const why = err instanceof AdoError ? err.message : String(err);
-    throw nonRetryable(FailureType.InvalidConfig, `${name}: cannot read it (${why})`, err);
+    throw nonRetryable(FailureType.InvalidConfig, `${name}: cannot read it (${why})`, { cause: err });
   }
 }
 
@@ -220,7 +220,7 @@ function parseText(file: string, text: string, parse: (text: string) => unknown)
   try {
     return parse(text);
   } catch (err) {
-    throw nonRetryable(FailureType.InvalidConfig, `${file}: not valid ${file.endsWith('.yml') ? 'YAML' : 'JSON'}: ${(err as Error).message}`, err);
+    throw nonRetryable(FailureType.InvalidConfig, `${file}: not valid ${file.endsWith('.yml') ? 'YAML' : 'JSON'}: ${(err as Error).message}`, { cause: err });
   }
 }
 

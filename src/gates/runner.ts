@@ -12,7 +12,7 @@
  */
 import type { GateResult, QualityGatesResult } from '../domain/quality-gates';
 import type { ToolFailure } from '../domain/task';
-import { AdoError, FailureType } from '../domain/errors';
+import { FailureType, nonRetryable } from '../domain/errors';
 import type { Sandbox, SandboxLimits, SandboxRunResult } from '../sandbox/types';
 import { withWorkspaceCopy } from '../sandbox/workspace-copy';
 import { summarizeFailure } from './failure-summary';
@@ -43,16 +43,13 @@ function checkGates(gates: Gate[]): void {
   const seen = new Set<string>();
   for (const gate of gates) {
     if (gate.name.trim() === '' || gate.command.trim() === '') {
-      throw new AdoError(
+      throw nonRetryable(
         FailureType.InvalidConfig,
         `Quality gate ${JSON.stringify(gate.name)} needs a name and a command (got command ${JSON.stringify(gate.command)}).`,
-        { nonRetryable: true },
       );
     }
     if (seen.has(gate.name)) {
-      throw new AdoError(FailureType.InvalidConfig, `Quality gate ${JSON.stringify(gate.name)} is listed twice; give each gate its own name.`, {
-        nonRetryable: true,
-      });
+      throw nonRetryable(FailureType.InvalidConfig, `Quality gate ${JSON.stringify(gate.name)} is listed twice; give each gate its own name.`);
     }
     seen.add(gate.name);
   }

@@ -75,7 +75,7 @@ describe('SlackNotifier', () => {
     expect(slack.messages().filter((m) => JSON.stringify(m.blocks).includes(request.request.id))).toHaveLength(1);
 
     slack.failNext('chat.postMessage', 'ratelimited');
-    await expect(notifier().approvalRequested(notice('x'))).rejects.toMatchObject({ type: 'SlackRateLimited', options: { nextRetryDelayMs: RETRY_AFTER_SECONDS * 1000 } });
+    await expect(notifier().approvalRequested(notice('x'))).rejects.toMatchObject({ type: FailureType.RateLimited, options: { nextRetryDelayMs: RETRY_AFTER_SECONDS * 1000 } });
   });
 
   it('fails non-retryably, saying what to fix, when the token or the channel is wrong', async () => {

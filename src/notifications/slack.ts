@@ -7,7 +7,7 @@ import { format } from 'node:util';
 import { LogLevel, WebAPIPlatformError, WebAPIRateLimitedError, WebClient, type KnownBlock, type Logger as SlackLogger } from '@slack/web-api';
 import { z } from 'zod';
 import type { ApprovalNotice, TaskOutcomeNotice } from '../domain/notices';
-import { AdoError, FailureType } from '../domain/errors';
+import { AdoError, FailureType, nonRetryable } from '../domain/errors';
 import { CHECKPOINTS, type CheckpointName } from '../domain/task';
 import type { Logger } from '../telemetry/logger';
 import type { Notifier } from './notifier';
@@ -161,11 +161,11 @@ const SETUP_ERRORS: Record<string, string> = {
  */
 export function slackFailure(err: unknown, what: string): unknown {
   if (err instanceof WebAPIRateLimitedError) {
-    return new AdoError('SlackRateLimited', `Slack rate-limits ${what}; retrying in ${err.retryAfter} s.`, { cause: err, nextRetryDelayMs: err.retryAfter * 1000 });
+    return new AdoError(FailureType.RateLimited, `Slack rate-limits ${what}; retrying in ${err.retryAfter} s.`, { cause: err, nextRetryDelayMs: err.retryAfter * 1000 });
   }
   const hint = err instanceof WebAPIPlatformError ? SETUP_ERRORS[err.data.error] : undefined;
   if (err instanceof WebAPIPlatformError && hint) {
-    return new AdoError(FailureType.InvalidConfig, `Slack refused ${what} (${err.data.error}): ${hint}.`, { nonRetryable: true, cause: err });
+    return nonRetryable(FailureType.InvalidConfig, `Slack refused ${what} (${err.data.error}): ${hint}.`, { cause: err });
   }
   return err;
 }

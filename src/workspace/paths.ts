@@ -17,7 +17,7 @@ export async function resolveInside(root: string, relPath: string): Promise<stri
   const realRoot = await realpath(root);
   // A symlink in the workspace may point anywhere; judge where the path really lands.
   const landing = await realpath(await nearestExisting(target)).catch((err: unknown) => {
-    throw nonRetryable(FailureType.InvalidInput, 'is a symbolic link that leads nowhere', err);
+    throw nonRetryable(FailureType.InvalidInput, 'is a symbolic link that leads nowhere', { cause: err });
   });
   if (landing !== realRoot && !landing.startsWith(realRoot + path.sep)) {
     throw nonRetryable(FailureType.InvalidInput, 'leads outside the workspace through a symbolic link');

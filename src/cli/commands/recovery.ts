@@ -1,10 +1,10 @@
 /** `ado resume | migrate`: bring a task back from its checkpoints, or move it to a new version. */
 import { Option, type Command } from 'commander';
 import { readStackInfo } from '../../client/connection';
-import { RecoveryError, WorkflowRecovery, type ResumeOutcome, type ResumeStrategy } from '../../client/workflow-recovery';
-import { AdoError } from '../../domain/errors';
+import { RecoveryError } from '../../client/errors';
+import { WorkflowRecovery, type ResumeOutcome, type ResumeStrategy } from '../../client/workflow-recovery';
+import { AdoError, FailureType } from '../../domain/errors';
 import { openStore, storeConfigFromEnv } from '../../store';
-import { StoreFailureType } from '../../store/errors';
 import type { CliContext } from '../context';
 import { printJson, printLine } from '../output';
 
@@ -49,7 +49,7 @@ async function withRecovery<T>(ctx: CliContext, use: (recovery: Recovery) => Pro
     store = await openStore({ ...storeConfigFromEnv(), logger: ctx.logger });
   } catch (err) {
     const apiUrl = readStackInfo()?.apiUrl;
-    if (!(err instanceof AdoError && err.type === StoreFailureType.Locked && apiUrl)) throw err;
+    if (!(err instanceof AdoError && err.type === FailureType.StoreLocked && apiUrl)) throw err;
     return use(throughApi(apiUrl));
   }
   try {

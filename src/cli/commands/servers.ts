@@ -6,7 +6,7 @@ import { connectWorkers } from '../../client/connection';
 import { adoHome } from '../../config/paths';
 import { runDemo } from '../../demo/demo';
 import { startEmbeddedStack } from '../../dev/stack';
-import { AdoError, FailureType } from '../../domain/errors';
+import { FailureType, nonRetryable } from '../../domain/errors';
 import type { Logger } from '../../telemetry/logger';
 import { DEV_METRICS_PORT, metricsConfigFromEnv } from '../../telemetry/metrics-config';
 import { installTelemetryRuntime } from '../../telemetry/runtime';
@@ -119,7 +119,7 @@ export function registerServerCommands(program: Command, ctx: CliContext): void 
       const keys = ctx.plumbing().codecKeys;
       if (!keys) {
         const problem = env.ADO_CODEC?.trim().toLowerCase() === 'off' ? 'ADO_CODEC=off turns payload encryption off, so there is nothing to decrypt.' : noKeyConfigured(adoHome(env));
-        throw new AdoError(FailureType.InvalidConfig, `\`ado codec\` needs the payload encryption key, but ${problem}`, { nonRetryable: true });
+        throw nonRetryable(FailureType.InvalidConfig, `\`ado codec\` needs the payload encryption key, but ${problem}`);
       }
       const server = await startCodecServer({ port: opts.port, codec: new AesGcmCodec(keys.keyring), corsOrigins: opts.corsOrigin, logger: ctx.logger });
       printLine(`Codec endpoint: ${server.url} (keys from ${keys.source}; CORS: ${opts.corsOrigin.join(', ') || 'none'})`);
