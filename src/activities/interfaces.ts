@@ -148,3 +148,4 @@ export interface ReviewActivities {
 }
 
 export type AdoActivities = TaskActivities & CodeActivities & ReviewActivities;
+export type ActivityName = keyof AdoActivities;

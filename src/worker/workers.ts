@@ -8,7 +8,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { WorkflowBundleOption } from '@temporalio/worker';
-import type { AdoActivities, CodeActivities, ReviewActivities, TaskActivities } from '../activities/interfaces';
+import type { AdoActivities } from '../activities/interfaces';
+import { activitiesOf } from '../activities/pools';
 import { poolsOf, taskQueues, type WorkerPool } from '../domain/task';
 import { adoActivityInterceptors } from './activity-interceptors';
 import type { WorkerTracing } from '../telemetry/tracing';
@@ -38,12 +39,6 @@ export interface WorkerPoolOptions {
   /** OpenTelemetry tracing (see `tracingFromEnv`); its workflow interceptors need their own bundle. */
   tracing?: WorkerTracing;
 }
-
-const POOL_ACTIVITIES: Record<WorkerPool, ReadonlyArray<keyof AdoActivities>> = {
-  task: ['planTask', 'decomposeTask', 'requestHumanApproval', 'recordApprovalDecision', 'saveCheckpoint', 'notifyTaskOutcome'] satisfies ReadonlyArray<keyof TaskActivities>,
-  code: ['prepareWorkspace', 'generateCode', 'executeCode'] satisfies ReadonlyArray<keyof CodeActivities>,
-  review: ['runQualityGates', 'createPullRequest', 'mergePullRequest'] satisfies ReadonlyArray<keyof ReviewActivities>,
-};
 
 const bundles = new Map<string, Promise<WorkflowBundleOption>>();
 
@@ -145,7 +140,7 @@ export async function runWorkers(workers: Worker[]): Promise<void> {
 
 function pickActivities(all: Partial<AdoActivities>, pool: WorkerPool): Record<string, (...args: never[]) => unknown> {
   const picked: Record<string, (...args: never[]) => unknown> = {};
-  for (const name of POOL_ACTIVITIES[pool]) {
+  for (const name of activitiesOf(pool)) {
     const fn = all[name];
     if (!fn) throw new Error(`The ${pool} pool needs an implementation of activity "${name}".`);
     picked[name] = fn;
