@@ -22,9 +22,9 @@ export interface Gate {
   name: string;
   /** Shell command line, run in the workspace. */
   command: string;
-  /** Wall-time limit of this gate; default the sandbox's (or `options.limits`'). */
+  /** Wall-time limit of this gate. @default `options.limits`', else the sandbox's */
   timeoutMs?: number;
-  /** Network access (default false). */
+  /** Network access. @default false */
   network?: boolean;
 }
 
@@ -33,9 +33,9 @@ export interface RunGatesOptions {
   signal?: AbortSignal;
   /** Called about every second per running gate (activities heartbeat here). */
   onProgress?: () => void;
-  /** Limits for every gate (a gate's `timeoutMs` wins for wall time). */
+  /** Limits for every gate (a gate's `timeoutMs` wins for wall time). @default the sandbox's */
   limits?: Partial<SandboxLimits>;
-  /** Each gate on its own copy of the workspace; default true. */
+  /** Each gate on its own copy of the workspace. @default true */
   copyWorkspace?: boolean;
 }
 

