@@ -3,7 +3,7 @@
  * Pure types and constants only: the workflow bundle imports this module.
  */
 
-/** Task queues, one per worker pool (see DESIGN.md, "Activities and where they run"). */
+/** Task queues, one per worker pool (docs/architecture.md, "A task's data flow"). */
 export const TASK_QUEUES = {
   task: 'ado-tasks',
   code: 'ado-code',
@@ -253,7 +253,7 @@ export const CHECKPOINT_FIELDS = [
 export type CheckpointData = CheckpointedState & { lastErrors: TaskError[] };
 export type CheckpointedState = Pick<TaskExecutionState, (typeof CHECKPOINT_FIELDS)[number]>;
 
-/** The `checkpointStatus` query result (the spec's shape, plus the pending request). */
+/** The `checkpointStatus` query result (the design's shape, plus the pending request). */
 export interface CheckpointStatus {
   currentPhase: TaskPhase;
   attempts: number;

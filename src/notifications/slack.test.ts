@@ -34,7 +34,7 @@ function postsFor(requestId: string) {
 }
 
 describe('SlackNotifier', () => {
-  it("posts the spec's Block Kit message: workflow, checkpoint and context, then Approve and Reject buttons that name the request", async () => {
+  it("posts the design's Block Kit message: workflow, checkpoint and context, then Approve and Reject buttons that name the request", async () => {
     const request = notice('1. Add a zod schema to the signup handler\n2. Return 400 on bad input');
     await notifier().approvalRequested(request);
 

@@ -1,5 +1,5 @@
 /**
- * Slack: the approval request as the spec's Block Kit message (Approve/Reject buttons that answer
+ * Slack: the approval request as the design's Block Kit message (docs/architecture.md; Approve/Reject buttons that answer
  * exactly that request), an optional short outcome when a task ends, and the message shapes the
  * interactions endpoint (src/api/channels/slack-interactions.ts) uses to settle a request's message.
  */
@@ -66,7 +66,7 @@ export interface SlackMessage {
   blocks: KnownBlock[];
 }
 
-/** The spec's approval message: workflow, checkpoint and context, then Approve (primary) and Reject (danger). */
+/** The design's approval message: workflow, checkpoint and context, then Approve (primary) and Reject (danger). */
 export function approvalMessage({ taskId, workflowId, repository, request }: ApprovalNotice): SlackMessage {
   const value = JSON.stringify({ workflowId, requestId: request.id, checkpoint: request.checkpoint } satisfies SlackButtonValue);
   return {

@@ -1,4 +1,4 @@
-/** The spec's `CheckpointService` on the `checkpoints` table. */
+/** `CheckpointService` (src/store/types.ts) on the `checkpoints` table. */
 import type { Kysely, Selectable } from 'kysely';
 import { FailureType, nonRetryable } from '../domain/errors';
 import type { CheckpointsTable, StoreDatabase } from './schema';
