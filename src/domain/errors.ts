@@ -83,8 +83,11 @@ export class AdoError extends Error {
   }
 }
 
+/** `cause` and `details` only; an `Error` passed by mistake (the old third argument) does not compile. */
+export type NonRetryableOptions = Pick<AdoErrorOptions, 'cause' | 'details'> & { message?: never; stack?: never };
+
 /** The way to build an error that retrying cannot fix: bad input, unusable config, invalid LLM output... */
-export function nonRetryable(type: FailureTypeName, message: string, options: Pick<AdoErrorOptions, 'cause' | 'details'> = {}): AdoError {
+export function nonRetryable(type: FailureTypeName, message: string, options: NonRetryableOptions = {}): AdoError {
   // eslint-disable-next-line no-restricted-syntax -- the one place that sets it
   return new AdoError(type, message, { ...options, nonRetryable: true });
 }
