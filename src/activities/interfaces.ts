@@ -2,6 +2,9 @@
  * The activities the task workflow calls, by worker pool. Types only: the workflow imports this
  * file with `import type`, and each pool's factory implements its interface.
  */
+import type { ApprovalNotice, TaskOutcomeNotice } from '../domain/notices';
+import type { QualityGatesResult } from '../domain/quality-gates';
+import type { RepoRef } from '../domain/repo-ref';
 import type {
   ApprovalDecision,
   ApprovalRequest,
@@ -9,20 +12,11 @@ import type {
   PullRequestInfo,
   Subtask,
   TaskError,
-  TaskExecutionState,
+  ToolFailure,
   TaskPhase,
   TokenUsage,
 } from '../domain/task';
-
-/** A point in the shared git remote every worker can fetch. */
-export interface RepoRef {
-  /** What the user gave: local path or git URL (for messages and PR metadata). */
-  repository: string;
-  /** The shared remote activities fetch from and push to. */
-  remote: string;
-  /** Commit the activity works on. */
-  sha: string;
-}
+import type { OpenPullRequestInput } from '../pr/provider';
 
 export interface PrepareWorkspaceInput {
   taskId: string;
@@ -82,7 +76,7 @@ export interface GenerateCodeResult {
   summary: string;
   filesChanged: string[];
   /** Edits that did not apply, as errors for the next iteration. */
-  editErrors: Omit<TaskError, 'fingerprint' | 'iteration'>[];
+  editErrors: ToolFailure[];
   usage: TokenUsage;
 }
 
@@ -100,7 +94,7 @@ export interface ExecutionResult {
   success: boolean;
   /** True when the repository names no `execute` command. */
   skipped: boolean;
-  error?: Omit<TaskError, 'fingerprint' | 'iteration'>;
+  error?: ToolFailure;
   durationMs: number;
 }
 
@@ -111,42 +105,13 @@ export interface QualityGatesInput {
   baseSha?: string;
 }
 
-export interface GateResult {
-  gate: string;
-  command: string;
-  passed: boolean;
-  exitCode: number | null;
-  durationMs: number;
-  /** Why the run stopped when it was not a normal exit (timeout, memory, output cap...). */
-  stopReason?: string;
-}
-
-export interface QualityGatesResult {
-  passed: boolean;
-  gates: GateResult[];
-  failures: Omit<TaskError, 'fingerprint' | 'iteration'>[];
-}
-
-export interface CreatePullRequestInput {
-  taskId: string;
-  repo: RepoRef;
-  baseBranch: string;
-  headBranch: string;
-  title: string;
-  description: string;
-}
+/** The pull-request provider's input, passed through as it is. */
+export type CreatePullRequestInput = OpenPullRequestInput;
 
 export interface MergePullRequestInput {
   taskId: string;
   repo: RepoRef;
   pullRequest: PullRequestInfo;
-}
-
-export interface ApprovalNotice {
-  taskId: string;
-  workflowId: string;
-  repository: string;
-  request: ApprovalRequest;
 }
 
 export interface DecisionRecord {
@@ -163,12 +128,6 @@ export interface SaveCheckpointInput {
   runId: string;
   phase: TaskPhase;
   data: CheckpointData;
-}
-
-export interface TaskOutcomeNotice {
-  taskId: string;
-  workflowId: string;
-  state: TaskExecutionState;
 }
 
 /** `ado-tasks`: planning, decomposition, approvals, checkpoints. (Plain functions: activities carry no `this`.) */
@@ -196,3 +155,4 @@ export interface ReviewActivities {
 }
 
 export type AdoActivities = TaskActivities & CodeActivities & ReviewActivities;
+export type ActivityName = keyof AdoActivities;

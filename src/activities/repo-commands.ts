@@ -4,9 +4,10 @@
  * commit says (the commit under test is the model's: it must not choose its own checks, limits or
  * network), with that commit's package.json scripts.
  */
+import type { QualityGatesResult } from '../domain/quality-gates';
 import { loadRepoConfig, type RepoConfig } from '../gates/config';
 import { pinPackageScripts } from '../gates/package-scripts';
-import { runGates, type Gate, type GatesOutcome, type RunGatesOptions } from '../gates/runner';
+import { runGates, type Gate, type RunGatesOptions } from '../gates/runner';
 import type { Sandbox } from '../sandbox/types';
 import type { Workspace } from '../workspace/workspace';
 import type { ActivityRun } from './context';
@@ -21,7 +22,7 @@ export async function loadBaseConfig(workspace: Workspace, taskId: string, baseS
 }
 
 /** Runs `setup` when the repository has one; returns its failure as a gate outcome, or undefined when it passed. */
-export async function runSetup(sandbox: Sandbox, config: RepoConfig, dir: string, run: ActivityRun): Promise<GatesOutcome | undefined> {
+export async function runSetup(sandbox: Sandbox, config: RepoConfig, dir: string, run: ActivityRun): Promise<QualityGatesResult | undefined> {
   if (!config.setup) return undefined;
   // setup prepares the workspace itself (installs dependencies into it): no copy.
   const outcome = await runGates(sandbox, [{ name: 'setup', ...toGate(config.setup) }], dir, { ...runOptions(config, run), copyWorkspace: false });
@@ -29,7 +30,7 @@ export async function runSetup(sandbox: Sandbox, config: RepoConfig, dir: string
 }
 
 /** Runs the commands in parallel; each gate gets its own copy of the workspace. */
-export function runCommands(sandbox: Sandbox, config: RepoConfig, gates: Gate[], dir: string, run: ActivityRun): Promise<GatesOutcome> {
+export function runCommands(sandbox: Sandbox, config: RepoConfig, gates: Gate[], dir: string, run: ActivityRun): Promise<QualityGatesResult> {
   return runGates(sandbox, gates, dir, runOptions(config, run));
 }
 

@@ -12,9 +12,9 @@ export interface ApiDeps {
   store: AdoStore;
   auth: ApiAuthConfig;
   logger: Logger;
-  /** More routes (Slack interactions, webhooks…), registered as given, outside the token check. */
+  /** More routes (Slack interactions, webhooks…), registered as given, outside the token check. @default none */
   plugins?: FastifyPluginAsync[];
-  /** How event streams watch tasks (defaults: poll every 500 ms, heartbeat every 15 s). */
+  /** How event streams watch tasks. @default { pollMs: 500, heartbeatMs: 15000 } */
   events?: { pollMs?: number; heartbeatMs?: number };
 }
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURE_AT, taskStateFixture } from '../../test/fakes/task-state';
 import { importedRepo, pushChange, useGitTestFolder } from '../../test/helpers/git-repos';
-import type { RepoRef } from '../activities/interfaces';
+import type { RepoRef } from '../domain/repo-ref';
 import type { TaskExecutionState } from '../domain/task';
 import { taskDiff } from './diff';
 import { HttpProblem } from './problems';

@@ -3,7 +3,7 @@
  * alone and what `ado dev` runs beside its embedded stack.
  */
 import type { Client } from '@temporalio/client';
-import { createChannelPlugins } from '../channels';
+import { createChannelPlugins } from './channels';
 import { HITLHandler } from '../client/hitl-handler';
 import { TaskClient } from '../client/task-client';
 import { notificationConfigFromEnv } from '../notifications/config';
@@ -14,15 +14,15 @@ import { startApiServer, type RunningApi } from './server';
 
 export interface ApiForStackOptions {
   client: Client;
-  /** The deployment's task queue prefix (ADO_TASK_QUEUE_PREFIX), for the tasks the API starts. */
+  /** The deployment's task queue prefix (ADO_TASK_QUEUE_PREFIX), for the tasks the API starts. @default '' */
   queuePrefix?: string;
   store: AdoStore;
   logger: Logger;
   /** ADO_API_TOKENS, ADO_API_HOST, ADO_API_PORT; the Slack and webhook settings turn on their inbound routes. */
   env: NodeJS.ProcessEnv;
-  /** Override ADO_API_HOST (a command-line flag). */
+  /** Override ADO_API_HOST (a command-line flag). @default ADO_API_HOST, or 127.0.0.1 */
   host?: string;
-  /** Override ADO_API_PORT (a command-line flag). */
+  /** Override ADO_API_PORT (a command-line flag). @default ADO_API_PORT, or 8080 */
   port?: number;
 }
 

@@ -1,13 +1,12 @@
 /**
  * Every API error is an RFC 9457 problem document (`application/problem+json`). Routes throw
- * (client library errors, `HttpProblem`, fastify's validation errors) and the one error handler
- * here decides the status, so a given failure always looks the same to a caller.
+ * (`AdoError`s, the client library's among them; `HttpProblem`; fastify's validation errors) and
+ * the one error handler here decides the status, so a given failure always looks the same to a caller.
  */
 import { STATUS_CODES } from 'node:http';
 import { isGrpcServiceError } from '@temporalio/client';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DecisionRejectedError, InvalidTaskInputError, TaskAlreadyExistsError, TaskNotFoundError, TemporalUnreachableError } from '../client/errors';
-import { RecoveryError } from '../client/workflow-recovery';
+import { AdoError, type FailureTypeName } from '../domain/errors';
 import type { Logger } from '../telemetry/logger';
 
 const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -52,15 +51,22 @@ export function invalidFields(errors: FieldError[], cause?: unknown): HttpProble
   return new HttpProblem(400, 'validation', 'Invalid request', detail, errors, { cause });
 }
 
-/** Client library errors and the status each one means. */
-const CLIENT_ERRORS: ReadonlyArray<[new (...args: never[]) => Error, number, string, string]> = [
-  [InvalidTaskInputError, 400, 'invalid-task-input', 'Invalid task input'],
-  [TaskNotFoundError, 404, 'task-not-found', 'Task not found'],
-  [DecisionRejectedError, 409, 'decision-rejected', 'Decision not accepted'],
-  [TaskAlreadyExistsError, 409, 'task-already-exists', 'Task already exists'],
-  [TemporalUnreachableError, 503, 'temporal-unreachable', 'Temporal server unreachable'],
-  [RecoveryError, 409, 'not-recoverable', 'Task cannot be recovered as asked'],
-];
+/**
+ * The status, problem kind and title of each failure type an `AdoError` carries. Its message is
+ * the detail: ADO writes those for the person who has to act. Types not listed are 500s.
+ */
+const FAILURE_PROBLEMS: Partial<Record<FailureTypeName, [status: number, kind: string, title: string]>> = {
+  InvalidInput: [400, 'invalid-task-input', 'Invalid task input'],
+  TaskNotFound: [404, 'task-not-found', 'Task not found'],
+  DecisionRejected: [409, 'decision-rejected', 'Decision not accepted'],
+  TaskAlreadyExists: [409, 'task-already-exists', 'Task already exists'],
+  NotRecoverable: [409, 'not-recoverable', 'Task cannot be recovered as asked'],
+  RepositoryError: [409, 'repository', 'Repository operation failed'],
+  TemporalUnreachable: [503, 'temporal-unreachable', 'Temporal server unreachable'],
+  StoreLocked: [503, 'store-unavailable', 'ADO store unavailable'],
+  StoreOpenFailed: [503, 'store-unavailable', 'ADO store unavailable'],
+  InvalidConfig: [500, 'invalid-config', 'ADO is not configured correctly'],
+};
 
 /** gRPC status UNAVAILABLE: the Temporal server went away after the client connected. */
 const GRPC_UNAVAILABLE = 14;
@@ -70,8 +76,9 @@ const GRPC_DEADLINE_EXCEEDED = 4;
 /** The problem document for `err`; anything not known here is a 500 that tells the caller nothing internal. */
 function problemFor(err: unknown): Problem {
   if (err instanceof HttpProblem) return problem(err.status, err.kind, err.title, err.message, err.errors);
-  for (const [type, status, kind, title] of CLIENT_ERRORS) {
-    if (err instanceof type) return problem(status, kind, title, err.message);
+  if (err instanceof AdoError) {
+    const [status, kind, title] = FAILURE_PROBLEMS[err.type] ?? [500, kebabCase(err.type), 'Task operation failed'];
+    return problem(status, kind, title, err.message);
   }
   const grpc = grpcCode(err);
   if (grpc === GRPC_UNAVAILABLE) {
@@ -120,6 +127,11 @@ function sendProblem(reply: FastifyReply, request: FastifyRequest, body: Problem
     .code(body.status)
     .type(PROBLEM_CONTENT_TYPE)
     .send(JSON.stringify({ ...body, instance: request.url }));
+}
+
+/** `TaskNotFound` → `task-not-found`. */
+function kebabCase(name: string): string {
+  return name.replace(/[a-z0-9](?=[A-Z])/g, '$&-').toLowerCase();
 }
 
 function problem(status: number, kind: string, title: string, detail: string, errors?: FieldError[]): Problem {

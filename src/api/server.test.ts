@@ -1,9 +1,10 @@
 /**
  * The HTTP API over real HTTP: a real Temporal dev server and workers (instant test activities,
  * with the real store-writing ones), a real PostgreSQL store, a real git remote for the diff.
+ * What the API refuses before it needs any of them (tokens, validation, unknown tasks) is tested
+ * in process in refusals.test.ts.
  */
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestActivities } from '../../test/fakes/test-activities';
@@ -135,79 +136,7 @@ async function* sseEvents(response: Response): AsyncGenerator<{ event: string; d
   }
 }
 
-describe('authentication', () => {
-  it('answers /healthz without a token', async () => {
-    expect(await json('/healthz', { token: null })).toMatchObject({ status: 200, body: { status: 'ok' } });
-  });
-
-  it('refuses /api routes without a token (401) and with a wrong one (403), as problem documents', async () => {
-    const missing = await request('/api/tasks', { token: null });
-    expect(missing.status).toBe(401);
-    expect(missing.headers.get('content-type')).toContain('application/problem+json');
-    expect(missing.headers.get('www-authenticate')).toContain('Bearer');
-    expect(await missing.json()).toMatchObject({ type: 'urn:ado:problem:unauthorized', status: 401 });
-
-    const wrong = await json<Problem>('/api/tasks', { token: `${TOKEN.slice(0, -1)}x` });
-    expect(wrong).toMatchObject({ status: 403, body: { type: 'urn:ado:problem:forbidden', status: 403 } });
-    const decision = await json<Problem>('/api/tasks/some-task/decision', { method: 'POST', body: { approved: true }, token: 'not-a-token' });
-    expect(decision.status).toBe(403);
-  });
-});
-
-describe('validation', () => {
-  const fieldOf = async (route: string, call: Call) => {
-    const { status, body, type } = await json<Problem>(route, call);
-    expect(status).toBe(400);
-    expect(type).toContain('application/problem+json');
-    expect(body.type).toBe('urn:ado:problem:validation');
-    return body.errors?.map((e) => e.field);
-  };
-
-  it('names the missing, mistyped or unknown field in a 400 problem', async () => {
-    expect(await fieldOf('/api/tasks', { method: 'POST', body: { repository } })).toEqual(['prompt']);
-    expect(await fieldOf('/api/tasks', { method: 'POST', body: { prompt: '   ', repository } })).toEqual(['prompt']);
-    expect(await fieldOf('/api/tasks', { method: 'POST', body: { prompt: 'x', repository, maxIterations: 0 } })).toEqual(['maxIterations']);
-    expect(await fieldOf('/api/tasks', { method: 'POST', body: { prompt: 'x', repository, hitlEnabled: true } })).toEqual(['hitlEnabled']);
-    expect(await fieldOf('/api/tasks', { method: 'POST', body: { prompt: 'x', repository, approvalTimeout: 'soon' } })).toEqual(['approvalTimeout']);
-    expect(await fieldOf('/api/tasks', { method: 'POST', body: { prompt: 'x', repository, budget: { maxTotalTokens: -1 } } })).toEqual(['budget.maxTotalTokens']);
-    expect(await fieldOf('/api/tasks/t-1/decision', { method: 'POST', body: { approved: 'yes' } })).toEqual(['approved']);
-    expect(await fieldOf('/api/tasks/t-1/decision', { method: 'POST', body: { approved: true, checkpoint: 'lunch' } })).toEqual(['checkpoint']);
-    expect(await fieldOf('/api/tasks?limit=500', {})).toEqual(['limit']);
-    expect(await fieldOf('/api/tasks?phase=sleeping', {})).toEqual(['phase']);
-    expect(await fieldOf('/api/tasks/bad%20id', {})).toEqual(['taskId']);
-  });
-
-  it('names the field of a bad resume or migrate body', async () => {
-    expect(await fieldOf('/api/tasks/t-1/resume', { method: 'POST', body: { strategy: 'sometimes' } })).toEqual(['strategy']);
-    expect(await fieldOf('/api/tasks/t-1/resume', { method: 'POST', body: { strategy: 'reset', force: true } })).toEqual(['force']);
-    expect(await fieldOf('/api/tasks/t-1/migrate', { method: 'POST', body: {} })).toEqual(['to']);
-    expect(await fieldOf('/api/tasks/t-1/migrate', { method: 'POST', body: { to: 'v2 final!' } })).toEqual(['to']);
-    expect(await fieldOf('/api/tasks/t-1/migrate', { method: 'POST' })).toEqual(['body']);
-  });
-
-  it('rejects a repository that is not a git repository, naming the field', async () => {
-    const missing = path.join(workDir(), 'no-such-repo');
-    const { status, body } = await json<Problem>('/api/tasks', { method: 'POST', body: { prompt: 'x', repository: missing } });
-    expect(status).toBe(400);
-    expect(body.errors).toEqual([{ field: 'repository', message: expect.stringContaining('does not exist') }]);
-  });
-});
-
 describe('tasks', () => {
-  it('is 404 for an unknown task, on every route', async () => {
-    const taskId = uniqueTaskId('unknown');
-    for (const [route, call] of [
-      [`/api/tasks/${taskId}`, {}],
-      [`/api/tasks/${taskId}/diff`, {}],
-      [`/api/tasks/${taskId}/events`, {}],
-      [`/api/tasks/${taskId}/decision`, { method: 'POST', body: { approved: true } }],
-      [`/api/tasks/${taskId}/cancel`, { method: 'POST', body: {} }],
-    ] as const) {
-      const { status, body } = await json<Problem>(route, call);
-      expect({ route, status, type: body.type }).toEqual({ route, status: 404, type: 'urn:ado:problem:task-not-found' });
-    }
-  });
-
   it('starts a task, lists it with its prompt from the store, and shows its detail with checkpoints', async () => {
     const { taskId } = await taskWaitingAt('plan');
     const detail = await detailOf(taskId);

@@ -1,14 +1,16 @@
 import type { Client } from '@temporalio/client';
 import { connectClient, temporalSettings, type TemporalSettings } from '../client/connection';
 import { TaskClient } from '../client/task-client';
+import { deploymentConfigFromEnv, type DeploymentConfig } from '../config/deployment';
 import { adoHome } from '../config/paths';
-import { temporalPlumbing, type TemporalPlumbing } from '../config/temporal-plumbing';
+import { temporalPlumbing, type TemporalPlumbing } from '../client/temporal-plumbing';
 import type { Logger } from '../telemetry/logger';
 
 /** What every command shares: connection settings from global flags and the environment. */
 export class CliContext {
   private client?: Promise<Client>;
   private shared?: TemporalPlumbing;
+  private deploymentConfig?: DeploymentConfig;
   private resolved?: TemporalSettings;
   private log?: Logger;
 
@@ -35,9 +37,15 @@ export class CliContext {
     return this.resolved;
   }
 
+  /** This deployment's shared folders and task queue prefix, from the environment; read once. */
+  deployment(): DeploymentConfig {
+    this.deploymentConfig ??= deploymentConfigFromEnv(process.env, adoHome(process.env));
+    return this.deploymentConfig;
+  }
+
   /** The queue prefix of this deployment (ADO_TASK_QUEUE_PREFIX). */
   queuePrefix(): string {
-    return process.env.ADO_TASK_QUEUE_PREFIX ?? '';
+    return this.deployment().taskQueuePrefix;
   }
 
   /** Payload encryption and tracing, as every client and worker of this process must share them. */

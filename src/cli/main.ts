@@ -5,27 +5,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { DecisionRejectedError, InvalidTaskInputError, TaskAlreadyExistsError, TaskNotFoundError, TemporalUnreachableError } from '../client/errors';
-import { RecoveryError } from '../client/workflow-recovery';
 import { AdoError } from '../domain/errors';
-import { createLogger } from '../telemetry/logger';
+import { createLogger, loggerOptionsFromEnv } from '../telemetry/logger';
+import { cliConfigFromEnv } from './config';
 import { CliContext } from './context';
 import { registerDecisionCommands } from './commands/decide';
 import { registerTaskCommands } from './commands/tasks';
 import { registerRecoveryCommands } from './commands/recovery';
 import { registerServerCommands } from './commands/servers';
 import { registerApiCommand } from './commands/api';
-
-/** Errors whose message is already the whole story for a user. */
-const USER_ERRORS = [
-  TemporalUnreachableError,
-  TaskNotFoundError,
-  DecisionRejectedError,
-  InvalidTaskInputError,
-  TaskAlreadyExistsError,
-  InvalidArgumentError,
-  RecoveryError,
-];
 
 export function buildProgram(ctx?: CliContext): { program: Command; ctx: CliContext } {
   const program = new Command('ado')
@@ -35,7 +23,7 @@ export function buildProgram(ctx?: CliContext): { program: Command; ctx: CliCont
     .version(version(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  const context = ctx ?? new CliContext(() => program.opts<{ address?: string; namespace?: string }>(), () => createLogger());
+  const context = ctx ?? new CliContext(() => program.opts<{ address?: string; namespace?: string }>(), () => createLogger(loggerOptionsFromEnv(process.env)));
   registerTaskCommands(program, context);
   registerDecisionCommands(program, context);
   registerRecoveryCommands(program, context);
@@ -46,11 +34,13 @@ export function buildProgram(ctx?: CliContext): { program: Command; ctx: CliCont
 
 export async function main(argv: string[]): Promise<number> {
   const { program, ctx } = buildProgram();
+  let debug = false;
   try {
+    debug = cliConfigFromEnv(process.env).debug;
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    return reportError(err, argv.includes('--json'));
+    return reportError(err, { json: argv.includes('--json'), debug });
   } finally {
     await ctx.close();
   }
@@ -61,14 +51,16 @@ function version(): string {
   return (JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-function reportError(err: unknown, json: boolean): number {
+function reportError(err: unknown, { json, debug }: { json: boolean; debug: boolean }): number {
   // An InvalidArgumentError that gets here was thrown by an action, not by commander's parsing:
   // nobody printed it, so it is reported below like any user error.
   if (err instanceof CommanderError && !(err instanceof InvalidArgumentError)) {
     // Commander printed the message (or help/version) itself.
     return err.exitCode === 0 ? 0 : 2;
   }
-  const known = USER_ERRORS.some((type) => err instanceof type) || (err instanceof AdoError && err.nonRetryable);
+  // Errors whose message is already the whole story for a user: every AdoError (the client
+  // library's included), and a bad option value.
+  const known = err instanceof AdoError || err instanceof InvalidArgumentError;
   const message = err instanceof Error ? err.message : String(err);
   if (json) {
     process.stdout.write(`${JSON.stringify({ error: { type: err instanceof Error ? err.name : 'Error', message } })}\n`);
@@ -76,7 +68,7 @@ function reportError(err: unknown, json: boolean): number {
     process.stderr.write(`ado: ${message}\n`);
   } else {
     process.stderr.write(`ado: unexpected error: ${message}\n`);
-    if (process.env.ADO_DEBUG) process.stderr.write(`${(err as Error).stack ?? ''}\n`);
+    if (debug) process.stderr.write(`${(err as Error).stack ?? ''}\n`);
     else process.stderr.write('(set ADO_DEBUG=1 for the stack trace)\n');
   }
   return 1;

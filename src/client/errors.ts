@@ -1,16 +1,19 @@
 /**
- * Errors the client library throws for situations a user can act on; the CLI and the API turn
- * them into one line (or a problem document) that says what to do.
+ * Errors the client library throws for situations a user can act on. Each is an `AdoError` with
+ * its own failure type, so the CLI (one line) and the API (a problem document) report them as
+ * they report every other `AdoError`: one list, in src/domain/errors.ts.
  */
+import { AdoError, FailureType } from '../domain/errors';
 
 /** Thrown when the Temporal server cannot be reached at the configured address. */
-export class TemporalUnreachableError extends Error {
+export class TemporalUnreachableError extends AdoError {
   override readonly name = 'TemporalUnreachableError';
   constructor(
     readonly address: string,
     options?: { cause?: unknown },
   ) {
     super(
+      FailureType.TemporalUnreachable,
       `Cannot reach the Temporal server at ${address}. Start the embedded stack with \`ado dev\`, or point ADO at your server with TEMPORAL_ADDRESS (and TEMPORAL_NAMESPACE, TEMPORAL_API_KEY or TLS settings) or a profile (TEMPORAL_PROFILE).`,
       options,
     );
@@ -18,41 +21,52 @@ export class TemporalUnreachableError extends Error {
 }
 
 /** Thrown when no task (workflow) has the given id. */
-export class TaskNotFoundError extends Error {
+export class TaskNotFoundError extends AdoError {
   override readonly name = 'TaskNotFoundError';
   constructor(
     readonly taskId: string,
     readonly namespace: string,
     options?: { cause?: unknown },
   ) {
-    super(`No task with id "${taskId}" in namespace "${namespace}". \`ado list\` shows the tasks.`, options);
+    super(FailureType.TaskNotFound, `No task with id "${taskId}" in namespace "${namespace}". \`ado list\` shows the tasks.`, options);
   }
 }
 
 /** Thrown when the task refused a decision (nothing pending, another checkpoint, stale request). */
-export class DecisionRejectedError extends Error {
+export class DecisionRejectedError extends AdoError {
   override readonly name = 'DecisionRejectedError';
   constructor(
     readonly taskId: string,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(FailureType.DecisionRejected, message, options);
   }
 }
 
 /** Thrown when a task input fails validation at the edge; nothing was started. */
-export class InvalidTaskInputError extends Error {
+export class InvalidTaskInputError extends AdoError {
   override readonly name = 'InvalidTaskInputError';
+  constructor(message: string) {
+    super(FailureType.InvalidInput, message);
+  }
 }
 
 /** Thrown when a task with this id is already running. */
-export class TaskAlreadyExistsError extends Error {
+export class TaskAlreadyExistsError extends AdoError {
   override readonly name = 'TaskAlreadyExistsError';
   constructor(
     readonly taskId: string,
     options?: { cause?: unknown },
   ) {
-    super(`A task with id "${taskId}" is already running; choose another --task-id or follow it with \`ado status ${taskId}\`.`, options);
+    super(FailureType.TaskAlreadyExists, `A task with id "${taskId}" is already running; choose another --task-id or follow it with \`ado status ${taskId}\`.`, options);
+  }
+}
+
+/** Thrown when a task cannot be resumed or migrated as asked; the message says why and what to do. */
+export class RecoveryError extends AdoError {
+  override readonly name = 'RecoveryError';
+  constructor(message: string) {
+    super(FailureType.NotRecoverable, message);
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The spec's `HITLHandler`: how every channel (CLI, API, console, Slack, webhooks) talks to a
+ * `HITLHandler` (the design's name, docs/architecture.md): how every channel (CLI, API, console, Slack, webhooks) talks to a
  * waiting task. Decisions go through the `decide` update by default, so the caller learns at once
  * whether the decision counted; the `humanApproval` signal is there for fire-and-forget senders.
  */
@@ -54,7 +54,7 @@ export class HITLHandler {
   /**
    * Cancels the task with Temporal's own cancellation (the run ends Cancelled, the running
    * activity is cancelled through its heartbeat, the sandbox is cleaned). `via: 'signal'` uses the
-   * spec's `cancelTask` signal instead, which carries who cancelled and why. A task that has
+   * `cancelTask` signal instead, which carries who cancelled and why. A task that has
    * already ended (or is cleaning up after its end) throws `DecisionRejectedError` naming how it ended.
    */
   async cancelWorkflow(workflowId: string, options: { reason?: string; requestedBy?: string; via?: 'cancel' | 'signal' } = {}): Promise<void> {

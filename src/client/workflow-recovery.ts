@@ -1,5 +1,5 @@
 /**
- * The spec's `WorkflowRecovery`: bring a task back after it failed or was stopped, and move a
+ * `WorkflowRecovery` (the design's name, docs/architecture.md): bring a task back after it failed or was stopped, and move a
  * task to a new workflow version, from its checkpoints in the ADO store.
  *
  * Resuming prefers Temporal's own reset to the last good point of the failed run (the workflow id
@@ -14,14 +14,10 @@ import type { temporal } from '@temporalio/proto';
 import type { Checkpoint, CheckpointService, RunLinkRepository } from '../store/types';
 import type { CheckpointedState, ResumeSeed, TaskExecutionInput } from '../domain/task';
 import { taskStateQuery } from '../workflows/messages';
+import { RecoveryError } from './errors';
 import { TaskClient } from './task-client';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-
-/** Thrown when a task cannot be resumed or migrated as asked; the message says why and what to do. */
-export class RecoveryError extends Error {
-  override readonly name = 'RecoveryError';
-}
 
 export type ResumeStrategy = 'auto' | 'reset' | 'new-run';
 
@@ -83,7 +79,7 @@ export class WorkflowRecovery {
   }
 
   /**
-   * The spec's migration: reads the task's state, cancels the running workflow, and starts the
+   * The design's migration: reads the task's state, cancels the running workflow, and starts the
    * new version with the migrated state (plan, subtasks, last green commit) under a new workflow
    * id, linking both runs. Returns the new workflow id.
    */

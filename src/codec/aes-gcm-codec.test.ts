@@ -1,6 +1,7 @@
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { AesGcmCodec, CodecFailureType, ENCRYPTED_ENCODING, isEncrypted, KEY_ID_METADATA, PayloadDecryptionError } from './aes-gcm-codec';
+import { FailureType } from '../domain/errors';
+import { AesGcmCodec, ENCRYPTED_ENCODING, isEncrypted, KEY_ID_METADATA, PayloadDecryptionError } from './aes-gcm-codec';
 import { generateKey, Keyring, parseKeyring, formatKeys } from './keyring';
 
 const PROMPT = 'Add input validation to the signup form: function validateEmail(e) { return /@/.test(e) }';
@@ -64,20 +65,20 @@ describe('AesGcmCodec', () => {
     const data = Buffer.from(encoded!.data!);
     data[20] = data[20]! ^ 0x01;
     const err = await decodeError(codec, { ...encoded, data });
-    expect(err.type).toBe(CodecFailureType.DecryptionFailed);
+    expect(err.type).toBe(FailureType.PayloadDecryptionFailed);
     expect(err.message).toMatch(/key "k0": it does not authenticate/);
   });
 
   it('rejects a payload encrypted under a different key with the same id', async () => {
     const [encoded] = await new AesGcmCodec(new Keyring([oldKey])).encode([plain(PROMPT)]);
     const impostor = new AesGcmCodec(new Keyring([generateKey('k0')]));
-    expect((await decodeError(impostor, encoded!)).type).toBe(CodecFailureType.DecryptionFailed);
+    expect((await decodeError(impostor, encoded!)).type).toBe(FailureType.PayloadDecryptionFailed);
   });
 
   it('names the unknown key id and the keys it has when a payload asks for a key it does not hold', async () => {
     const [encoded] = await new AesGcmCodec(new Keyring([oldKey])).encode([plain(PROMPT)]);
     const err = await decodeError(new AesGcmCodec(new Keyring([newKey])), encoded!);
-    expect(err.type).toBe(CodecFailureType.UnknownKey);
+    expect(err.type).toBe(FailureType.UnknownCodecKey);
     expect(err.keyId).toBe('k0');
     expect(err.message).toContain('encrypted with key "k0"');
     expect(err.message).toContain('"k1"');

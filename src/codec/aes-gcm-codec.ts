@@ -9,7 +9,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { AdoError } from '../domain/errors';
+import { AdoError, FailureType } from '../domain/errors';
 import type { Keyring } from './keyring';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
@@ -19,21 +19,11 @@ const CIPHER = 'aes-256-gcm';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-/** `AdoError.type` values of the codec's errors. */
-export const CodecFailureType = {
-  /** The payload names a key the keyring does not hold. */
-  UnknownKey: 'UnknownCodecKey',
-  /** The payload did not authenticate: altered, truncated, or encrypted with other key material. */
-  DecryptionFailed: 'PayloadDecryptionFailed',
-  /** A worker refused a payload that was not encrypted at all. */
-  Unencrypted: 'UnencryptedPayloadRefused',
-} as const;
-
 /** Thrown when an encrypted payload cannot be decrypted; `keyId` names the key it asked for. */
 export class PayloadDecryptionError extends AdoError {
   override readonly name = 'PayloadDecryptionError';
   constructor(
-    type: (typeof CodecFailureType)[keyof typeof CodecFailureType],
+    type: typeof FailureType.UnknownCodecKey | typeof FailureType.PayloadDecryptionFailed | typeof FailureType.UnencryptedPayloadRefused,
     readonly keyId: string,
     message: string,
     cause?: unknown,
@@ -79,7 +69,7 @@ export class AesGcmCodec implements PayloadCodec {
     const raw = payload.metadata?.encoding;
     const encoding = raw ? fromUtf8.decode(raw) : '(none)';
     throw new PayloadDecryptionError(
-      CodecFailureType.Unencrypted,
+      FailureType.UnencryptedPayloadRefused,
       '',
       `Refused a payload that is not encrypted (encoding ${encoding}): payload encryption is on, so workers act only on payloads encrypted with the deployment's keys. ` +
         'Send signals, updates and queries through ADO (ado approve, the API, the console) or through a client that uses the codec (temporal … --codec-endpoint <codec URL> --codec-auth "Bearer <token>").',
@@ -104,7 +94,7 @@ export class AesGcmCodec implements PayloadCodec {
     const key = this.keyring.get(keyId);
     if (!key) {
       throw new PayloadDecryptionError(
-        CodecFailureType.UnknownKey,
+        FailureType.UnknownCodecKey,
         keyId,
         `Cannot decrypt a payload: it was encrypted with key "${keyId}", which this keyring does not hold (it has ${this.keyring.ids
           .map((id) => `"${id}"`)
@@ -113,7 +103,7 @@ export class AesGcmCodec implements PayloadCodec {
     }
     const data = payload.data ?? new Uint8Array();
     if (data.length < IV_BYTES + TAG_BYTES) {
-      throw new PayloadDecryptionError(CodecFailureType.DecryptionFailed, keyId, `Cannot decrypt a payload with key "${keyId}": it is truncated (${data.length} bytes).`);
+      throw new PayloadDecryptionError(FailureType.PayloadDecryptionFailed, keyId, `Cannot decrypt a payload with key "${keyId}": it is truncated (${data.length} bytes).`);
     }
     try {
       const decipher = createDecipheriv(CIPHER, key.key, data.subarray(0, IV_BYTES));
@@ -122,7 +112,7 @@ export class AesGcmCodec implements PayloadCodec {
       return temporal.api.common.v1.Payload.decode(plaintext);
     } catch (err) {
       throw new PayloadDecryptionError(
-        CodecFailureType.DecryptionFailed,
+        FailureType.PayloadDecryptionFailed,
         keyId,
         `Cannot decrypt a payload with key "${keyId}": it does not authenticate, so it was altered or key "${keyId}" is not the key it was written with.`,
         err,

@@ -1,5 +1,4 @@
-/** Payload encryption: the AES-GCM codec, its keys, the data converter and the Web UI's codec endpoint. */
+/** Payload encryption: the AES-GCM codec, its keys and the data converter (the Web UI's codec endpoint is api/codec-server.ts). */
 export { AesGcmCodec } from './aes-gcm-codec';
-export { startCodecServer, uiOrigins } from './codec-server';
 export { createDataConverter } from './data-converter';
 export { codecKeysFromEnv, type CodecKeys } from './keys-config';

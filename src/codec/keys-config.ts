@@ -74,6 +74,11 @@ export function codecKeysFromEnv(env: NodeJS.ProcessEnv, home: string, options: 
   return undefined;
 }
 
+/** Whether `env` turns payload encryption off (`ADO_CODEC=off`). */
+export function codecTurnedOff(env: NodeJS.ProcessEnv): boolean {
+  return parseEnv(codecEnvSchema, env, WHAT).ADO_CODEC === 'off';
+}
+
 /** What to do when payload encryption needs a key and none is configured: "no key is configured: set …". */
 export function noKeyConfigured(home: string): string {
   const homeFile = path.join(adoPaths(home).keys, CODEC_KEY_FILE_NAME);

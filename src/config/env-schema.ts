@@ -3,7 +3,7 @@
  * `…ConfigFromEnv` uses these, so an empty variable and a wrong one read the same everywhere.
  */
 import { z } from 'zod';
-import { AdoError, FailureType } from '../domain/errors';
+import { type AdoError, FailureType, nonRetryable } from '../domain/errors';
 import { describeIssues } from '../domain/task-input';
 
 /** `VAR=` (empty, or only spaces) means unset. */
@@ -14,7 +14,7 @@ export const optionalVar = <T extends z.ZodType>(schema: T) => z.preprocess(unse
 
 /** A non-retryable `InvalidConfig` error: "Invalid `what` configuration: `problem`". */
 export function invalidConfig(what: string, problem: string, cause?: unknown): AdoError {
-  return new AdoError(FailureType.InvalidConfig, `Invalid ${what} configuration: ${problem}`, { nonRetryable: true, cause });
+  return nonRetryable(FailureType.InvalidConfig, `Invalid ${what} configuration: ${problem}`, { cause });
 }
 
 /** `schema` applied to `env`; a non-retryable `InvalidConfig` error naming each wrong variable otherwise. */

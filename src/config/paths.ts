@@ -1,8 +1,12 @@
 import path from 'node:path';
+import { z } from 'zod';
+import { optionalVar, parseEnv } from './env-schema';
+
+const homeEnvSchema = z.object({ ADO_HOME: optionalVar(z.string()) });
 
 /** Where the embedded stack keeps its state: `$ADO_HOME`, default `.ado` in the working directory. */
 export function adoHome(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string {
-  return path.resolve(cwd, env.ADO_HOME || '.ado');
+  return path.resolve(cwd, parseEnv(homeEnvSchema, env, 'ADO home').ADO_HOME ?? '.ado');
 }
 
 /** The folders under ADO home, one per subsystem. */

@@ -1,5 +1,5 @@
 /** Listening ports from flags and variables, with one reading of what a valid port is. */
-import { AdoError, FailureType } from '../domain/errors';
+import { FailureType, nonRetryable } from '../domain/errors';
 
 /** A port to listen on, or undefined; 0 (a free port) only where `allowAny`. */
 export function parsePort(value: string, allowAny = false): number | undefined {
@@ -17,6 +17,6 @@ export function portFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: numb
   const value = env[name];
   if (value === undefined || value.trim() === '') return fallback;
   const port = parsePort(value, allowAny);
-  if (port === undefined) throw new AdoError(FailureType.InvalidConfig, `${name}=${value} is not a usable port: ${portExpectation(allowAny)}`, { nonRetryable: true });
+  if (port === undefined) throw nonRetryable(FailureType.InvalidConfig, `${name}=${value} is not a usable port: ${portExpectation(allowAny)}`);
   return port;
 }

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { connectClient, readStackInfo, type TemporalSettings } from '../client/connection';
 import { newTaskId, TaskClient, type FollowEvent, type TaskOutcome } from '../client/task-client';
 import { adoPaths } from '../config/paths';
-import { temporalPlumbing, type TemporalPlumbing } from '../config/temporal-plumbing';
+import { temporalPlumbing, type TemporalPlumbing } from '../client/temporal-plumbing';
 import type { TaskExecutionState } from '../domain/task';
 import type { Logger } from '../telemetry/logger';
 import { DEMO_QUEUE_PREFIX, DEMO_REPOSITORY, startEmbeddedStack, type EmbeddedStack } from '../dev/stack';

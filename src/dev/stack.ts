@@ -8,12 +8,14 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startApiForStack } from '../api';
+import { startCodecServer, uiOrigins } from '../api/codec-server';
 import { apiAuthFromEnv } from '../api/config';
 import { connectClient, connectWorkers, type StackInfo, type TemporalSettings } from '../client/connection';
+import { deploymentConfigFromEnv } from '../config/deployment';
 import { adoPaths } from '../config/paths';
 import { portFromEnv } from '../config/ports';
-import { temporalPlumbing, type TemporalPlumbing } from '../config/temporal-plumbing';
-import { AesGcmCodec, startCodecServer, uiOrigins } from '../codec';
+import { temporalPlumbing, type TemporalPlumbing } from '../client/temporal-plumbing';
+import { AesGcmCodec } from '../codec';
 import { ADO_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 import { createLlmClient } from '../llm/config';
 import type { Logger } from '../telemetry/logger';
@@ -33,19 +35,20 @@ export interface EmbeddedStackOptions {
   home: string;
   env: NodeJS.ProcessEnv;
   logger: Logger;
+  /** Address every server of the stack listens on. @default '127.0.0.1' */
   ip?: string;
   port: number;
   uiPort: number | false;
   namespace: string;
-  /** Run the worker pools in this process (default true). */
+  /** Run the worker pools in this process. @default true */
   workers?: boolean;
-  /** Report queue depth and tasks by phase (the process serves metrics). */
+  /** Report queue depth and tasks by phase (the process serves metrics). @default false */
   gauges?: boolean;
   /** Where this process serves /metrics, recorded for other commands. */
   metricsUrl?: string;
-  /** API and console port (default ADO_API_PORT or 8080; 0: a free one). */
+  /** API and console port (0: a free one). @default ADO_API_PORT, or 8080 */
   apiPort?: number;
-  /** Progress lines for the user. */
+  /** Progress lines for the user. @default none */
   say?: (line: string) => void;
 }
 
@@ -125,6 +128,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
         connection,
         namespace: options.namespace,
         pool: 'all' as const,
+        workflowBundle: deploymentConfigFromEnv(env, home).workflowBundle,
         dataConverter: plumbing.workerDataConverter,
         tracing: plumbing.tracing?.worker,
       };

@@ -5,7 +5,7 @@ import type { TaskPhase } from './task';
 export const AdoPhase = defineSearchAttributeKey('AdoPhase', 'KEYWORD');
 /** The repository the task changes. */
 export const AdoRepository = defineSearchAttributeKey('AdoRepository', 'KEYWORD');
-/** Version label of a migrated run (the spec's `WorkflowVersion`). */
+/** Version label of a migrated run (`WorkflowVersion` in the design). */
 export const WorkflowVersion = defineSearchAttributeKey('WorkflowVersion', 'KEYWORD');
 
 /** Every search attribute ADO uses; the dev server registers them at start. */

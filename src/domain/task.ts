@@ -3,7 +3,7 @@
  * Pure types and constants only: the workflow bundle imports this module.
  */
 
-/** Task queues, one per worker pool (see DESIGN.md, "Activities and where they run"). */
+/** Task queues, one per worker pool (docs/architecture.md, "A task's data flow"). */
 export const TASK_QUEUES = {
   task: 'ado-tasks',
   code: 'ado-code',
@@ -131,6 +131,9 @@ export interface TaskError {
   fingerprint: string;
 }
 
+/** A failure as the tool that met it reports it (a gate, `execute`, `edit`), before the workflow numbers and fingerprints it. */
+export type ToolFailure = Omit<TaskError, 'fingerprint' | 'iteration'>;
+
 export interface ApprovalRequest {
   /** Unique per request: a decision answers one request only. */
   id: string;
@@ -252,7 +255,7 @@ export const CHECKPOINT_FIELDS = [
 export type CheckpointData = CheckpointedState & { lastErrors: TaskError[] };
 export type CheckpointedState = Pick<TaskExecutionState, (typeof CHECKPOINT_FIELDS)[number]>;
 
-/** The `checkpointStatus` query result (the spec's shape, plus the pending request). */
+/** The `checkpointStatus` query result (the design's shape, plus the pending request). */
 export interface CheckpointStatus {
   currentPhase: TaskPhase;
   attempts: number;

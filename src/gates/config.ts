@@ -243,7 +243,7 @@ function parseText(file: string, text: string, parse: (text: string) => unknown)
   try {
     return parse(text);
   } catch (err) {
-    throw nonRetryable(FailureType.InvalidConfig, `${file}: not valid ${file.endsWith('.yml') ? 'YAML' : 'JSON'}: ${(err as Error).message}`, err);
+    throw nonRetryable(FailureType.InvalidConfig, `${file}: not valid ${file.endsWith('.yml') ? 'YAML' : 'JSON'}: ${(err as Error).message}`, { cause: err });
   }
 }
 

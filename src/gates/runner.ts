@@ -10,8 +10,9 @@
  * has no overlay mounts that would make it free. Callers whose gates only read can pass
  * `copyWorkspace: false`: the gates then share the workspace.
  */
-import type { GateResult } from '../activities/interfaces';
-import { AdoError, FailureType } from '../domain/errors';
+import type { GateResult, QualityGatesResult } from '../domain/quality-gates';
+import type { ToolFailure } from '../domain/task';
+import { FailureType, nonRetryable } from '../domain/errors';
 import type { Sandbox, SandboxLimits, SandboxRunResult } from '../sandbox/types';
 import { withWorkspaceCopy } from '../sandbox/workspace-copy';
 import { summarizeFailure } from './failure-summary';
@@ -21,9 +22,9 @@ export interface Gate {
   name: string;
   /** Shell command line, run in the workspace. */
   command: string;
-  /** Wall-time limit of this gate; default the sandbox's (or `options.limits`'). */
+  /** Wall-time limit of this gate. @default `options.limits`', else the sandbox's */
   timeoutMs?: number;
-  /** Network access (default false). */
+  /** Network access. @default false */
   network?: boolean;
 }
 
@@ -32,40 +33,25 @@ export interface RunGatesOptions {
   signal?: AbortSignal;
   /** Called about every second per running gate (activities heartbeat here). */
   onProgress?: () => void;
-  /** Limits for every gate (a gate's `timeoutMs` wins for wall time). */
+  /** Limits for every gate (a gate's `timeoutMs` wins for wall time). @default the sandbox's */
   limits?: Partial<SandboxLimits>;
-  /** Each gate on its own copy of the workspace; default true. */
+  /** Each gate on its own copy of the workspace. @default true */
   copyWorkspace?: boolean;
   /** Called on the folder a gate runs in, before it runs (once, when the gates share the workspace). */
   prepare?: (folder: string) => Promise<void>;
-}
-
-export interface GateFailure {
-  tool: string;
-  exitCode?: number;
-  message: string;
-}
-
-export interface GatesOutcome {
-  passed: boolean;
-  gates: GateResult[];
-  failures: GateFailure[];
 }
 
 function checkGates(gates: Gate[]): void {
   const seen = new Set<string>();
   for (const gate of gates) {
     if (gate.name.trim() === '' || gate.command.trim() === '') {
-      throw new AdoError(
+      throw nonRetryable(
         FailureType.InvalidConfig,
         `Quality gate ${JSON.stringify(gate.name)} needs a name and a command (got command ${JSON.stringify(gate.command)}).`,
-        { nonRetryable: true },
       );
     }
     if (seen.has(gate.name)) {
-      throw new AdoError(FailureType.InvalidConfig, `Quality gate ${JSON.stringify(gate.name)} is listed twice; give each gate its own name.`, {
-        nonRetryable: true,
-      });
+      throw nonRetryable(FailureType.InvalidConfig, `Quality gate ${JSON.stringify(gate.name)} is listed twice; give each gate its own name.`);
     }
     seen.add(gate.name);
   }
@@ -76,10 +62,10 @@ function gatePassed(result: SandboxRunResult): boolean {
 }
 
 /** The failure of a gate: the first useful lines, after the reason when it did not simply exit. */
-function failureOf(gate: Gate, result: SandboxRunResult): GateFailure {
+function failureOf(gate: Gate, result: SandboxRunResult): ToolFailure {
   const summary = summarizeFailure(result.output);
   const lines = result.stopReason === 'exit' ? [summary] : [result.reason, summary];
-  const failure: GateFailure = { tool: gate.name, message: lines.filter((line) => line !== '').join('\n') };
+  const failure: ToolFailure = { tool: gate.name, message: lines.filter((line) => line !== '').join('\n') };
   if (result.exitCode !== null) failure.exitCode = result.exitCode;
   if (failure.message === '') failure.message = `${gate.name} failed (${result.reason}) without output`;
   return failure;
@@ -89,7 +75,7 @@ function failureOf(gate: Gate, result: SandboxRunResult): GateFailure {
  * Runs `gates` in parallel in `sandbox` on `workdir` and says whether all passed. Throws a
  * non-retryable `InvalidConfig` error for a gate without a name or command or a duplicate name.
  */
-export async function runGates(sandbox: Sandbox, gates: Gate[], workdir: string, options: RunGatesOptions = {}): Promise<GatesOutcome> {
+export async function runGates(sandbox: Sandbox, gates: Gate[], workdir: string, options: RunGatesOptions = {}): Promise<QualityGatesResult> {
   checkGates(gates);
   const copy = options.copyWorkspace ?? true;
   if (!copy) await options.prepare?.(workdir);
@@ -109,7 +95,7 @@ export async function runGates(sandbox: Sandbox, gates: Gate[], workdir: string,
   };
   const runs = await Promise.all(gates.map(async (gate) => ({ gate, result: await runGate(gate) })));
 
-  const outcome: GatesOutcome = { passed: true, gates: [], failures: [] };
+  const outcome: QualityGatesResult = { passed: true, gates: [], failures: [] };
   for (const { gate, result } of runs) {
     const passed = gatePassed(result);
     const gateResult: GateResult = { gate: gate.name, command: gate.command, passed, exitCode: result.exitCode, durationMs: result.durationMs };

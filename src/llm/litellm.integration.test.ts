@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FailureType } from '../domain/errors';
 import { adoErrorOf } from '../../test/llm/ado-error';
 import { startLiteLlmProxy, type LiteLlmProxy } from '../../test/llm/litellm-proxy';
-import { LLM_UNAVAILABLE, OpenAiCompatibleClient, type RetryNotice } from './openai-compatible';
+import { OpenAiCompatibleClient, type RetryNotice } from './openai-compatible';
 import { subtasksAnswerSchema } from './prompts';
 import { chatStructured } from './structured';
 import type { ChatRequest } from './types';
@@ -74,7 +74,7 @@ describe('OpenAiCompatibleClient against a LiteLLM proxy', () => {
     expect(answered(429) - before).toBe(3);
     expect(notices.map((n) => n.retry)).toEqual([1, 2]);
     expect(notices[0]?.reason).toContain('HTTP 429');
-    expect(err.type).toBe(LLM_UNAVAILABLE);
+    expect(err.type).toBe(FailureType.LlmUnavailable);
     expect(err.nonRetryable).toBe(false);
     expect(err.message).toContain('ado-rate-limited');
   });

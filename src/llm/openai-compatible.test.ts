@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FailureType } from '../domain/errors';
 import { adoErrorOf } from '../../test/llm/ado-error';
 import { completion, freePort, sendJson, startChatServer, type ChatHandler, type ChatServer } from '../../test/llm/chat-server';
-import { LLM_UNAVAILABLE, OpenAiCompatibleClient, type OpenAiCompatibleOptions, type RetryNotice } from './openai-compatible';
+import { OpenAiCompatibleClient, type OpenAiCompatibleOptions, type RetryNotice } from './openai-compatible';
 import type { ChatRequest } from './types';
 
 const KEY = 'sk-test-secret-key-123';
@@ -89,7 +89,7 @@ describe('OpenAiCompatibleClient', () => {
     const s = await serve((_req, res) => sendJson(res, 429, { error: { message: 'quota' } }, { 'retry-after': '120' }));
     const err = await adoErrorOf(clientFor(s.url).chat(request()));
     expect(s.requests).toHaveLength(1);
-    expect(err.type).toBe(LLM_UNAVAILABLE);
+    expect(err.type).toBe(FailureType.LlmUnavailable);
     expect(err.nonRetryable).toBe(false);
     expect(err.options.nextRetryDelayMs).toBe(120_000);
   });
@@ -101,7 +101,7 @@ describe('OpenAiCompatibleClient', () => {
 
     expect(s.requests).toHaveLength(3);
     expect(notices.map((n) => n.delayMs)).toEqual([10, 20]);
-    expect(err.type).toBe(LLM_UNAVAILABLE);
+    expect(err.type).toBe(FailureType.LlmUnavailable);
     expect(err.nonRetryable).toBe(false);
     expect(err.message).toContain(s.url);
     expect(err.message).toContain('planner-model');
@@ -148,7 +148,7 @@ describe('OpenAiCompatibleClient', () => {
   it('gives up an attempt after the timeout and reports it as retryable', async () => {
     const s = await serve(() => {}); // never answers
     const err = await adoErrorOf(clientFor(s.url, { timeoutMs: 200, maxRetries: 0 }).chat(request()));
-    expect(err.type).toBe(LLM_UNAVAILABLE);
+    expect(err.type).toBe(FailureType.LlmUnavailable);
     expect(err.nonRetryable).toBe(false);
     expect(err.message).toContain('200 ms');
     await s.requests[0]?.closed;
@@ -159,7 +159,7 @@ describe('OpenAiCompatibleClient', () => {
     const notices: RetryNotice[] = [];
     const err = await adoErrorOf(clientFor(`http://127.0.0.1:${port}`, { maxRetries: 1, onRetry: (n) => notices.push(n) }).chat(request()));
     expect(notices).toHaveLength(1);
-    expect(err.type).toBe(LLM_UNAVAILABLE);
+    expect(err.type).toBe(FailureType.LlmUnavailable);
     expect(err.nonRetryable).toBe(false);
     expect(err.message).toContain('ECONNREFUSED');
   });

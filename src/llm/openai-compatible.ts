@@ -6,13 +6,10 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { AdoError, FailureType } from '../domain/errors';
+import { AdoError, FailureType, nonRetryable } from '../domain/errors';
 import type { TokenUsage } from '../domain/task';
 import type { ChatRequest, ChatResponse, LlmClient, LlmRole } from './types';
 import { estimateUsage } from './usage';
-
-/** `AdoError.type` of a retryable failure: the endpoint was unreachable, overloaded or slow. */
-export const LLM_UNAVAILABLE = 'LlmUnavailable';
 
 /** Where one role's requests go. */
 export interface LlmEndpoint {
@@ -35,15 +32,15 @@ export interface RetryNotice {
 
 export interface OpenAiCompatibleOptions {
   endpoints: Record<LlmRole, LlmEndpoint>;
-  /** Per HTTP attempt, until the whole answer is read. Default 180 s. */
+  /** Per HTTP attempt, until the whole answer is read. @default 180 s */
   timeoutMs?: number;
-  /** Retries inside one `chat` call for 429, 5xx, timeouts and connection errors. Default 2. */
+  /** Retries inside one `chat` call for 429, 5xx, timeouts and connection errors. @default 2 */
   maxRetries?: number;
-  /** Longest Retry-After the client waits itself; longer ones go to Temporal's retry. Default 30 s. */
+  /** Longest Retry-After the client waits itself; longer ones go to Temporal's retry. @default 30 s */
   maxRetryWaitMs?: number;
-  /** First backoff when the endpoint gives no Retry-After; doubles per retry. Default 1 s. */
+  /** First backoff when the endpoint gives no Retry-After; doubles per retry. @default 1 s */
   backoffMs?: number;
-  /** How often `request.onProgress` is called while waiting. Default 1 s. */
+  /** How often `request.onProgress` is called while waiting. @default 1 s */
   progressIntervalMs?: number;
   onRetry?: (notice: RetryNotice) => void;
 }
@@ -113,7 +110,7 @@ export class OpenAiCompatibleClient implements LlmClient {
           const waitItself = err.retryAfterMs === undefined || err.retryAfterMs <= this.maxRetryWaitMs;
           if (retry >= this.maxRetries || !waitItself) {
             throw new AdoError(
-              LLM_UNAVAILABLE,
+              FailureType.LlmUnavailable,
               `${endpointLabel(endpoint, request.role)}: ${err.message} (after ${retry + 1} attempt${retry ? 's' : ''}); will retry later.`,
               { cause: err, nextRetryDelayMs: err.retryAfterMs },
             );
@@ -151,10 +148,10 @@ export class OpenAiCompatibleClient implements LlmClient {
     if (isRetryableStatus(response.status)) {
       throw new TransientFailure(`HTTP ${response.status}: ${detail}`, retryAfterMs(response.headers));
     }
-    throw new AdoError(
+    throw nonRetryable(
       FailureType.LlmRejected,
       `${endpointLabel(endpoint, request.role)} refused the request (HTTP ${response.status}): ${detail}. ${rejectionHint(response.status, request.role)}`,
-      { nonRetryable: true, details: [{ status: response.status, baseUrl: endpoint.baseUrl, model: endpoint.model, role: request.role }] },
+      { details: [{ status: response.status, baseUrl: endpoint.baseUrl, model: endpoint.model, role: request.role }] },
     );
   }
 }
@@ -201,10 +198,10 @@ function parseCompletion(text: string, headers: Headers, endpoint: LlmEndpoint, 
 }
 
 function notAChatCompletion(endpoint: LlmEndpoint, role: LlmRole, what: string, cause: unknown): AdoError {
-  return new AdoError(
+  return nonRetryable(
     FailureType.InvalidConfig,
     `${endpointLabel(endpoint, role)} answered with something that is not a chat completion (${what}). Check that ADO_LLM_BASE_URL points to an OpenAI-compatible API (the proxy root for LiteLLM, …/v1 for OpenAI).`,
-    { nonRetryable: true, cause },
+    { cause },
   );
 }
 

@@ -5,7 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { AdoError, FailureType } from '../domain/errors';
+import { type AdoError, FailureType, nonRetryable } from '../domain/errors';
 import type { TokenUsage } from '../domain/task';
 import { describeRequest, expectMatches, readTranscript, replyFor, type ScriptedReply, type Transcript } from './transcript';
 import type { ChatRequest, ChatResponse, LlmClient } from './types';
@@ -59,10 +59,10 @@ export class ScriptedLlmClient implements LlmClient {
   }
 
   private mismatch(request: ChatRequest, what: string): AdoError {
-    return new AdoError(
+    return nonRetryable(
       FailureType.TranscriptMismatch,
       `The LLM transcript ${this.options.transcriptPath} ${what}: task ${request.taskId}, ${describeRequest(request)}. Extend the transcript, or record a new one with ADO_LLM_RECORD.`,
-      { nonRetryable: true, details: [{ transcript: this.options.transcriptPath, purpose: request.purpose, iteration: request.iteration, repairRound: request.repairRound ?? 0 }] },
+      { details: [{ transcript: this.options.transcriptPath, purpose: request.purpose, iteration: request.iteration, repairRound: request.repairRound ?? 0 }] },
     );
   }
 

@@ -3,7 +3,7 @@
  * repair round-trip that shows the model its answer and what is wrong with it.
  */
 import type { z } from 'zod';
-import { AdoError, FailureType } from '../domain/errors';
+import { FailureType, nonRetryable } from '../domain/errors';
 import { addUsage, type TokenUsage } from '../domain/task';
 import { describeIssues } from '../domain/task-input';
 import type { ChatRequest, LlmClient } from './types';
@@ -100,9 +100,9 @@ export async function chatStructured<T>(client: LlmClient, request: ChatRequest,
   const usage = addUsage(first.usage, second.usage);
   const secondParse = parse(second.content, schema);
   if (secondParse.ok) return { value: secondParse.value, usage, model: second.model, repairRounds: 1 };
-  throw new AdoError(
+  throw nonRetryable(
     FailureType.InvalidLlmOutput,
     `The model (${second.model}) gave no usable ${request.purpose} answer, even after a repair round-trip: ${secondParse.problem}. Try a stronger model for the ${request.role} role, or simplify the task.`,
-    { nonRetryable: true, details: [{ purpose: request.purpose, iteration: request.iteration, problems: [firstParse.problem, secondParse.problem], usage }] },
+    { details: [{ purpose: request.purpose, iteration: request.iteration, problems: [firstParse.problem, secondParse.problem], usage }] },
   );
 }

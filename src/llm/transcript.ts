@@ -23,7 +23,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { describeIssues } from '../domain/task-input';
-import { AdoError, FailureType } from '../domain/errors';
+import { FailureType, nonRetryable } from '../domain/errors';
 import type { ChatRequest } from './types';
 
 export interface ScriptedUsage {
@@ -108,27 +108,24 @@ export async function readTranscript(file: string): Promise<Transcript> {
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
-    throw new AdoError(
+    throw nonRetryable(
       FailureType.InvalidConfig,
       `Cannot read the LLM transcript ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}): set ADO_LLM_TRANSCRIPT to an existing transcript, or record one with ADO_LLM_RECORD.`,
-      { nonRetryable: true, cause: err },
+      { cause: err },
     );
   }
   let data: unknown;
   try {
     data = YAML.parse(text);
   } catch (err) {
-    throw new AdoError(FailureType.InvalidConfig, `The LLM transcript ${file} is not valid YAML or JSON: ${(err as Error).message}`, {
-      nonRetryable: true,
-      cause: err,
-    });
+    throw nonRetryable(FailureType.InvalidConfig, `The LLM transcript ${file} is not valid YAML or JSON: ${(err as Error).message}`, { cause: err });
   }
   const parsed = transcriptSchema.safeParse(data);
   if (!parsed.success) {
-    throw new AdoError(
+    throw nonRetryable(
       FailureType.InvalidConfig,
       `The LLM transcript ${file} does not have the transcript format (see src/llm/transcript.ts): ${describeIssues(parsed.error)}`,
-      { nonRetryable: true, cause: parsed.error },
+      { cause: parsed.error },
     );
   }
   return parsed.data;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { memoryUsedSignatures } from '../../test/fakes/used-signatures';
-import { createChannelPlugins } from '../channels';
+import { createChannelPlugins } from '../api/channels';
 import { FailureType } from '../domain/errors';
 import { silentLogger } from '../telemetry/logger';
 import { createNotifiers, DEFAULT_SLACK_API_URL, describeNotificationConfig, notificationConfigFromEnv } from './config';

@@ -1,5 +1,5 @@
 /** The notifier that is always on: a log line, and a short block on the worker's terminal. */
-import type { ApprovalNotice, TaskOutcomeNotice } from '../activities/interfaces';
+import type { ApprovalNotice, TaskOutcomeNotice } from '../domain/notices';
 import type { Logger } from '../telemetry/logger';
 import type { Notifier } from './notifier';
 

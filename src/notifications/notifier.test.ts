@@ -31,7 +31,7 @@ describe('notifyAll', () => {
 
   it('rethrows a retryable failure before a non-retryable one, whatever their order', async () => {
     const config = nonRetryable(FailureType.InvalidConfig, 'webhook URL is not a URL');
-    const outage = new AdoError('WebhookDelivery', 'receiver answered 503');
+    const outage = new AdoError(FailureType.RepositoryError, 'receiver answered 503');
     const plain = new Error('socket hang up');
     for (const [failures, expected] of [
       [[config, outage], outage],

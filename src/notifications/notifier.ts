@@ -2,7 +2,7 @@
  * Where ADO tells people that a task needs them or has ended: the console/log always, Slack and
  * webhooks when configured. `requestHumanApproval` and `notifyTaskOutcome` fan out to all.
  */
-import type { ApprovalNotice, TaskOutcomeNotice } from '../activities/interfaces';
+import type { ApprovalNotice, TaskOutcomeNotice } from '../domain/notices';
 import { AdoError } from '../domain/errors';
 
 export interface Notifier {

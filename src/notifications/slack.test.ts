@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RETRY_AFTER_SECONDS, startSlackApi, type SlackApiStandIn, type SlackBlock } from '../../test/fakes/slack-api';
-import type { ApprovalNotice, TaskOutcomeNotice } from '../activities/interfaces';
+import type { ApprovalNotice, TaskOutcomeNotice } from '../domain/notices';
 import { FailureType } from '../domain/errors';
 import type { TaskExecutionState } from '../domain/task';
 import { silentLogger } from '../telemetry/logger';
@@ -34,7 +34,7 @@ function postsFor(requestId: string) {
 }
 
 describe('SlackNotifier', () => {
-  it("posts the spec's Block Kit message: workflow, checkpoint and context, then Approve and Reject buttons that name the request", async () => {
+  it("posts the design's Block Kit message: workflow, checkpoint and context, then Approve and Reject buttons that name the request", async () => {
     const request = notice('1. Add a zod schema to the signup handler\n2. Return 400 on bad input');
     await notifier().approvalRequested(request);
 
@@ -75,7 +75,7 @@ describe('SlackNotifier', () => {
     expect(slack.messages().filter((m) => JSON.stringify(m.blocks).includes(request.request.id))).toHaveLength(1);
 
     slack.failNext('chat.postMessage', 'ratelimited');
-    await expect(notifier().approvalRequested(notice('x'))).rejects.toMatchObject({ type: 'SlackRateLimited', options: { nextRetryDelayMs: RETRY_AFTER_SECONDS * 1000 } });
+    await expect(notifier().approvalRequested(notice('x'))).rejects.toMatchObject({ type: FailureType.RateLimited, options: { nextRetryDelayMs: RETRY_AFTER_SECONDS * 1000 } });
   });
 
   it('fails non-retryably, saying what to fix, when the token or the channel is wrong', async () => {

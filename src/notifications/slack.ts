@@ -1,13 +1,13 @@
 /**
- * Slack: the approval request as the spec's Block Kit message (Approve/Reject buttons that answer
+ * Slack: the approval request as the design's Block Kit message (docs/architecture.md; Approve/Reject buttons that answer
  * exactly that request), an optional short outcome when a task ends, and the message shapes the
- * interactions endpoint (src/channels/slack-interactions.ts) uses to settle a request's message.
+ * interactions endpoint (src/api/channels/slack-interactions.ts) uses to settle a request's message.
  */
 import { format } from 'node:util';
 import { LogLevel, WebAPIPlatformError, WebAPIRateLimitedError, WebClient, type KnownBlock, type Logger as SlackLogger } from '@slack/web-api';
 import { z } from 'zod';
-import type { ApprovalNotice, TaskOutcomeNotice } from '../activities/interfaces';
-import { AdoError, FailureType } from '../domain/errors';
+import type { ApprovalNotice, TaskOutcomeNotice } from '../domain/notices';
+import { AdoError, FailureType, nonRetryable } from '../domain/errors';
 import { CHECKPOINTS, type CheckpointName } from '../domain/task';
 import type { Logger } from '../telemetry/logger';
 import type { Notifier } from './notifier';
@@ -66,7 +66,7 @@ export interface SlackMessage {
   blocks: KnownBlock[];
 }
 
-/** The spec's approval message: workflow, checkpoint and context, then Approve (primary) and Reject (danger). */
+/** The design's approval message: workflow, checkpoint and context, then Approve (primary) and Reject (danger). */
 export function approvalMessage({ taskId, workflowId, repository, request }: ApprovalNotice): SlackMessage {
   const value = JSON.stringify({ workflowId, requestId: request.id, checkpoint: request.checkpoint } satisfies SlackButtonValue);
   return {
@@ -161,11 +161,11 @@ const SETUP_ERRORS: Record<string, string> = {
  */
 export function slackFailure(err: unknown, what: string): unknown {
   if (err instanceof WebAPIRateLimitedError) {
-    return new AdoError('SlackRateLimited', `Slack rate-limits ${what}; retrying in ${err.retryAfter} s.`, { cause: err, nextRetryDelayMs: err.retryAfter * 1000 });
+    return new AdoError(FailureType.RateLimited, `Slack rate-limits ${what}; retrying in ${err.retryAfter} s.`, { cause: err, nextRetryDelayMs: err.retryAfter * 1000 });
   }
   const hint = err instanceof WebAPIPlatformError ? SETUP_ERRORS[err.data.error] : undefined;
   if (err instanceof WebAPIPlatformError && hint) {
-    return new AdoError(FailureType.InvalidConfig, `Slack refused ${what} (${err.data.error}): ${hint}.`, { nonRetryable: true, cause: err });
+    return nonRetryable(FailureType.InvalidConfig, `Slack refused ${what} (${err.data.error}): ${hint}.`, { cause: err });
   }
   return err;
 }

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../test/helpers/postgres';
-import type { ApprovalNotice } from '../activities/interfaces';
+import type { ApprovalNotice } from '../domain/notices';
 import type { TaskExecutionState } from '../domain/task';
 import { WebhookDeliveryError, WebhookNotifier, type ApprovalRequestedEvent, type TaskEndedEvent } from './webhook';
 

@@ -4,11 +4,11 @@
  * Headers: `X-ADO-Timestamp` (unix seconds), `X-ADO-Signature: v1=<hex HMAC-SHA256 of
  * "{timestamp}.{body}" with ADO_WEBHOOK_SECRET>`, `X-ADO-Delivery` (the same for every attempt
  * of one event: receivers drop duplicates by it) and `X-ADO-Event` (the event type).
- * A receiver answers a request with `POST /webhooks/decision` (src/channels/webhook-decisions.ts).
+ * A receiver answers a request with `POST /webhooks/decision` (src/api/channels/webhook-decisions.ts).
  */
 import { createHash } from 'node:crypto';
-import type { ApprovalNotice, TaskOutcomeNotice } from '../activities/interfaces';
-import { ADO_SIGNATURE } from '../channels/signature';
+import type { ApprovalNotice, TaskOutcomeNotice } from '../domain/notices';
+import { ADO_SIGNATURE } from './signature';
 import type { ApprovalRequest, TaskPhase, TokenUsage } from '../domain/task';
 import type { Notifier } from './notifier';
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RepoRef } from '../activities/interfaces';
+import type { RepoRef } from '../domain/repo-ref';
 import { FailureType } from '../domain/errors';
 import { importedRepo, pushChange, useGitTestFolder } from '../../test/helpers/git-repos';
 import { capturingLogger } from '../../test/helpers/logger';

@@ -4,7 +4,7 @@
  * in a URL, an argument list or a log line.
  */
 import { Octokit } from '@octokit/rest';
-import { AdoError, FailureType, nonRetryable } from '../domain/errors';
+import { AdoError, FailureType, nonRetryable, type FailureTypeName } from '../domain/errors';
 import type { PullRequestInfo } from '../domain/task';
 import { silentLogger, type Logger } from '../telemetry/logger';
 import { firstLines, git, GitCommandError, isLocalRemote, requireBranchName } from '../workspace/git';
@@ -151,13 +151,10 @@ export function gitAuthEnv(token: string): Record<string, string> {
 function pushFailure(what: string, err: unknown): AdoError {
   const why = err instanceof GitCommandError ? firstLines(err.stderr, 3) : String(err);
   if (/could not read (username|password)|authentication failed|\b40[13]\b|permission .*denied/i.test(why)) {
-    return new AdoError(FailureType.InvalidConfig, `${what}: the credentials were refused (${why}). Set GITHUB_TOKEN to a token that may push to the repository`, {
-      nonRetryable: true,
-      cause: err,
-    });
+    return nonRetryable(FailureType.InvalidConfig, `${what}: the credentials were refused (${why}). Set GITHUB_TOKEN to a token that may push to the repository`, { cause: err });
   }
   if (/not found|does not appear to be a git repository|\b404\b/i.test(why)) {
-    return new AdoError(FailureType.RepositoryError, `${what}: no such repository (${why}). Check the repository URL`, { nonRetryable: true, cause: err });
+    return nonRetryable(FailureType.RepositoryError, `${what}: no such repository (${why}). Check the repository URL`, { cause: err });
   }
   return new AdoError(FailureType.RepositoryError, `${what}: ${why}`, { cause: err });
 }
@@ -168,9 +165,10 @@ function apiFailure(what: string, err: unknown): Error {
   const data = (err as { response?: { data?: { message?: string; errors?: Array<{ message?: string; field?: string; code?: string }> } } }).response?.data;
   const detail = [data?.message, ...(data?.errors ?? []).map((e) => e.message ?? [e.field, e.code].filter(Boolean).join(' '))].filter(Boolean).join('; ');
   const said = `GitHub answered ${status}${detail ? `: ${detail}` : ''}`;
-  const fail = (type: string, advice: string, nonRetryable = true) => new AdoError(type, `Could not ${what}: ${said}. ${advice}`, { nonRetryable, cause: err });
+  const fail = (type: FailureTypeName, advice: string) => nonRetryable(type, `Could not ${what}: ${said}. ${advice}`, { cause: err });
+  const retry = (type: FailureTypeName, advice: string) => new AdoError(type, `Could not ${what}: ${said}. ${advice}`, { cause: err });
   const rateLimited = (status === 403 || status === 429) && /rate limit/i.test(detail);
-  if (rateLimited) return fail(FailureType.RepositoryError, 'Rate limited; retrying later', false);
+  if (rateLimited) return retry(FailureType.RateLimited, 'Rate limited; retrying later');
   switch (status) {
     case 401:
       return fail(FailureType.InvalidConfig, 'Set GITHUB_TOKEN to a valid token');
@@ -184,7 +182,7 @@ function apiFailure(what: string, err: unknown): Error {
     case 422:
       return fail(FailureType.InvalidInput, 'Check the base and head branches');
     default:
-      return status >= 500 ? fail(FailureType.RepositoryError, 'Retrying', false) : fail(FailureType.RepositoryError, 'GitHub refused the request');
+      return status >= 500 ? retry(FailureType.RepositoryError, 'Retrying') : fail(FailureType.RepositoryError, 'GitHub refused the request');
   }
 }
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { RepoRef } from '../activities/interfaces';
+import type { RepoRef } from '../domain/repo-ref';
 import { AdoError, FailureType } from '../domain/errors';
 import { InMemoryPullRequests } from '../../test/fakes/in-memory-pull-requests';
 import { importedRepo, pushChange as pushChangeIn, useGitTestFolder } from '../../test/helpers/git-repos';

@@ -2,7 +2,6 @@
  * The embedded default: the task branch already lives in the shared bare remote, so a pull
  * request is a record in the ADO store, and merging it is a merge commit in that remote.
  */
-import path from 'node:path';
 import { AdoError, FailureType, nonRetryable } from '../domain/errors';
 import type { PullRequestInfo } from '../domain/task';
 import type { PullRequestRecord, PullRequestRepository } from '../store/types';
@@ -14,14 +13,6 @@ import type { OpenPullRequestInput, PullRequestProvider } from './provider';
 export interface LocalPullRequestProviderOptions {
   store: PullRequestRepository;
   logger?: Logger;
-}
-
-/**
- * The address of local pull request `number` of `remote`: `ado://<remote name>/pull/<number>`.
- * The store gives records created without a URL this one.
- */
-export function localPullRequestUrl(remote: string, number: number): string {
-  return `ado://${path.basename(remote).replace(/\.git$/, '')}/pull/${number}`;
 }
 
 export class LocalPullRequestProvider implements PullRequestProvider {
@@ -108,7 +99,7 @@ export class LocalPullRequestProvider implements PullRequestProvider {
       throw nonRetryable(
         FailureType.RepositoryError,
         `Pull request #${record.number} conflicts with ${record.baseBranch} in ${files.join(', ')}; resolve them on ${record.headBranch}, or run the task again from the current ${record.baseBranch}`,
-        err,
+        { cause: err },
       );
     }
     const message = `Merge pull request #${record.number} from ${record.headBranch}\n\n${record.title}`;

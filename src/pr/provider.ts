@@ -3,14 +3,19 @@
  * approved one is merged. `local` keeps both in ADO (shared bare remote + store); `github` uses
  * the GitHub REST API.
  */
-import type { CreatePullRequestInput } from '../activities/interfaces';
+import type { RepoRef } from '../domain/repo-ref';
 import type { PullRequestInfo } from '../domain/task';
 
-/**
- * What to open: `repo.sha` in the shared remote is the head to propose, `description` the body
- * (the task's plan). The `createPullRequest` activity's input, passed through as it is.
- */
-export type OpenPullRequestInput = CreatePullRequestInput;
+/** What to open: `repo.sha` in the shared remote is the head to propose, `description` the body (the task's plan). */
+export interface OpenPullRequestInput {
+  /** The task that asks; a local pull request records it. */
+  taskId: string;
+  repo: RepoRef;
+  baseBranch: string;
+  headBranch: string;
+  title: string;
+  description: string;
+}
 
 export interface PullRequestProvider {
   /** `local` or `github`: recorded on every `PullRequestInfo` it returns. */

@@ -22,7 +22,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import which from 'which';
-import { AdoError, FailureType } from '../domain/errors';
+import { FailureType, nonRetryable } from '../domain/errors';
 import type { Logger } from '../telemetry/logger';
 import { buildBubblewrapArgs, buildProbeArgs, sandboxPath } from './bubblewrap-args';
 import { proxyEnvironment } from './egress-bridge';
@@ -60,9 +60,7 @@ const BACKEND_CHOICE =
 function requireExecutable(name: string, searchPath: string | undefined, install: string): string {
   const found = which.sync(name, { nothrow: true, path: searchPath });
   if (found === null) {
-    throw new AdoError(FailureType.InvalidConfig, `${name} was not found on PATH: ${install}, ${BACKEND_CHOICE}.`, {
-      nonRetryable: true,
-    });
+    throw nonRetryable(FailureType.InvalidConfig, `${name} was not found on PATH: ${install}, ${BACKEND_CHOICE}.`);
   }
   return found;
 }
@@ -71,20 +69,18 @@ function requireExecutable(name: string, searchPath: string | undefined, install
 function sandboxUser(requested: Owner | undefined): Owner | undefined {
   if (process.getuid?.() !== 0) {
     if (requested !== undefined && requested.uid !== process.getuid?.()) {
-      throw new AdoError(
+      throw nonRetryable(
         FailureType.InvalidConfig,
         `The sandbox cannot run as uid ${requested.uid}: only root can switch users. Unset ADO_SANDBOX_UID to run sandboxes as yourself.`,
-        { nonRetryable: true },
       );
     }
     return undefined;
   }
   const user = requested ?? DEFAULT_SANDBOX_USER;
   if (user.uid === 0 || user.gid === 0) {
-    throw new AdoError(
+    throw nonRetryable(
       FailureType.InvalidConfig,
       'The sandbox must not run as root (uid/gid 0): the kernel does not apply the process limit to root. Choose an unprivileged ADO_SANDBOX_UID.',
-      { nonRetryable: true },
     );
   }
   return user;
@@ -167,12 +163,12 @@ class BubblewrapSandbox implements Sandbox {
       await execFileAsync(this.bwrapPath, buildProbeArgs(this.layout), { env: {}, cwd: '/', uid: this.user?.uid, gid: this.user?.gid });
     } catch (error) {
       const detail = ((error as { stderr?: string }).stderr ?? '').trim() || (error as Error).message;
-      throw new AdoError(
+      throw nonRetryable(
         FailureType.InvalidConfig,
         `bubblewrap cannot create its namespaces on this host (${detail}). Enable unprivileged user namespaces ` +
           '(sysctl user.max_user_namespaces=15000; on Ubuntu 23.10+ also kernel.apparmor_restrict_unprivileged_userns=0 ' +
           `or an AppArmor profile for bwrap), ${BACKEND_CHOICE}.`,
-        { nonRetryable: true, cause: error },
+        { cause: error },
       );
     }
   }

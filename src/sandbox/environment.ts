@@ -2,7 +2,7 @@
  * The environment a sandboxed command sees: none of the worker's variables (its secrets least of
  * all), only an allowlist plus what the run asks for.
  */
-import { AdoError, FailureType } from '../domain/errors';
+import { FailureType, nonRetryable } from '../domain/errors';
 
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -14,16 +14,13 @@ const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function sandboxEnvironment(base: { PATH: string; HOME: string }, extra: Record<string, string> = {}): Record<string, string> {
   for (const [name, value] of Object.entries(extra)) {
     if (!VARIABLE_NAME.test(name)) {
-      throw new AdoError(
+      throw nonRetryable(
         FailureType.InvalidInput,
         `Sandbox environment variable name ${JSON.stringify(name)} is not valid: use letters, digits and _, not starting with a digit.`,
-        { nonRetryable: true },
       );
     }
     if (value.includes('\0')) {
-      throw new AdoError(FailureType.InvalidInput, `Sandbox environment variable ${name} contains a NUL byte; remove it.`, {
-        nonRetryable: true,
-      });
+      throw nonRetryable(FailureType.InvalidInput, `Sandbox environment variable ${name} contains a NUL byte; remove it.`);
     }
   }
   return { PATH: base.PATH, HOME: base.HOME, LANG: 'C.UTF-8', TERM: 'dumb', CI: '1', ...extra };

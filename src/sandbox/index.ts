@@ -3,7 +3,7 @@
  * picks the backend: bubblewrap by default, the unisolated process backend only when asked for
  * by name and allowed explicitly.
  */
-import { AdoError, FailureType } from '../domain/errors';
+import { FailureType, nonRetryable } from '../domain/errors';
 import type { Logger } from '../telemetry/logger';
 import { createBubblewrapSandbox } from './bubblewrap';
 import type { SandboxBackend } from './config';
@@ -47,11 +47,10 @@ export function createSandbox(options: CreateSandboxOptions = {}): Sandbox {
     return createBubblewrapSandbox({ logger, defaults, ceilings, user, egressRules });
   }
   if (options.allowUnsafeProcessBackend !== true) {
-    throw new AdoError(
+    throw nonRetryable(
       FailureType.InvalidConfig,
       'The "process" sandbox backend runs commands without any isolation and must be allowed explicitly: ' +
         'set ADO_SANDBOX_ALLOW_UNSAFE=1 (allowUnsafeProcessBackend: true) if you trust the code, or use ADO_SANDBOX=bubblewrap.',
-      { nonRetryable: true },
     );
   }
   return createProcessSandbox({ logger: options.logger, defaults: options.defaults, ceilings: options.ceilings });

@@ -2,7 +2,7 @@
  * Limits of one sandbox run: merged from defaults and the run's overrides, validated, and turned
  * into the `prlimit` arguments both backends put in front of the command.
  */
-import { AdoError, FailureType } from '../domain/errors';
+import { FailureType, nonRetryable } from '../domain/errors';
 import type { Logger } from '../telemetry/logger';
 import { DEFAULT_SANDBOX_CEILINGS, DEFAULT_SANDBOX_LIMITS, type SandboxLimits, type SandboxRunSpec } from './types';
 
@@ -19,10 +19,9 @@ export function resolveLimits(...layers: (Partial<SandboxLimits> | undefined)[])
       const value = layer?.[name];
       if (value === undefined) continue;
       if (!Number.isSafeInteger(value) || value <= 0) {
-        throw new AdoError(
+        throw nonRetryable(
           FailureType.InvalidInput,
           `Sandbox limit ${name} must be a positive whole number, got ${String(value)}; fix the limit or leave it out to use the default (${DEFAULT_SANDBOX_LIMITS[name]}).`,
-          { nonRetryable: true },
         );
       }
       limits[name] = value;

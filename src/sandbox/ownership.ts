@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { lchown, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { AdoError, FailureType } from '../domain/errors';
+import { FailureType, nonRetryable } from '../domain/errors';
 
 const run = promisify(execFile);
 
@@ -59,11 +59,10 @@ export async function assertReachable(folder: string, owner: Owner): Promise<voi
     const info = await stat(current);
     const bit = info.uid === owner.uid ? 0o100 : info.gid === owner.gid ? 0o010 : 0o001;
     if ((info.mode & bit) === 0) {
-      throw new AdoError(
+      throw nonRetryable(
         FailureType.InvalidConfig,
         `The sandbox user (uid ${owner.uid}) cannot reach the workspace ${folder}: ${current} is not searchable by it. ` +
           `Keep workspaces under a folder others may traverse (set ADO_HOME, e.g. to /var/lib/ado), or chmod o+x ${current}.`,
-        { nonRetryable: true },
       );
     }
     const parent = path.dirname(current);

@@ -1,11 +1,11 @@
 /** Checks of a `SandboxRunSpec` both backends make before starting anything. */
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { AdoError, FailureType } from '../domain/errors';
+import { type AdoError, FailureType, nonRetryable } from '../domain/errors';
 import type { SandboxRunSpec } from './types';
 
 function invalid(message: string, cause?: unknown): AdoError {
-  return new AdoError(FailureType.InvalidInput, message, { nonRetryable: true, cause });
+  return nonRetryable(FailureType.InvalidInput, message, { cause });
 }
 
 /**

@@ -1,6 +1,6 @@
-/** The spec's `CheckpointService` on the `checkpoints` table. */
+/** `CheckpointService` (src/store/types.ts) on the `checkpoints` table. */
 import type { Kysely, Selectable } from 'kysely';
-import { AdoError, FailureType } from '../domain/errors';
+import { FailureType, nonRetryable } from '../domain/errors';
 import type { CheckpointsTable, StoreDatabase } from './schema';
 import type { Checkpoint, CheckpointService } from './types';
 
@@ -12,7 +12,7 @@ export function checkpointService(db: Kysely<StoreDatabase>): CheckpointService 
   return {
     async save(checkpoint) {
       if (Number.isNaN(checkpoint.timestamp.getTime())) {
-        throw new AdoError(FailureType.InvalidInput, `Checkpoint of task ${checkpoint.taskId} has an invalid timestamp.`, { nonRetryable: true });
+        throw nonRetryable(FailureType.InvalidInput, `Checkpoint of task ${checkpoint.taskId} has an invalid timestamp.`);
       }
       const inserted = await db
         .insertInto('checkpoints')
@@ -35,10 +35,9 @@ export function checkpointService(db: Kysely<StoreDatabase>): CheckpointService 
     async restore(checkpointId) {
       const row = await db.selectFrom('checkpoints').select(columns).where('id', '=', checkpointId).executeTakeFirst();
       if (!row) {
-        throw new AdoError(
+        throw nonRetryable(
           FailureType.InvalidInput,
           `No checkpoint with id "${checkpointId}" in the ADO store; list the task's checkpoints to find a valid id.`,
-          { nonRetryable: true },
         );
       }
       return toCheckpoint(row);

@@ -5,9 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdoError } from '../domain/errors';
+import { AdoError, FailureType } from '../domain/errors';
 import { acquireDataDirLock } from './data-dir-lock';
-import { StoreFailureType } from './errors';
 import { openStore } from './open-store';
 import type { AdoStore } from './types';
 
@@ -22,7 +21,7 @@ function deadPid(): number {
 
 function expectLocked(err: unknown, dataDir: string): void {
   expect(err).toBeInstanceOf(AdoError);
-  expect(err).toMatchObject({ type: StoreFailureType.Locked, nonRetryable: true });
+  expect(err).toMatchObject({ type: FailureType.StoreLocked, nonRetryable: true });
   const { message } = err as AdoError;
   expect(message).toContain(dataDir);
   expect(message).toContain('ADO_DATABASE_URL');
@@ -66,7 +65,7 @@ describe('the embedded store keeps its data directory to one store at a time', (
     );
     expect(outcome.code).toBe(3);
     const reported = JSON.parse(outcome.stdout) as { type: string; message: string };
-    expect(reported.type).toBe(StoreFailureType.Locked);
+    expect(reported.type).toBe(FailureType.StoreLocked);
     expect(reported.message).toContain(`process ${process.pid}`);
   });
 

@@ -7,8 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
-import { AdoError } from '../domain/errors';
-import { StoreFailureType } from './errors';
+import { type AdoError, FailureType, nonRetryable } from '../domain/errors';
 
 interface LockOwner {
   host: string;
@@ -109,12 +108,11 @@ async function releaseIfOwned(lockPath: string, token: string): Promise<void> {
 
 function lockedError(lockPath: string, dataDir: string, holder: LockOwner | null | undefined): AdoError {
   const who = holder ? `process ${holder.pid} on ${holder.host}` : 'another process';
-  return new AdoError(
-    StoreFailureType.Locked,
+  return nonRetryable(
+    FailureType.StoreLocked,
     `The ADO store in ${dataDir} is already open by ${who} (lock file ${lockPath}). ` +
       'The embedded store (PGlite) serves one process at a time: stop that process, or share a PostgreSQL ' +
       'server between processes by setting ADO_DATABASE_URL. If no such process is running, delete the lock file.',
-    { nonRetryable: true },
   );
 }
 

@@ -1,11 +1,3 @@
-/** Failure types of the store, beside the shared ones in domain/errors.ts. */
-export const StoreFailureType = {
-  /** Another process (or another store in this one) has the PGlite data directory open. */
-  Locked: 'StoreLocked',
-  /** The database could not be reached or its schema could not be brought up to date. */
-  OpenFailed: 'StoreOpenFailed',
-} as const;
-
 /** An error's message for a one-line report, including each part of an `AggregateError`. */
 export function describeError(err: unknown): string {
   // pg reports a refused connection to every address of a host as an AggregateError with no message.

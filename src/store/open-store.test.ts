@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AdoError, FailureType } from '../domain/errors';
 import { freePort } from '../../test/helpers/postgres';
-import { StoreFailureType } from './errors';
 import { openStore } from './open-store';
 
 describe('openStore', () => {
@@ -16,7 +15,7 @@ describe('openStore', () => {
     const port = await freePort();
     const err = await openStore({ databaseUrl: `postgres://ado:hunter2@127.0.0.1:${port}/ado` }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AdoError);
-    expect(err).toMatchObject({ type: StoreFailureType.OpenFailed });
+    expect(err).toMatchObject({ type: FailureType.StoreOpenFailed });
     const { message, cause } = err as AdoError;
     expect(message).toContain(`127.0.0.1:${port}/ado`);
     expect(message).toContain('ECONNREFUSED');

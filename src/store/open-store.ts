@@ -7,13 +7,13 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { AdoError, FailureType } from '../domain/errors';
+import { AdoError, FailureType, nonRetryable } from '../domain/errors';
 import type { Logger } from '../telemetry/logger';
 import { approvalRepository } from './approvals';
 import { checkpointService } from './checkpoints';
 import type { StoreConfig } from './config';
 import { acquireDataDirLock, type ReleaseLock } from './data-dir-lock';
-import { describeError, StoreFailureType } from './errors';
+import { describeError } from './errors';
 import { migrateToLatest } from './migrations';
 import { pgliteDialect } from './pglite-dialect';
 import { pullRequestRepository } from './pull-requests';
@@ -36,10 +36,9 @@ export async function openStore(options: OpenStoreOptions): Promise<AdoStore> {
   const { databaseUrl, dataDir, logger } = options;
   if (databaseUrl !== undefined) return openPostgres(databaseUrl, logger);
   if (dataDir !== undefined) return openPglite(dataDir, logger);
-  throw new AdoError(
+  throw nonRetryable(
     FailureType.InvalidConfig,
     'openStore needs a PostgreSQL URL (databaseUrl, from ADO_DATABASE_URL) or a PGlite data directory (dataDir); see storeConfigFromEnv.',
-    { nonRetryable: true },
   );
 }
 
@@ -82,7 +81,7 @@ interface OpenContext {
 }
 
 function openFailed({ where, hint }: OpenContext, err: unknown): AdoError {
-  return new AdoError(StoreFailureType.OpenFailed, `Cannot open the ADO store (${where}): ${describeError(err)}. ${hint}`, { cause: err });
+  return new AdoError(FailureType.StoreOpenFailed, `Cannot open the ADO store (${where}): ${describeError(err)}. ${hint}`, { cause: err });
 }
 
 /** Applies migrations; on failure closes the database (and lock) and says which store failed. */

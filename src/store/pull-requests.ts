@@ -2,13 +2,21 @@
  * Local pull requests (the embedded stack's forge): numbered per remote from 1, at most one live
  * (open or merged) PR per head branch, so a retried `createPullRequest` finds the first one.
  */
+import path from 'node:path';
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { AdoError, FailureType } from '../domain/errors';
-import { localPullRequestUrl } from '../pr/local';
+import { FailureType, nonRetryable } from '../domain/errors';
 import type { PullRequestsTable, StoreDatabase } from './schema';
 import type { PullRequestRecord, PullRequestRepository } from './types';
 
 type NewPullRequest = Parameters<PullRequestRepository['create']>[0];
+
+/**
+ * The address of local pull request `number` of `remote`: `ado://<remote name>/pull/<number>`.
+ * Records created without a URL get this one.
+ */
+export function localPullRequestUrl(remote: string, number: number): string {
+  return `ado://${path.basename(remote).replace(/\.git$/, '')}/pull/${number}`;
+}
 
 /** Thrown inside the creating transaction to undo the number it took when another create won. */
 class LostCreateRace extends Error {}
@@ -90,14 +98,13 @@ export function pullRequestRepository(db: Kysely<StoreDatabase>): PullRequestRep
       if (row) return toRecord(row);
       const current = await db.selectFrom('pull_requests').selectAll().where('id', '=', id).executeTakeFirst();
       if (!current) {
-        throw new AdoError(FailureType.InvalidInput, `No pull request with id "${id}" in the ADO store.`, { nonRetryable: true });
+        throw nonRetryable(FailureType.InvalidInput, `No pull request with id "${id}" in the ADO store.`);
       }
-      throw new AdoError(
+      throw nonRetryable(
         FailureType.RepositoryError,
         `Pull request #${current.number} in ${current.remote} is ${current.state}` +
           (current.merge_sha ? ` (merge ${current.merge_sha})` : '') +
           `; it cannot be marked merged as ${mergeSha}.`,
-        { nonRetryable: true },
       );
     },
 

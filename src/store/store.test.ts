@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdoError, FailureType } from '../domain/errors';
-import { localPullRequestUrl } from '../pr/local';
 import type { CheckpointData, TaskPhase } from '../domain/task';
 import { freshStoreLocation, type FreshStoreLocation, STORE_DRIVERS } from '../../test/helpers/postgres';
 import { openStore } from './open-store';
+import { localPullRequestUrl } from './pull-requests';
 import type { AdoStore, ApprovalRow, Checkpoint, PullRequestRecord } from './types';
 
 function checkpointData(taskId: string, phase: TaskPhase): CheckpointData {
@@ -65,11 +65,12 @@ describe.each(STORE_DRIVERS)('ADO store on %s', (driver) => {
   });
 
   describe('used signatures', () => {
-    it('accepts a signature once, for every worker, until it expires', async () => {
+    it('accepts a signature once, for every worker, until it expires; other signatures meanwhile', async () => {
       const signature = `v1=${randomUUID()}`;
       const later = new Date(Date.now() + 60_000);
       expect(await store.usedSignatures.firstUse(signature, later)).toBe(true);
       expect(await store.usedSignatures.firstUse(signature, later)).toBe(false);
+      expect(await store.usedSignatures.firstUse(`v1=${randomUUID()}`, later)).toBe(true);
       expect(await withSecondWorker((other) => other.usedSignatures.firstUse(signature, later))).toBe(false);
       const stale = `v1=${randomUUID()}`;
       expect(await store.usedSignatures.firstUse(stale, new Date(Date.now() - 1000))).toBe(true);

@@ -1,6 +1,6 @@
 /** The `tasks` table: one row per task, updated as its phase changes. */
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { AdoError, FailureType } from '../domain/errors';
+import { FailureType, nonRetryable } from '../domain/errors';
 import type { StoreDatabase, TasksTable } from './schema';
 import type { TaskRecord, TaskRepository } from './types';
 
@@ -36,7 +36,7 @@ export function taskRepository(db: Kysely<StoreDatabase>): TaskRepository {
     async list(filter = {}) {
       const { phase, repository, limit } = filter;
       if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
-        throw new AdoError(FailureType.InvalidInput, `Task list limit must be a positive integer, got ${limit}.`, { nonRetryable: true });
+        throw nonRetryable(FailureType.InvalidInput, `Task list limit must be a positive integer, got ${limit}.`);
       }
       let query = db.selectFrom('tasks').selectAll().orderBy('created_at', 'desc').orderBy('task_id');
       if (phase !== undefined) query = query.where('phase', '=', phase);

@@ -4,7 +4,7 @@
  */
 import type { CheckpointData, PullRequestInfo, TaskPhase } from '../domain/task';
 
-/** The spec's checkpoint: the task's state at a phase change, enough to resume from. */
+/** A checkpoint: the task's state at a phase change, enough to resume from. */
 export interface Checkpoint {
   id: string;
   taskId: string;
@@ -15,7 +15,7 @@ export interface Checkpoint {
   data: CheckpointData;
 }
 
-/** The spec's `CheckpointService`. */
+/** Where checkpoints are kept (the design's `CheckpointService`, docs/architecture.md). */
 export interface CheckpointService {
   /**
    * Saves a checkpoint and returns its id. With an `id` given (an activity's retry-stable key),

@@ -1,6 +1,6 @@
 /**
  * Every metric ADO puts on `/metrics`, in one list: the Temporal SDK's own (the runtime prefixes
- * them `ado_temporal_`; the spec names four) and ADO's (named in full: the prefix applies to the
+ * them `ado_temporal_`; the design names four, see docs/architecture.md) and ADO's (named in full: the prefix applies to the
  * SDK's metrics only). The Grafana dashboard may use only names listed here (a test checks), and
  * histogram buckets come from here. Pure data: the workflow type-checks its metric names against it.
  */
@@ -42,7 +42,7 @@ export const METRICS = [
     source: 'sdk',
     buckets: [50, 100, 500, 1000, 2500, 10_000, 30_000, 60_000, 120_000, 300_000, 600_000],
   },
-  // Queue depth is not an SDK metric: a worker's monitor reads it from the server, under the spec's name.
+  // Queue depth is not an SDK metric: a worker's monitor reads it from the server, under the name the design gives it.
   { name: 'ado_temporal_workflow_task_queue_depth', kind: 'gauge', labels: ['namespace', 'task_queue', 'type'], source: 'monitor' },
   { name: 'ado_tasks_by_phase', kind: 'gauge', labels: ['namespace', 'task_queue', 'phase'], source: 'monitor' },
   { name: 'ado_task_phase_transitions', kind: 'counter', labels: ['phase'], source: 'workflow' },

@@ -4,7 +4,7 @@
  * reports through.
  */
 import type { LogLevel } from '@temporalio/common';
-import { AdoError, FailureType } from '../domain/errors';
+import { FailureType, nonRetryable } from '../domain/errors';
 import type { Logger } from './logger';
 import { bindAddress, metricsUrl, prometheusMetrics, type MetricsConfig } from './metrics-config';
 import { installTemporalRuntime } from './temporal-logger';
@@ -20,10 +20,10 @@ export function installTelemetryRuntime(logger: Logger, metrics: MetricsConfig |
     installed = installTemporalRuntime(logger, { ...options, telemetryOptions: metrics && { metrics: prometheusMetrics(metrics) } });
   } catch (err) {
     if (!metrics) throw err;
-    throw new AdoError(
+    throw nonRetryable(
       FailureType.InvalidConfig,
       `Cannot serve metrics on ${bindAddress(metrics)} (${(err as Error).message}): set ADO_METRICS_PORT to a free port, or ADO_METRICS_PORT=off.`,
-      { nonRetryable: true, cause: err },
+      { cause: err },
     );
   }
   if (!metrics) return {};

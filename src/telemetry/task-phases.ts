@@ -6,7 +6,6 @@
 import type { MetricMeter } from '@temporalio/common';
 import { taskWorkflowFilter } from '../domain/search-attributes';
 import { TASK_PHASES, TERMINAL_PHASES } from '../domain/task';
-import { taskExecutionWorkflow } from '../workflows/task-execution.workflow';
 import type { Logger } from './logger';
 import { settleAll, toNumber, type TemporalServiceConnection } from './queue-depth';
 import { startSampling, type Sampling } from './sampling';
@@ -16,6 +15,8 @@ export interface TaskPhaseMonitorOptions {
   namespace: string;
   /** The workflow task queue of the deployment whose tasks are counted. */
   taskQueue: string;
+  /** The task workflow's type (`taskExecutionWorkflow.name`), given by the worker: telemetry holds no workflow code. */
+  workflowType: string;
   meter: MetricMeter;
   intervalMs: number;
   logger: Logger;
@@ -25,7 +26,7 @@ const ACTIVE_PHASES = TASK_PHASES.filter((phase) => !TERMINAL_PHASES.includes(ph
 
 /** Sets the gauge of every non-terminal phase now and every `intervalMs`. */
 export function startTaskPhaseMonitor(options: TaskPhaseMonitorOptions): Sampling {
-  const { connection, namespace, taskQueue, meter } = options;
+  const { connection, namespace, taskQueue, workflowType, meter } = options;
   const tasks = meter.createGauge('ado_tasks_by_phase', 'int', 'tasks', 'Running tasks by phase');
   return startSampling({
     what: 'tasks by phase',
@@ -36,7 +37,7 @@ export function startTaskPhaseMonitor(options: TaskPhaseMonitorOptions): Samplin
         ACTIVE_PHASES.map(async (phase) => {
           const { count } = await connection.workflowService.countWorkflowExecutions({
             namespace,
-            query: `${taskWorkflowFilter(taskExecutionWorkflow.name, { taskQueue, phase })} AND ExecutionStatus = 'Running'`,
+            query: `${taskWorkflowFilter(workflowType, { taskQueue, phase })} AND ExecutionStatus = 'Running'`,
           });
           tasks.set(toNumber(count), { namespace, task_queue: taskQueue, phase });
         }),

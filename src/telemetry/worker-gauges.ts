@@ -18,10 +18,14 @@ export interface WorkerGaugesOptions {
   connection: TemporalServiceConnection<'describeTaskQueue' | 'countWorkflowExecutions'>;
   namespace: string;
   pool: WorkerPool | 'all';
+  /** @default '' (see `taskQueues`) */
   queuePrefix?: string;
+  /** The task workflow's type, whose running tasks the `task` pool counts by phase. */
+  workflowType: string;
   logger: Logger;
+  /** @default 15000 (the usual Prometheus scrape interval) */
   intervalMs?: number;
-  /** Default: the process's Temporal runtime, whose Prometheus endpoint serves them. */
+  /** @default the process's Temporal runtime's meter, whose Prometheus endpoint serves them */
   meter?: MetricMeter;
 }
 
@@ -38,6 +42,6 @@ export function startWorkerGauges(options: WorkerGaugesOptions): Sampling {
     logger: options.logger,
   };
   const samplings = [startQueueDepthMonitor({ ...common, queues: watched })];
-  if (pools.includes('task')) samplings.push(startTaskPhaseMonitor({ ...common, taskQueue: queues.task }));
+  if (pools.includes('task')) samplings.push(startTaskPhaseMonitor({ ...common, taskQueue: queues.task, workflowType: options.workflowType }));
   return { stop: () => Promise.all(samplings.map((s) => s.stop())).then(() => {}) };
 }

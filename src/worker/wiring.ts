@@ -2,11 +2,9 @@
  * The one place where ADO's parts are built from configuration and handed to the activities:
  * store, LLM, sandbox, shared git remotes, pull-request provider, notifiers.
  */
-import os from 'node:os';
-import path from 'node:path';
 import { createActivities } from '../activities';
 import type { AdoActivities } from '../activities/interfaces';
-import { adoPaths } from '../config/paths';
+import { deploymentConfigFromEnv } from '../config/deployment';
 import { AdoError } from '../domain/errors';
 import { createLlmClient, describeLlmConfig, llmConfigFromEnv, type LlmConfig } from '../llm/config';
 import type { LlmClient } from '../llm/types';
@@ -34,14 +32,14 @@ export interface SharedParts {
 /** Opens the store and builds the sandbox, remotes and notifiers from `env`; close the store when done. */
 export async function openSharedParts(options: { env: NodeJS.ProcessEnv; home: string; logger: Logger; cwd?: string }): Promise<SharedParts> {
   const { env, home, logger } = options;
-  const paths = adoPaths(home);
+  const deployment = deploymentConfigFromEnv(env, home, options.cwd);
   const sandbox = createSandbox({ ...sandboxConfigFromEnv(env), logger });
   const store = await openStore({ ...storeConfigFromEnv(env, options.cwd), logger });
   return {
     store,
     sandbox,
-    remotes: new GitRemotes({ root: env.ADO_GIT_REMOTES ? path.resolve(env.ADO_GIT_REMOTES) : paths.gitRemotes, logger }),
-    scratchDir: scratchDir(env),
+    remotes: new GitRemotes({ root: deployment.gitRemotes, logger }),
+    scratchDir: deployment.workspaces,
     notifiers: [new ConsoleNotifier(logger), ...createNotifiers(notificationConfigFromEnv(env), { logger })],
     logger,
   };
@@ -67,12 +65,4 @@ export function llmFromEnv(env: NodeJS.ProcessEnv, logger: Logger): { llm: LlmCl
     return { llm: { chat: () => Promise.reject(err) }, description: 'not configured', problem: err.message };
   }
   return { llm: createLlmClient(config, { logger }), description: describeLlmConfig(config) };
-}
-
-/**
- * Where activities check out workspaces: `ADO_WORKSPACES`, default a folder under the system
- * temp dir. Not under ADO home: the sandbox user must be able to reach it, and homes are often 0700.
- */
-function scratchDir(env: NodeJS.ProcessEnv): string {
-  return env.ADO_WORKSPACES ? path.resolve(env.ADO_WORKSPACES) : path.join(os.tmpdir(), 'ado-workspaces');
 }

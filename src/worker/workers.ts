@@ -8,9 +8,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { WorkflowBundleOption } from '@temporalio/worker';
-import type { AdoActivities, CodeActivities, ReviewActivities, TaskActivities } from '../activities/interfaces';
+import type { AdoActivities } from '../activities/interfaces';
+import { activitiesOf } from '../activities/pools';
 import { poolsOf, taskQueues, type WorkerPool } from '../domain/task';
-import { adoActivityInterceptors } from '../telemetry/activity-interceptors';
+import { adoActivityInterceptors } from './activity-interceptors';
 import type { WorkerTracing } from '../telemetry/tracing';
 import { ENCODING_FAILURE_CONVERTER_PATH } from '../codec/data-converter';
 import { AdoErrorConversion } from './failure-conversion';
@@ -18,7 +19,7 @@ import { AdoErrorConversion } from './failure-conversion';
 export const WORKER_POOLS = ['task', 'code', 'review', 'all'] as const;
 export type WorkerPoolChoice = (typeof WORKER_POOLS)[number];
 
-/** The spec's worker defaults. */
+/** The worker defaults of the design (docs/architecture.md, "Names from the design"). */
 export const DEFAULT_WORKER_TUNING = {
   maxConcurrentActivityExecutions: 10,
   maxConcurrentWorkflowTaskExecutions: 100,
@@ -30,35 +31,41 @@ export interface WorkerPoolOptions {
   pool: WorkerPoolChoice;
   /** Implementations for the pools this process serves (see `createActivities`). */
   activities: Partial<AdoActivities>;
+  /**
+   * The deployment's task queue prefix (`ADO_TASK_QUEUE_PREFIX`, see `deploymentConfigFromEnv`).
+   * @default '' (queues `ado-tasks`, `ado-code`, `ado-review`)
+   */
   queuePrefix?: string;
+  /**
+   * A prebuilt workflow bundle (`ADO_WORKFLOW_BUNDLE`, see `deploymentConfigFromEnv`).
+   * @default `dist/workflow-bundle.js` when running compiled code; otherwise bundled from the sources on first use
+   */
+  workflowBundle?: string;
+  /** @default 10 (`DEFAULT_WORKER_TUNING`), per worker */
   maxConcurrentActivityExecutions?: number;
+  /** @default 100 (`DEFAULT_WORKER_TUNING`) */
   maxConcurrentWorkflowTaskExecutions?: number;
-  /** Extra options for every worker (interceptors, sinks, tuning). */
+  /** Extra options for every worker (interceptors, sinks, tuning). @default none */
   workerOptions?: Partial<WorkerOptions>;
-  /** OpenTelemetry tracing (see `tracingFromEnv`); its workflow interceptors need their own bundle. */
+  /** OpenTelemetry tracing (see `tracingFromEnv`); its workflow interceptors need their own bundle. @default off */
   tracing?: WorkerTracing;
 }
-
-const POOL_ACTIVITIES: Record<WorkerPool, ReadonlyArray<keyof AdoActivities>> = {
-  task: ['planTask', 'decomposeTask', 'requestHumanApproval', 'recordApprovalDecision', 'saveCheckpoint', 'notifyTaskOutcome'] satisfies ReadonlyArray<keyof TaskActivities>,
-  code: ['prepareWorkspace', 'generateCode', 'executeCode'] satisfies ReadonlyArray<keyof CodeActivities>,
-  review: ['runQualityGates', 'createPullRequest', 'mergePullRequest'] satisfies ReadonlyArray<keyof ReviewActivities>,
-};
 
 const bundles = new Map<string, Promise<WorkflowBundleOption>>();
 
 /**
- * The workflow code for this process: a prebuilt bundle when there is one (`ADO_WORKFLOW_BUNDLE`,
- * or `dist/workflow-bundle.js` written by `npm run build` next to the compiled code), otherwise
+ * The workflow code for this process: a prebuilt bundle when there is one (`prebuilt`, or
+ * `dist/workflow-bundle.js` written by `npm run build` next to the compiled code), otherwise
  * bundled once, on first use, from the sources this file runs from. `extraModules` (workflow
  * interceptors such as tracing's) are not in the prebuilt bundle: with them the code is bundled here.
  */
-export function workflowBundle(extraModules: readonly string[] = []): Promise<WorkflowBundleOption> {
-  const key = extraModules.join('\n');
+export function workflowBundle(options: { prebuilt?: string; extraModules?: readonly string[] } = {}): Promise<WorkflowBundleOption> {
+  const extraModules = options.extraModules ?? [];
+  const prebuilt = options.prebuilt ?? (path.extname(__filename) === '.js' ? PREBUILT_BUNDLE : undefined);
+  const key = [prebuilt, ...extraModules].join('\n');
   let bundle = bundles.get(key);
   if (!bundle) {
     bundle = (async () => {
-      const prebuilt = process.env.ADO_WORKFLOW_BUNDLE || (path.extname(__filename) === '.js' ? PREBUILT_BUNDLE : undefined);
       if (extraModules.length === 0 && prebuilt && existsSync(prebuilt)) return { codePath: prebuilt };
       return bundleWorkflowCode(bundleOptions(extraModules));
     })();
@@ -109,7 +116,7 @@ export async function createWorkers(options: WorkerPoolOptions): Promise<Worker[
         namespace: options.namespace,
         taskQueue: queues[pool],
         activities,
-        ...(pool === 'task' ? { workflowBundle: await workflowBundle(options.tracing?.workflowModules) } : {}),
+        ...(pool === 'task' ? { workflowBundle: await workflowBundle({ prebuilt: options.workflowBundle, extraModules: options.tracing?.workflowModules }) } : {}),
         maxConcurrentActivityTaskExecutions:
           options.maxConcurrentActivityExecutions ?? DEFAULT_WORKER_TUNING.maxConcurrentActivityExecutions,
         maxConcurrentWorkflowTaskExecutions:
@@ -145,7 +152,7 @@ export async function runWorkers(workers: Worker[]): Promise<void> {
 
 function pickActivities(all: Partial<AdoActivities>, pool: WorkerPool): Record<string, (...args: never[]) => unknown> {
   const picked: Record<string, (...args: never[]) => unknown> = {};
-  for (const name of POOL_ACTIVITIES[pool]) {
+  for (const name of activitiesOf(pool)) {
     const fn = all[name];
     if (!fn) throw new Error(`The ${pool} pool needs an implementation of activity "${name}".`);
     picked[name] = fn;

@@ -53,7 +53,7 @@ describe('taskExecutionWorkflow without HITL', () => {
     });
   });
 
-  it('fails with the spec message when the gates never pass within maxIterations', async () => {
+  it("fails with the design's message when the gates never pass within maxIterations", async () => {
     // Different failures each time, so this is not "stuck".
     const gateFailures = [1, 2, 3].map((i) => [{ tool: 'lint', message: `error: rule-${'abc'[i - 1]} broken` }]);
     const fake = createTestActivities({ gateFailures });

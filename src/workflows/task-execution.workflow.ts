@@ -28,12 +28,12 @@ import {
 import type {
   CodeActivities,
   GenerateCodeResult,
-  RepoRef,
   ReviewActivities,
   TaskActivities,
 } from '../activities/interfaces';
 import { FailureType } from '../domain/errors';
 import { errorFingerprint, isStuck, iterationFingerprint } from '../domain/fingerprint';
+import type { RepoRef } from '../domain/repo-ref';
 import { AdoPhase, AdoRepository } from '../domain/search-attributes';
 import {
   DEFAULT_APPROVAL_TIMEOUT_MS,
@@ -68,7 +68,7 @@ import {
   taskStateQuery,
 } from './messages';
 
-/** The spec's retry policy: 1 s, ×2, at most 60 s apart, 3 attempts. */
+/** The design's retry policy (docs/architecture.md): 1 s, ×2, at most 60 s apart, 3 attempts. */
 const RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', maximumAttempts: 3 } as const;
 
 /** Work that can take minutes: heartbeats, so a dead worker is noticed and a cancel reaches it. */

@@ -187,7 +187,7 @@ async function fetchFailure(err: unknown, source: Source, branch: string): Promi
     const heads = await gitOrNull(['ls-remote', '--heads', source.location]);
     const names = (heads ?? '').split('\n').flatMap((line) => /\trefs\/heads\/(.+)$/.exec(line)?.[1] ?? []);
     const available = names.length > 0 ? `branches there: ${names.slice(0, 20).join(', ')}` : 'it has no branches yet (no commits?)';
-    return nonRetryable(FailureType.InvalidInput, `Branch ${branch} not found in ${source.location}; ${available}. Give one of them, or an empty branch for the current one`, err);
+    return nonRetryable(FailureType.InvalidInput, `Branch ${branch} not found in ${source.location}; ${available}. Give one of them, or an empty branch for the current one`, { cause: err });
   }
   if (err instanceof GitCommandError && /cannot lock ref|unable to (create|lock)/i.test(err.stderr)) {
     // Another import of the same repository is updating the mirror right now.
@@ -201,7 +201,7 @@ function unreachable(source: Source, err: unknown): AdoError {
   return nonRetryable(
     FailureType.RepositoryError,
     `Cannot read repository ${source.location}: ${why}. Check the URL, the network and the credentials git uses for it`,
-    err,
+    { cause: err },
   );
 }
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { RepoRef } from '../activities/interfaces';
+import type { RepoRef } from '../domain/repo-ref';
 import { AdoError, FailureType } from '../domain/errors';
 import { importedRepo, useGitTestFolder } from '../../test/helpers/git-repos';
 import { git } from './git';

@@ -5,7 +5,7 @@
  */
 import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { RepoRef } from '../activities/interfaces';
+import type { RepoRef } from '../domain/repo-ref';
 import { AdoError, FailureType, nonRetryable } from '../domain/errors';
 import { silentLogger, type Logger } from '../telemetry/logger';
 import { ADO_IDENTITY, git, GitCommandError, gitOrNull, HARDENED_RECEIVE_PACK, identityEnv, isLocalRemote, requireBranchName, type GitIdentity, type GitOptions } from './git';
@@ -47,7 +47,7 @@ export class Workspace {
       await git(['init', '--quiet', dir]);
       if (isLocalRemote(ref.remote)) {
         const objects = await realpath(path.join(ref.remote, 'objects')).catch((err: unknown) => {
-          throw nonRetryable(FailureType.RepositoryError, `Shared remote ${ref.remote} is not a git repository`, err);
+          throw nonRetryable(FailureType.RepositoryError, `Shared remote ${ref.remote} is not a git repository`, { cause: err });
         });
         await writeFile(path.join(dir, '.git', 'objects', 'info', 'alternates'), `${objects}\n`);
       }
@@ -78,7 +78,7 @@ export class Workspace {
       return await readFile(await resolveInside(this.dir, relPath), 'utf8');
     } catch (err) {
       const why = err instanceof AdoError ? err.message : (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(err);
-      throw nonRetryable(FailureType.InvalidInput, `Cannot read ${relPath}: ${why}`, err);
+      throw nonRetryable(FailureType.InvalidInput, `Cannot read ${relPath}: ${why}`, { cause: err });
     }
   }
 
@@ -199,6 +199,6 @@ async function ensureCommit(dir: string, remote: string, sha: string): Promise<v
     await git(['fetch', '--quiet', '--no-tags', remote, sha], inWorkspace(dir));
   } catch (err) {
     const why = err instanceof GitCommandError ? err.stderr.trim() : String(err);
-    throw nonRetryable(FailureType.RepositoryError, `Commit ${sha} is not in the shared remote ${remote} (${why})`, err);
+    throw nonRetryable(FailureType.RepositoryError, `Commit ${sha} is not in the shared remote ${remote} (${why})`, { cause: err });
   }
 }

@@ -12,7 +12,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AesGcmCodec, ENCRYPTED_ENCODING } from '../../src/codec/aes-gcm-codec';
-import { startCodecServer, uiOrigins, type CodecServer } from '../../src/codec/codec-server';
+import { startCodecServer, uiOrigins, type CodecServer } from '../../src/api/codec-server';
 import { createDataConverter } from '../../src/codec/data-converter';
 import { generateKey, Keyring } from '../../src/codec/keyring';
 import { ADO_SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';

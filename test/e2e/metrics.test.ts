@@ -13,6 +13,7 @@ import { installTelemetryRuntime } from '../../src/telemetry/runtime';
 import { startWorkerGauges } from '../../src/telemetry/worker-gauges';
 import { freePort } from '../../src/temporal/ports';
 import { decideUpdate, humanApprovalSignal } from '../../src/workflows/messages';
+import { taskExecutionWorkflow } from '../../src/workflows/task-execution.workflow';
 import { createTestActivities } from '../fakes/test-activities';
 import { capturingLogger } from '../helpers/logger';
 import { startLocalEnv, withWorkers } from '../helpers/temporal';
@@ -66,7 +67,7 @@ function scrapeUntil(ready: (samples: Sample[]) => boolean, what: string): Promi
 }
 
 describe('metrics and logs of a task run to completion', () => {
-  it('serves the spec metrics and ADO metrics with the values the tasks imply, and logs with task ids', async () => {
+  it("serves the design's metrics and ADO metrics with the values the tasks imply, and logs with task ids", async () => {
     const usage = { promptTokens: 100, completionTokens: 50, totalTokens: 150, costUsd: 0.002 };
     // Iteration 1 fails the test gate, iteration 2 passes: green after 2 iterations.
     const fake = createTestActivities({ usage, gateFailures: [[{ tool: 'test', message: 'expected 400, got 200' }]] });
@@ -79,7 +80,7 @@ describe('metrics and logs of a task run to completion', () => {
 
     await withWorkers(env, activities, async ({ queues, prefix }) => {
       const namespace = env.namespace ?? 'default';
-      const gauges = startWorkerGauges({ connection: env.nativeConnection, namespace, pool: 'all', queuePrefix: prefix, logger, intervalMs: 200 });
+      const gauges = startWorkerGauges({ connection: env.nativeConnection, namespace, pool: 'all', queuePrefix: prefix, workflowType: taskExecutionWorkflow.name, logger, intervalMs: 200 });
       // A queue nobody serves, holding one workflow task: its depth must read 1.
       const idleQueue = `${prefix}idle`;
       const idle = await env.client.workflow.start('nobodyRunsThis', { taskQueue: idleQueue, workflowId: `${prefix}idle` });
@@ -120,7 +121,7 @@ describe('metrics and logs of a task run to completion', () => {
         );
         const sdk = { task_queue: queues.task, workflow_type: 'taskExecutionWorkflow' };
 
-        // The spec's four.
+        // The design's four (docs/architecture.md).
         expect(valueOf(samples, 'ado_temporal_workflow_completed_total', sdk)).toBe(1);
         expect(valueOf(samples, 'ado_temporal_workflow_failed_total', sdk)).toBe(1);
         // Two iterations, and the failed attempt: every execution is timed.

@@ -24,7 +24,7 @@ const tracing = createTracing({ serviceName: 'ado-test', spanProcessor: new Simp
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
   // Tracing's workflow interceptors are not in the prebuilt bundle: bundle while the server starts.
-  [env] = await Promise.all([startLocalEnv(), workflowBundle(tracing.worker.workflowModules)]);
+  [env] = await Promise.all([startLocalEnv(), workflowBundle({ extraModules: tracing.worker.workflowModules })]);
 });
 afterAll(async () => {
   await tracing.shutdown();
@@ -80,7 +80,7 @@ describe('tracing', () => {
       .map((file) => ({ workflowId: path.basename(file, '.json'), history: historyFromJSON(JSON.parse(readFileSync(path.join(dir, file), 'utf8'))) }));
     expect(histories.length).toBeGreaterThan(0);
     const failures: string[] = [];
-    const options = { workflowBundle: await workflowBundle(tracing.worker.workflowModules), sinks: tracing.worker.sinks };
+    const options = { workflowBundle: await workflowBundle({ extraModules: tracing.worker.workflowModules }), sinks: tracing.worker.sinks };
     for await (const result of Worker.runReplayHistories(options, histories)) {
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }

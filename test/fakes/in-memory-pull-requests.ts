@@ -2,7 +2,7 @@
  * An in-memory `PullRequestRepository` for tests of the pull-request providers, with the
  * store's contract: one pull request per (remote, head branch), numbers per remote from 1.
  */
-import { localPullRequestUrl } from '../../src/pr/local';
+import { localPullRequestUrl } from '../../src/store/pull-requests';
 import type { PullRequestRecord, PullRequestRepository } from '../../src/store/types';
 
 export class InMemoryPullRequests implements PullRequestRepository {

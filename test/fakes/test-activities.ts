@@ -5,7 +5,8 @@
 import { appendFileSync, existsSync } from 'node:fs';
 import { ApplicationFailure } from '@temporalio/common';
 import { Context, CancelledFailure } from '@temporalio/activity';
-import type { AdoActivities, GateResult, QualityGatesResult } from '../../src/activities/interfaces';
+import type { AdoActivities } from '../../src/activities/interfaces';
+import type { GateResult, QualityGatesResult } from '../../src/domain/quality-gates';
 import type { PullRequestInfo, TokenUsage } from '../../src/domain/task';
 
 export interface FakeFailure {

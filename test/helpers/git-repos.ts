@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import type { RepoRef } from '../../src/activities/interfaces';
+import type { RepoRef } from '../../src/domain/repo-ref';
 import { git, identityEnv } from '../../src/workspace/git';
 import { GitRemotes } from '../../src/workspace/remotes';
 import { Workspace } from '../../src/workspace/workspace';

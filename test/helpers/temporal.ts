@@ -79,6 +79,8 @@ export async function startTestWorkers(
     pool,
     activities,
     queuePrefix: prefix,
+    // Written once by the global setup (test/helpers/global-setup.ts).
+    workflowBundle: process.env.ADO_WORKFLOW_BUNDLE,
     workerOptions,
   });
   const running = runWorkers(workers);

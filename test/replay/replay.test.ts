@@ -23,7 +23,7 @@ describe('workflow replay over recorded histories', () => {
       history: historyFromJSON(JSON.parse(readFileSync(path.join(dir, file), 'utf8'))),
     }));
     const failures: string[] = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) {
+    for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle({ prebuilt: process.env.ADO_WORKFLOW_BUNDLE }) }, histories)) {
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }
     expect(failures).toEqual([]);

@@ -1,5 +1,5 @@
 /**
- * `POST /api/tasks/:taskId/resume` and `…/migrate`: the spec's `WorkflowRecovery` over HTTP. The
+ * `POST /api/tasks/:taskId/resume` and `…/migrate`: `WorkflowRecovery` (src/client/workflow-recovery.ts) over HTTP. The
  * CLI uses them when the store is the embedded one and `ado dev` holds it.
  */
 import type { FastifyInstance } from 'fastify';

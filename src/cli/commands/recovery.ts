@@ -1,10 +1,11 @@
 /** `ado resume | migrate`: bring a task back from its checkpoints, or move it to a new version. */
 import { Option, type Command } from 'commander';
 import { readStackInfo } from '../../client/connection';
-import { RecoveryError, WorkflowRecovery, type ResumeOutcome, type ResumeStrategy } from '../../client/workflow-recovery';
-import { AdoError } from '../../domain/errors';
+import { RecoveryError } from '../../client/errors';
+import { WorkflowRecovery, type ResumeOutcome, type ResumeStrategy } from '../../client/workflow-recovery';
+import { AdoError, FailureType } from '../../domain/errors';
 import { openStore, storeConfigFromEnv } from '../../store';
-import { StoreFailureType } from '../../store/errors';
+import { cliConfigFromEnv } from '../config';
 import type { CliContext } from '../context';
 import { printJson, printLine } from '../output';
 
@@ -49,7 +50,7 @@ async function withRecovery<T>(ctx: CliContext, use: (recovery: Recovery) => Pro
     store = await openStore({ ...storeConfigFromEnv(), logger: ctx.logger });
   } catch (err) {
     const apiUrl = readStackInfo()?.apiUrl;
-    if (!(err instanceof AdoError && err.type === StoreFailureType.Locked && apiUrl)) throw err;
+    if (!(err instanceof AdoError && err.type === FailureType.StoreLocked && apiUrl)) throw err;
     return use(throughApi(apiUrl));
   }
   try {
@@ -65,7 +66,7 @@ async function withRecovery<T>(ctx: CliContext, use: (recovery: Recovery) => Pro
 
 function throughApi(apiUrl: string): Recovery {
   const post = async <T>(path: string, body: unknown): Promise<T> => {
-    const token = process.env.ADO_API_TOKEN;
+    const token = cliConfigFromEnv(process.env).apiToken;
     const response = await fetch(`${apiUrl}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },

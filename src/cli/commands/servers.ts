@@ -1,14 +1,15 @@
 /** `ado dev | worker | codec | demo`: running ADO's processes. */
 import { Option, type Command } from 'commander';
+import { startCodecServer } from '../../api/codec-server';
 import { apiAuthFromEnv } from '../../api/config';
-import { AesGcmCodec, startCodecServer } from '../../codec';
-import { noKeyConfigured } from '../../codec/keys-config';
+import { AesGcmCodec } from '../../codec';
+import { codecTurnedOff, noKeyConfigured } from '../../codec/keys-config';
 import { connectWorkers } from '../../client/connection';
 import { adoHome } from '../../config/paths';
 import { runDemo } from '../../demo/demo';
 import { startEmbeddedStack } from '../../dev/stack';
-import { AdoError, FailureType } from '../../domain/errors';
-import type { Logger } from '../../telemetry/logger';
+import { FailureType, nonRetryable } from '../../domain/errors';
+import { loggerOptionsFromEnv, type Logger } from '../../telemetry/logger';
 import { DEV_METRICS_PORT, metricsConfigFromEnv } from '../../telemetry/metrics-config';
 import { installTelemetryRuntime } from '../../telemetry/runtime';
 import { installTemporalRuntime } from '../../telemetry/temporal-logger';
@@ -88,6 +89,7 @@ export function registerServerCommands(program: Command, ctx: CliContext): void 
             pool: opts.pool,
             activities: wireActivities(parts, llm.llm, env),
             queuePrefix: ctx.queuePrefix(),
+            workflowBundle: ctx.deployment().workflowBundle,
             maxConcurrentActivityExecutions: opts.maxConcurrentActivities,
             maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTasks,
             dataConverter: workerDataConverter,
@@ -119,8 +121,8 @@ export function registerServerCommands(program: Command, ctx: CliContext): void 
     .action(async (opts: { port: number; corsOrigin: string[] }) => {
       const keys = ctx.plumbing().codecKeys;
       if (!keys) {
-        const problem = env.ADO_CODEC?.trim().toLowerCase() === 'off' ? 'ADO_CODEC=off turns payload encryption off, so there is nothing to decrypt.' : noKeyConfigured(adoHome(env));
-        throw new AdoError(FailureType.InvalidConfig, `\`ado codec\` needs the payload encryption key, but ${problem}`, { nonRetryable: true });
+        const problem = codecTurnedOff(env) ? 'ADO_CODEC=off turns payload encryption off, so there is nothing to decrypt.' : noKeyConfigured(adoHome(env));
+        throw nonRetryable(FailureType.InvalidConfig, `\`ado codec\` needs the payload encryption key, but ${problem}`);
       }
       const auth = apiAuthFromEnv(env);
       const server = await startCodecServer({ port: opts.port, codec: new AesGcmCodec(keys.keyring), corsOrigins: opts.corsOrigin, auth, logger: ctx.logger });
@@ -177,6 +179,6 @@ function printDemoResult(result: Awaited<ReturnType<typeof runDemo>>): void {
 
 /** The demo's own output tells the story: logs only for warnings, unless ADO_LOG_LEVEL says otherwise. */
 function quieter(logger: Logger): Logger {
-  if (!env.ADO_LOG_LEVEL) logger.level = 'warn';
+  if (loggerOptionsFromEnv(env).level === undefined) logger.level = 'warn';
   return logger;
 }

@@ -8,15 +8,15 @@
 import type { WebClient } from '@slack/web-api';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { HttpProblem } from '../api/problems';
-import { DecisionRejectedError, TaskNotFoundError } from '../client/errors';
-import type { HITLHandler } from '../client/hitl-handler';
-import type { ApprovalRecord } from '../domain/task';
-import { parseButtonValue, settledMessage, SLACK_ACTIONS, slackDate, slackEscape, slackFailure, type SlackButtonValue } from '../notifications/slack';
-import type { UsedSignatureRepository } from '../store/types';
-import type { Logger } from '../telemetry/logger';
+import { DecisionRejectedError, TaskNotFoundError } from '../../client/errors';
+import type { HITLHandler } from '../../client/hitl-handler';
+import type { ApprovalRecord } from '../../domain/task';
+import { parseButtonValue, settledMessage, SLACK_ACTIONS, slackDate, slackEscape, slackFailure, type SlackButtonValue } from '../../notifications/slack';
+import type { UsedSignatureRepository } from '../../store/types';
+import type { Logger } from '../../telemetry/logger';
+import { HttpProblem } from '../problems';
 import { acceptSignedRequests } from './signed-requests';
-import { SLACK_SIGNATURE } from './signature';
+import { SLACK_SIGNATURE } from '../../notifications/signature';
 
 export interface SlackInteractionsDeps {
   signingSecret: string;

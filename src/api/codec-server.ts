@@ -15,13 +15,13 @@
 import fastifyCors from '@fastify/cors';
 import type { PayloadCodec } from '@temporalio/common';
 import fastify, { LogController } from 'fastify';
-import { bearerAuth } from '../api/auth';
-import type { ApiAuthConfig } from '../api/config';
-import { HttpProblem } from '../api/problems';
 import { isLoopbackHost } from '../config/loopback';
-import { AdoError, FailureType } from '../domain/errors';
+import { AdoError, FailureType, nonRetryable } from '../domain/errors';
 import { describeIssues } from '../domain/task-input';
 import type { Logger } from '../telemetry/logger';
+import { bearerAuth } from './auth';
+import type { ApiAuthConfig } from './config';
+import { HttpProblem } from './problems';
 import { payloadsFromJson, payloadsJson, payloadsToJson } from './remote-codec-protocol';
 
 export interface CodecServerOptions {
@@ -55,10 +55,9 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
   // `[::1]` as in a URL; listen() takes the bare address.
   const host = (options.host ?? '127.0.0.1').replace(/^\[(.*)\]$/, '$1');
   if (!isLoopbackHost(host)) {
-    throw new AdoError(
+    throw nonRetryable(
       FailureType.InvalidConfig,
       `The codec server cannot listen on ${host}: it decrypts payloads for anyone who reaches it. Use a loopback address (127.0.0.1 or ::1) and, for other machines, put an authenticating proxy in front of it.`,
-      { nonRetryable: true },
     );
   }
   const app = fastify({ bodyLimit: BODY_LIMIT_BYTES, ...(options.logger ? { loggerInstance: options.logger, logController: new LogController({ disableRequestLogging: true }) } : {}) });

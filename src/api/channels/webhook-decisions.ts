@@ -11,13 +11,13 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { HttpProblem, invalidFields } from '../api/problems';
-import { decisionBodySchema } from '../api/schemas';
-import type { HITLHandler } from '../client/hitl-handler';
-import type { UsedSignatureRepository } from '../store/types';
-import type { Logger } from '../telemetry/logger';
+import type { HITLHandler } from '../../client/hitl-handler';
+import type { UsedSignatureRepository } from '../../store/types';
+import type { Logger } from '../../telemetry/logger';
+import { HttpProblem, invalidFields } from '../problems';
+import { decisionBodySchema } from '../schemas';
 import { acceptSignedRequests } from './signed-requests';
-import { ADO_SIGNATURE } from './signature';
+import { ADO_SIGNATURE } from '../../notifications/signature';
 
 export interface WebhookDecisionDeps {
   /** `ADO_WEBHOOK_SECRET`. */

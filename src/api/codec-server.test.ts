@@ -2,9 +2,9 @@ import http from 'node:http';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdoError } from '../domain/errors';
-import { AesGcmCodec } from './aes-gcm-codec';
+import { AesGcmCodec } from '../codec/aes-gcm-codec';
+import { generateKey, Keyring } from '../codec/keyring';
 import { startCodecServer, uiOrigins, type CodecServer } from './codec-server';
-import { generateKey, Keyring } from './keyring';
 import { payloadsToJson } from './remote-codec-protocol';
 
 const UI_ORIGIN = 'http://127.0.0.1:8233';

@@ -7,12 +7,11 @@
 import type { Context } from '@temporalio/activity';
 import type { MetricMeter } from '@temporalio/common';
 import type { ActivityInterceptors } from '@temporalio/worker';
-import type { AdoActivities } from '../activities/interfaces';
+import type { ActivityName, AdoActivities } from '../activities/interfaces';
 import type { TokenUsage } from '../domain/task';
 import type { LlmRole } from '../llm/types';
-import { taskIdOf } from './task-id';
+import { taskIdOf } from '../telemetry/task-id';
 
-type ActivityName = keyof AdoActivities;
 type ResultOf<K extends ActivityName> = Awaited<ReturnType<AdoActivities[K]>>;
 type Observers = { [K in ActivityName]?: (meter: MetricMeter, result: ResultOf<K>) => void };
 

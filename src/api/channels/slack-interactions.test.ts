@@ -1,17 +1,17 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSlackApi, type SlackApiStandIn, type SlackMessage, type SlackUser } from '../../test/fakes/slack-api';
-import { createTestActivities } from '../../test/fakes/test-activities';
-import { memoryUsedSignatures } from '../../test/fakes/used-signatures';
-import { startLocalEnv, withWorkers } from '../../test/helpers/temporal';
-import { failureOf, pendingApproval, startTask, stateOf, taskInput, waitFor, type TaskHandle } from '../../test/helpers/workflow';
-import type { ApprovalNotice } from '../activities/interfaces';
-import { installProblemHandlers } from '../api/problems';
-import { HITLHandler } from '../client/hitl-handler';
-import { FailureType } from '../domain/errors';
-import { createSlackClient, SLACK_ACTIONS, SlackNotifier } from '../notifications/slack';
-import { silentLogger } from '../telemetry/logger';
+import { startSlackApi, type SlackApiStandIn, type SlackMessage, type SlackUser } from '../../../test/fakes/slack-api';
+import { createTestActivities } from '../../../test/fakes/test-activities';
+import { memoryUsedSignatures } from '../../../test/fakes/used-signatures';
+import { startLocalEnv, withWorkers } from '../../../test/helpers/temporal';
+import { failureOf, pendingApproval, startTask, stateOf, taskInput, waitFor, type TaskHandle } from '../../../test/helpers/workflow';
+import type { ApprovalNotice } from '../../domain/notices';
+import { installProblemHandlers } from '../problems';
+import { HITLHandler } from '../../client/hitl-handler';
+import { FailureType } from '../../domain/errors';
+import { createSlackClient, SLACK_ACTIONS, SlackNotifier } from '../../notifications/slack';
+import { silentLogger } from '../../telemetry/logger';
 import { slackInteractionsPlugin } from './slack-interactions';
 
 const TOKEN = 'xoxb-interactions-test';

@@ -3,11 +3,11 @@
  * decisions reach a waiting task. Each is a fastify plugin for the API server.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { HITLHandler } from '../client/hitl-handler';
-import type { NotificationConfig } from '../notifications/config';
-import { createSlackClient } from '../notifications/slack';
-import type { UsedSignatureRepository } from '../store/types';
-import type { Logger } from '../telemetry/logger';
+import type { HITLHandler } from '../../client/hitl-handler';
+import type { NotificationConfig } from '../../notifications/config';
+import { createSlackClient } from '../../notifications/slack';
+import type { UsedSignatureRepository } from '../../store/types';
+import type { Logger } from '../../telemetry/logger';
 import { slackInteractionsPlugin } from './slack-interactions';
 import { webhookDecisionPlugin } from './webhook-decisions';
 

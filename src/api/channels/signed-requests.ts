@@ -4,10 +4,10 @@
  * Refusals are `HttpProblem`s, answered as problem documents by the API server's error handler.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { HttpProblem } from '../api/problems';
-import type { UsedSignatureRepository } from '../store/types';
-import type { Logger } from '../telemetry/logger';
-import { SIGNATURE_WINDOW_SECONDS, verifySignature, type SignatureScheme } from './signature';
+import { SIGNATURE_WINDOW_SECONDS, verifySignature, type SignatureScheme } from '../../notifications/signature';
+import type { UsedSignatureRepository } from '../../store/types';
+import type { Logger } from '../../telemetry/logger';
+import { HttpProblem } from '../problems';
 
 export interface SignedRequestOptions {
   scheme: SignatureScheme;

@@ -1,0 +1,33 @@
+/**
+ * Which worker pool (task queue) runs each activity. The workflow sends an activity to its
+ * interface's queue (src/workflows/task-execution.workflow.ts), and the worker registers on each
+ * queue the activities listed here for its pool.
+ */
+import type { WorkerPool } from '../domain/task';
+import type { ActivityName, CodeActivities, ReviewActivities, TaskActivities } from './interfaces';
+
+/** Every activity, in the pool of the interface that declares it: nothing missing, nothing extra. */
+export type ActivityPoolMap = { readonly [K in keyof TaskActivities]: 'task' } & { readonly [K in keyof CodeActivities]: 'code' } & {
+  readonly [K in keyof ReviewActivities]: 'review';
+};
+
+/** An activity missing here is a type error, not an activity no worker registers. */
+export const ACTIVITY_POOLS = {
+  planTask: 'task',
+  decomposeTask: 'task',
+  requestHumanApproval: 'task',
+  recordApprovalDecision: 'task',
+  saveCheckpoint: 'task',
+  notifyTaskOutcome: 'task',
+  prepareWorkspace: 'code',
+  generateCode: 'code',
+  executeCode: 'code',
+  runQualityGates: 'review',
+  createPullRequest: 'review',
+  mergePullRequest: 'review',
+} as const satisfies ActivityPoolMap;
+
+/** The activities `pool` registers. */
+export function activitiesOf(pool: WorkerPool): ActivityName[] {
+  return (Object.keys(ACTIVITY_POOLS) as ActivityName[]).filter((name) => ACTIVITY_POOLS[name] === pool);
+}
