@@ -30,16 +30,13 @@ import { DEFAULT_EGRESS_RULES, startEgressProxy, type EgressProxy, type EgressRu
 import { sandboxEnvironment } from './environment';
 import { detectHostLayout, type HostLayout } from './host-layout';
 import { LimitPolicy } from './limits';
-import { assertReachable, WorkspaceOwnership, type Owner } from './ownership';
+import { assertReachable, sandboxUser, WorkspaceOwnership, type Owner } from './ownership';
 import { checkedWorkdir } from './run-spec';
 import { bwrapSetupFailure } from './stop-reason';
 import { supervise } from './supervise';
 import type { Sandbox, SandboxLimits, SandboxRunOptions, SandboxRunResult, SandboxRunSpec } from './types';
 
 const execFileAsync = promisify(execFile);
-
-/** nobody:nogroup on Debian and most distributions. */
-export const DEFAULT_SANDBOX_USER: Owner = { uid: 65534, gid: 65534 };
 
 export interface BubblewrapSandboxOptions {
   logger?: Logger;
@@ -63,27 +60,6 @@ function requireExecutable(name: string, searchPath: string | undefined, install
     throw nonRetryable(FailureType.InvalidConfig, `${name} was not found on PATH: ${install}, ${BACKEND_CHOICE}.`);
   }
   return found;
-}
-
-/** The user runs are spawned as: `user` when ADO runs as root, nobody else may switch users. */
-function sandboxUser(requested: Owner | undefined): Owner | undefined {
-  if (process.getuid?.() !== 0) {
-    if (requested !== undefined && requested.uid !== process.getuid?.()) {
-      throw nonRetryable(
-        FailureType.InvalidConfig,
-        `The sandbox cannot run as uid ${requested.uid}: only root can switch users. Unset ADO_SANDBOX_UID to run sandboxes as yourself.`,
-      );
-    }
-    return undefined;
-  }
-  const user = requested ?? DEFAULT_SANDBOX_USER;
-  if (user.uid === 0 || user.gid === 0) {
-    throw nonRetryable(
-      FailureType.InvalidConfig,
-      'The sandbox must not run as root (uid/gid 0): the kernel does not apply the process limit to root. Choose an unprivileged ADO_SANDBOX_UID.',
-    );
-  }
-  return user;
 }
 
 class BubblewrapSandbox implements Sandbox {

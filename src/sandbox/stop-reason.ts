@@ -77,3 +77,20 @@ export function bwrapSetupFailure(result: SandboxRunResult): SandboxRunResult {
   const firstLine = result.output.split('\n', 1)[0] ?? '';
   return { ...result, stopReason: 'spawn-error', reason: `the sandbox could not start: ${firstLine}` };
 }
+
+/**
+ * gVisor's kernel stops a process that passes the sandbox's memory limit with SIGKILL, and says
+ * nothing; nothing else in the sandbox sends SIGKILL unless the command does it to itself, so a
+ * SIGKILL the supervisor did not send is reported as memory. runsc's own failure to start a
+ * sandbox (its lines begin "running container:" or "creating container:") is a `spawn-error`.
+ */
+export function gvisorEnding(result: SandboxRunResult, limits: SandboxLimits): SandboxRunResult {
+  if (result.stopReason === 'signal' && result.signal === 'SIGKILL') {
+    return { ...result, stopReason: 'memory', reason: `killed: out of memory (limit ${formatMebibytes(limits.memoryBytes)} for the whole sandbox)` };
+  }
+  const runscFailure = /^(running|creating|starting) container: .*$/m.exec(result.output);
+  if (result.stopReason === 'exit' && result.exitCode !== 0 && runscFailure !== null && result.output.startsWith(runscFailure[0].slice(0, 8))) {
+    return { ...result, stopReason: 'spawn-error', reason: `the sandbox could not start: ${runscFailure[0]}` };
+  }
+  return result;
+}

@@ -1,7 +1,7 @@
 /**
  * The sandbox contract: every command ADO runs on a repository's behalf (setup, execute, gates)
- * goes through a `Sandbox`. Backends: bubblewrap (default) and process (no isolation, explicit
- * opt-in only).
+ * goes through a `Sandbox`. Backends: bubblewrap (default), gvisor (gVisor's user-space kernel),
+ * and process (no isolation, explicit opt-in only).
  */
 
 export interface SandboxLimits {
@@ -85,6 +85,6 @@ export interface SandboxRunOptions {
 }
 
 export interface Sandbox {
-  readonly backend: 'bubblewrap' | 'process';
+  readonly backend: 'bubblewrap' | 'gvisor' | 'process';
   run(spec: SandboxRunSpec, options?: SandboxRunOptions): Promise<SandboxRunResult>;
 }
