@@ -30,7 +30,7 @@ import { detectHostLayout, type HostLayout } from '../host-layout';
 import { LimitPolicy } from '../limits';
 import { assertReachable, sandboxUser, WorkspaceOwnership, type Owner } from '../ownership';
 import { checkedWorkdir } from '../run-spec';
-import { gvisorEnding } from '../stop-reason';
+import { COMMAND_SIGKILLED_EXIT, gvisorEnding } from '../stop-reason';
 import { supervise } from '../supervise';
 import type { Sandbox, SandboxLimits, SandboxRunOptions, SandboxRunResult, SandboxRunSpec, StopReason } from '../types';
 import { boundPaths, buildOciSpec, rootFolderEntries, type BoundPath } from './oci-spec';
@@ -120,7 +120,9 @@ class GvisorSandbox implements Sandbox {
     await assertReachable(workdir, this.user);
     const egressDir = spec.network === true ? (await this.egressProxy()).dir : undefined;
     const env = sandboxEnvironment({ PATH: sandboxPath(this.layout), HOME: '/tmp' }, { ...(egressDir !== undefined && proxyEnvironment()), ...spec.env });
-    const shell = ['/bin/sh', '-c', spec.command];
+    // The command is not the sandbox's first process: a shell waits for it and tells a SIGKILL of
+    // the command (gVisor's out-of-memory killer) apart from one of the whole sandbox.
+    const shell = ['/bin/sh', '-c', `/bin/sh -c "$1"; s=$?; [ "$s" -eq 137 ] && exit ${COMMAND_SIGKILLED_EXIT}; exit "$s"`, 'sh', spec.command];
     const id = `ado-${randomBytes(8).toString('hex')}`;
     const bundle = prepared.state.bundle(id);
     const ociSpec = buildOciSpec({

@@ -6,11 +6,11 @@
  * one base folder: runsc's state root, the sandboxes' root file system and their bundles. A worker
  * never touches another live worker's sandboxes; a folder whose process is gone (a worker that
  * crashed or was killed) is reaped by the next ADO process that opens the base: each of its
- * sandboxes deleted with `runsc delete --force` (processes killed, cgroup removed), then the
- * folder removed.
+ * sandboxes deleted with `runsc delete --force` (processes killed, cgroup removed), what runsc
+ * mounted there unmounted, then the folder removed.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -60,8 +60,13 @@ export class RunscState {
       if (!/^\d+$/.test(entry)) continue;
       const pid = Number(entry);
       if (pid !== process.pid && isAlive(pid)) continue;
-      const reaped = await reapFolder(runsc, path.join(base, entry));
-      if (reaped.length > 0) logger?.warn({ folder: path.join(base, entry), sandboxes: reaped }, 'reaped gVisor sandboxes a dead worker left behind');
+      try {
+        const reaped = await reapFolder(runsc, path.join(base, entry));
+        if (reaped.length > 0) logger?.warn({ folder: path.join(base, entry), sandboxes: reaped }, 'reaped gVisor sandboxes a dead worker left behind');
+      } catch (err) {
+        // Left for the next worker to try again; this one's sandboxes do not depend on it.
+        logger?.warn({ folder: path.join(base, entry), err }, 'could not reap the gVisor sandboxes of a dead worker');
+      }
     }
     const folder = path.join(base, String(process.pid));
     await mkdir(path.join(folder, 'state'), { recursive: true, mode: 0o700 });
@@ -95,6 +100,18 @@ async function reapFolder(runsc: string, folder: string): Promise<string[]> {
     // No state root (a folder that never held a sandbox): only the folder to remove.
   }
   for (const id of ids) await deleteSandbox(runsc, root, id);
+  // runsc keeps the gofers' empty network namespace mounted in its state root.
+  for (const mountPoint of await mountsUnder(folder)) await run('umount', ['--lazy', mountPoint]).catch(() => undefined);
   await rm(folder, { recursive: true, force: true });
   return ids;
+}
+
+/** Mount points at or below `folder`, deepest first (from /proc/self/mountinfo; octal escapes decoded). */
+async function mountsUnder(folder: string): Promise<string[]> {
+  const table = await readFile('/proc/self/mountinfo', 'utf8');
+  const points = table
+    .split('\n')
+    .map((line) => line.split(' ')[4]?.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))))
+    .filter((point): point is string => point !== undefined && (point === folder || point.startsWith(`${folder}/`)));
+  return points.sort((a, b) => b.length - a.length);
 }
