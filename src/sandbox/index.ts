@@ -39,6 +39,8 @@ export interface CreateSandboxOptions {
   runscPath?: string;
   /** gvisor: how runsc intercepts system calls (default systrap). */
   platform?: RunscPlatform;
+  /** gvisor: lines for people about finding or building runsc (default: the logger's info). */
+  progress?: (line: string) => void;
 }
 
 /**
@@ -54,8 +56,8 @@ export function createSandbox(options: CreateSandboxOptions = {}): Sandbox {
     return createBubblewrapSandbox({ logger, defaults, ceilings, user, egressRules });
   }
   if (backend === 'gvisor') {
-    const { logger, defaults, ceilings, user, egressRules, runscPath, platform } = options;
-    return createGvisorSandbox({ logger, defaults, ceilings, user, egressRules, runscPath, platform });
+    const { logger, defaults, ceilings, user, egressRules, runscPath, platform, progress } = options;
+    return createGvisorSandbox({ logger, defaults, ceilings, user, egressRules, runscPath, platform, progress });
   }
   if (options.allowUnsafeProcessBackend !== true) {
     throw nonRetryable(

@@ -9,9 +9,9 @@ import os from 'node:os';
 
 /** Things to undo after a probe, last first. */
 export class Cleanup {
-  private readonly steps: (() => Promise<unknown> | unknown)[] = [];
+  private readonly steps: (() => unknown)[] = [];
 
-  add(step: () => Promise<unknown> | unknown): void {
+  add(step: () => unknown): void {
     this.steps.push(step);
   }
 

@@ -53,6 +53,8 @@ export interface GvisorSandboxOptions {
   platform?: RunscPlatform;
   /** Where the worker's sandbox folders live (default under the system temp folder). */
   stateBase?: string;
+  /** Lines for people about finding or building runsc (default: the logger's info). */
+  progress?: (line: string) => void;
 }
 
 const BACKEND_CHOICE = 'or use ADO_SANDBOX=bubblewrap';
@@ -184,7 +186,7 @@ class GvisorSandbox implements Sandbox {
 
   private async prepare(): Promise<Prepared> {
     const logger = this.options.logger;
-    const runsc = await locateRunsc({ configuredPath: this.options.runscPath, log: (line) => logger?.info(line) });
+    const runsc = await locateRunsc({ configuredPath: this.options.runscPath, log: this.options.progress ?? ((line) => logger?.info(line)) });
     const state = await RunscState.open(runsc, this.options.stateBase, logger);
     const bound = boundPaths(this.layout, await hostEtcFiles());
     const rootPath = path.join(state.folder, 'rootfs');
