@@ -34,6 +34,7 @@ import { assertReachable, sandboxUser, WorkspaceOwnership, type Owner } from './
 import { checkedWorkdir } from './run-spec';
 import { bwrapSetupFailure } from './stop-reason';
 import { supervise } from './supervise';
+import { untilSuccess } from './until-success';
 import type { Sandbox, SandboxLimits, SandboxRunOptions, SandboxRunResult, SandboxRunSpec } from './types';
 
 const execFileAsync = promisify(execFile);
@@ -66,8 +67,10 @@ class BubblewrapSandbox implements Sandbox {
   readonly backend = 'bubblewrap' as const;
   private readonly layout: HostLayout = detectHostLayout();
   private readonly ownership: WorkspaceOwnership | undefined;
-  private usable: Promise<void> | undefined;
-  private egress: Promise<EgressProxy> | undefined;
+  /** Once per sandbox: can bwrap build its namespaces here, as the sandbox user? */
+  private readonly ensureUsable = untilSuccess(() => this.probe());
+  /** The egress proxy of this sandbox's runs with network, started by the first of them. */
+  private readonly egressProxy: () => Promise<EgressProxy>;
 
   constructor(
     private readonly bwrapPath: string,
@@ -78,6 +81,7 @@ class BubblewrapSandbox implements Sandbox {
     private readonly logger: Logger | undefined,
   ) {
     this.ownership = user === undefined ? undefined : new WorkspaceOwnership(user);
+    this.egressProxy = untilSuccess(() => startEgressProxy({ rules: this.egressRules, logger: this.logger }));
   }
 
   async run(spec: SandboxRunSpec, options: SandboxRunOptions = {}): Promise<SandboxRunResult> {
@@ -113,25 +117,6 @@ class BubblewrapSandbox implements Sandbox {
       'sandbox run ended',
     );
     return result;
-  }
-
-  /** The egress proxy of this sandbox's runs with network, started by the first of them. */
-  private egressProxy(): Promise<EgressProxy> {
-    this.egress ??= startEgressProxy({ rules: this.egressRules, logger: this.logger }).catch((error: unknown) => {
-      this.egress = undefined;
-      throw error;
-    });
-    return this.egress;
-  }
-
-  /** Once per sandbox: can bwrap build its namespaces here, as the sandbox user? */
-  private ensureUsable(): Promise<void> {
-    this.usable ??= this.probe().catch((error: unknown) => {
-      // Not remembered: the next run asks again (the host may have been fixed meanwhile).
-      this.usable = undefined;
-      throw error;
-    });
-    return this.usable;
   }
 
   private async probe(): Promise<void> {

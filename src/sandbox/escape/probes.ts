@@ -81,8 +81,8 @@ async function listener(context: ProbeContext, host?: string) {
 /** A worker environment variable holding a secret, removed after the probe. */
 function workerSecret(context: ProbeContext): string {
   const secret = `ado-secret-${randomBytes(8).toString('hex')}`;
-  process.env.ADO_ESCAPE_PROBE_SECRET = secret;
-  context.cleanup.add(() => delete process.env.ADO_ESCAPE_PROBE_SECRET);
+  process.env.ESCAPE_PROBE_WORKER_SECRET = secret;
+  context.cleanup.add(() => delete process.env.ESCAPE_PROBE_WORKER_SECRET);
   return secret;
 }
 
@@ -176,7 +176,7 @@ export const ESCAPE_PROBES: readonly EscapeProbe[] = [
     judge: (judgement, result, { secret }) => {
       judgement.equal(result.stopReason, 'exit', 'stop reason');
       judgement.lacks(result.output, secret, 'the secret of a host file or of the worker environment');
-      judgement.lacks(result.output, 'ADO_ESCAPE_PROBE_SECRET', 'the name of a worker environment variable');
+      judgement.lacks(result.output, 'ESCAPE_PROBE_WORKER_SECRET', 'the name of a worker environment variable');
       // The pid namespace shows the sandbox's own few processes, none of the host's.
       const visible = Number(/visible-processes: (\d+)/.exec(result.output)?.[1]);
       judgement.holds(visible > 0 && visible < 10, `processes visible in the sandbox: expected a few, got ${visible}`);

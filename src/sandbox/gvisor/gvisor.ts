@@ -16,7 +16,6 @@
  * - Crash: sandboxes live under a folder per worker process (runsc-state.ts); the next worker
  *   reaps what a dead one left.
  */
-import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,11 +31,13 @@ import { assertReachable, sandboxUser, WorkspaceOwnership, type Owner } from '..
 import { checkedWorkdir } from '../run-spec';
 import { COMMAND_SIGKILLED_EXIT, gvisorEnding } from '../stop-reason';
 import { supervise } from '../supervise';
-import type { Sandbox, SandboxLimits, SandboxRunOptions, SandboxRunResult, SandboxRunSpec, StopReason } from '../types';
-import { boundPaths, buildOciSpec, rootFolderEntries, type BoundPath } from './oci-spec';
+import { untilSuccess } from '../until-success';
+import type { Sandbox, SandboxLimits, SandboxRunOptions, SandboxRunResult, SandboxRunSpec, SandboxSession, SandboxSessionOptions } from '../types';
+import { boundPaths, buildOciSpec, ociProcess, rootFolderEntries, type BoundPath } from './oci-spec';
 import type { RunscPlatform } from './platforms';
 import { locateRunsc } from './runsc-binary';
 import { RunscState } from './runsc-state';
+import { GvisorSession, killedBySupervisor, SESSION_INIT, sandboxId, writeBundle, type SessionHost } from './session';
 
 export interface GvisorSandboxOptions {
   logger?: Logger;
@@ -59,8 +60,7 @@ export interface GvisorSandboxOptions {
 
 const BACKEND_CHOICE = 'or use ADO_SANDBOX=bubblewrap';
 
-/** Endings where the supervisor killed runsc: the sandbox's state and cgroup are left to delete. */
-const KILLED_BY_SUPERVISOR: ReadonlySet<StopReason> = new Set(['timeout', 'cancelled', 'disk', 'spawn-error']);
+
 
 interface Prepared {
   runsc: string;
@@ -99,8 +99,10 @@ class GvisorSandbox implements Sandbox {
   readonly backend = 'gvisor' as const;
   private readonly layout: HostLayout = detectHostLayout();
   private readonly ownership: WorkspaceOwnership;
-  private ready: Promise<Prepared> | undefined;
-  private egress: Promise<EgressProxy> | undefined;
+  /** Once per sandbox: runsc found (or built), state folder opened, root folder made, a first run of `true`. */
+  private readonly ensureReady = untilSuccess(() => this.prepare());
+  /** The egress proxy of this sandbox's runs with network, started by the first of them. */
+  private readonly egressProxy: () => Promise<EgressProxy>;
 
   constructor(
     private readonly user: Owner,
@@ -109,6 +111,7 @@ class GvisorSandbox implements Sandbox {
     private readonly options: GvisorSandboxOptions,
   ) {
     this.ownership = new WorkspaceOwnership(user);
+    this.egressProxy = untilSuccess(() => startEgressProxy({ rules: this.egressRules, logger: this.options.logger }));
   }
 
   async run(spec: SandboxRunSpec, options: SandboxRunOptions = {}): Promise<SandboxRunResult> {
@@ -116,72 +119,78 @@ class GvisorSandbox implements Sandbox {
     return this.runIn(prepared, spec, options);
   }
 
+  async openSession(workdir: string, options: SandboxSessionOptions = {}): Promise<SandboxSession> {
+    const prepared = await this.ensureReady();
+    const checked = await checkedWorkdir({ command: 'session', workdir });
+    await assertReachable(checked, this.user);
+    return new GvisorSession(this.sessionHost(prepared), checked, options.limits, (spec, runOptions) => this.runIn(prepared, spec, runOptions));
+  }
+
   private async runIn(prepared: Prepared, spec: SandboxRunSpec, options: SandboxRunOptions): Promise<SandboxRunResult> {
     const limits = this.limitPolicy.limitsFor(spec, this.options.logger);
     const workdir = await checkedWorkdir(spec);
     await assertReachable(workdir, this.user);
     const egressDir = spec.network === true ? (await this.egressProxy()).dir : undefined;
-    const env = sandboxEnvironment({ PATH: sandboxPath(this.layout), HOME: '/tmp' }, { ...(egressDir !== undefined && proxyEnvironment()), ...spec.env });
     // The command is not the sandbox's first process: a shell waits for it and tells a SIGKILL of
     // the command (gVisor's out-of-memory killer) apart from one of the whole sandbox.
     const shell = ['/bin/sh', '-c', `/bin/sh -c "$1"; s=$?; [ "$s" -eq 137 ] && exit ${COMMAND_SIGKILLED_EXIT}; exit "$s"`, 'sh', spec.command];
-    const id = `ado-${randomBytes(8).toString('hex')}`;
+    const id = sandboxId();
     const bundle = prepared.state.bundle(id);
     const ociSpec = buildOciSpec({
-      args: egressDir === undefined ? shell : bridgedCommand(this.layout.node, shell),
+      ...this.processParts(spec, limits, egressDir === undefined ? shell : bridgedCommand(this.layout.node, shell), egressDir),
       workdir,
-      env,
       egressDir,
-      limits,
-      user: this.user,
       rootPath: prepared.rootPath,
       cgroupsPath: `/ado-gvisor/${id}`,
       bound: prepared.bound,
     });
-    await mkdir(bundle, { recursive: true, mode: 0o700 });
-    await writeFile(path.join(bundle, 'config.json'), JSON.stringify(ociSpec));
-    const release = await this.ownership.lease(workdir);
+    await writeBundle(bundle, ociSpec);
     let ended: SandboxRunResult | undefined;
     try {
-      ended = await supervise(
-        { file: prepared.runsc, args: [...this.runscFlags(prepared, egressDir !== undefined), 'run', `--bundle=${bundle}`, id], env: {}, cwd: '/', writableDir: workdir },
-        limits,
-        options,
-      );
+      ended = await this.supervised(prepared, [...this.runscFlags(prepared, egressDir !== undefined), 'run', `--bundle=${bundle}`, id], workdir, limits, options);
     } finally {
       // A run that ended by itself is gone already; one we killed leaves its state and cgroup.
-      if (ended === undefined || KILLED_BY_SUPERVISOR.has(ended.stopReason)) await prepared.state.delete(id);
+      if (ended === undefined || killedBySupervisor(ended)) await prepared.state.delete(id);
       else await rm(bundle, { recursive: true, force: true });
+    }
+    this.options.logger?.debug({ command: spec.command, stopReason: ended.stopReason, exitCode: ended.exitCode, durationMs: ended.durationMs }, 'sandbox run ended');
+    return ended;
+  }
+
+  /** The user, environment, limits and command line of a run. */
+  private processParts(spec: Pick<SandboxRunSpec, 'env'>, limits: SandboxLimits, args: string[], egressDir?: string) {
+    const env = sandboxEnvironment({ PATH: sandboxPath(this.layout), HOME: '/tmp' }, { ...(egressDir !== undefined && proxyEnvironment()), ...spec.env });
+    return { args, env, limits, user: this.user };
+  }
+
+  /** runsc (run or exec) under the supervisor, with the workspace the sandbox user's for the time. */
+  private async supervised(prepared: Prepared, args: string[], workdir: string, limits: SandboxLimits, options: SandboxRunOptions): Promise<SandboxRunResult> {
+    const release = await this.ownership.lease(workdir);
+    try {
+      return gvisorEnding(await supervise({ file: prepared.runsc, args, env: {}, cwd: '/', writableDir: workdir }, limits, options), limits);
+    } finally {
       await release();
     }
-    const result = gvisorEnding(ended, limits);
-    this.options.logger?.debug({ command: spec.command, stopReason: result.stopReason, exitCode: result.exitCode, durationMs: result.durationMs }, 'sandbox run ended');
-    return result;
+  }
+
+  /** What a session needs of this sandbox. */
+  private sessionHost(prepared: Prepared): SessionHost {
+    return {
+      state: prepared.state,
+      runsc: prepared.runsc,
+      flags: () => this.runscFlags(prepared, false),
+      limitsFor: (spec) => this.limitPolicy.limitsFor(spec, this.options.logger),
+      initSpec: (id, workdir, limits) =>
+        buildOciSpec({ ...this.processParts({}, limits, SESSION_INIT), workdir, rootPath: prepared.rootPath, cgroupsPath: `/ado-gvisor/${id}`, bound: prepared.bound }),
+      process: (spec, limits, args) => ociProcess(this.processParts(spec, limits, args)),
+      supervised: (args, workdir, limits, options) => this.supervised(prepared, args, workdir, limits, options),
+    };
   }
 
   private runscFlags(prepared: Prepared, network: boolean): string[] {
     const flags = [`--root=${prepared.state.root}`, '--network=none', `--platform=${this.options.platform ?? 'systrap'}`, '--overlay2=none'];
     if (network) flags.push('--host-uds=open');
     return flags;
-  }
-
-  /** The egress proxy of this sandbox's runs with network, started by the first of them. */
-  private egressProxy(): Promise<EgressProxy> {
-    this.egress ??= startEgressProxy({ rules: this.egressRules, logger: this.options.logger }).catch((error: unknown) => {
-      this.egress = undefined;
-      throw error;
-    });
-    return this.egress;
-  }
-
-  /** Once per sandbox: runsc found (or built), state folder opened, root folder made, a first run of `true`. */
-  private ensureReady(): Promise<Prepared> {
-    this.ready ??= this.prepare().catch((error: unknown) => {
-      // Not remembered: the next run asks again (the host may have been fixed meanwhile).
-      this.ready = undefined;
-      throw error;
-    });
-    return this.ready;
   }
 
   private async prepare(): Promise<Prepared> {

@@ -114,6 +114,19 @@ export function ociRlimits(limits: SandboxLimits): OciRlimit[] {
 
 const NO_CAPABILITIES = { bounding: [], effective: [], permitted: [], inheritable: [], ambient: [] };
 
+/** The process part of a spec (also what `runsc exec --process` reads): unprivileged, no capabilities, in the workspace. */
+export function ociProcess(run: Pick<GvisorRun, 'args' | 'env' | 'limits' | 'user'>): OciSpec['process'] {
+  return {
+    user: { uid: run.user.uid, gid: run.user.gid },
+    args: run.args,
+    env: Object.entries(run.env).map(([name, value]) => `${name}=${value}`),
+    cwd: SANDBOX_WORKDIR,
+    rlimits: ociRlimits(run.limits),
+    capabilities: NO_CAPABILITIES,
+    noNewPrivileges: true,
+  };
+}
+
 /** The spec of one run. */
 export function buildOciSpec(run: GvisorRun): OciSpec {
   const mounts: OciMount[] = run.bound.map((entry) => ({ destination: entry.path, type: 'bind', source: entry.path, options: ['rbind', 'ro', 'nosuid', 'nodev'] }));
@@ -127,15 +140,7 @@ export function buildOciSpec(run: GvisorRun): OciSpec {
   );
   return {
     ociVersion: '1.0.2',
-    process: {
-      user: { uid: run.user.uid, gid: run.user.gid },
-      args: run.args,
-      env: Object.entries(run.env).map(([name, value]) => `${name}=${value}`),
-      cwd: SANDBOX_WORKDIR,
-      rlimits: ociRlimits(run.limits),
-      capabilities: NO_CAPABILITIES,
-      noNewPrivileges: true,
-    },
+    process: ociProcess(run),
     root: { path: run.rootPath, readonly: true },
     hostname: 'ado-sandbox',
     mounts,

@@ -6,14 +6,16 @@
  * one base folder: runsc's state root, the sandboxes' root file system and their bundles. A worker
  * never touches another live worker's sandboxes; a folder whose process is gone (a worker that
  * crashed or was killed) is reaped by the next ADO process that opens the base: each of its
- * sandboxes deleted with `runsc delete --force` (processes killed, cgroup removed), what runsc
- * mounted there unmounted, then the folder removed.
+ * sandboxes deleted with `runsc delete --force` (processes killed, cgroup removed), any runsc
+ * process still naming the folder killed, what runsc mounted there unmounted, then the folder
+ * removed.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { isAlive } from '../../config/install-once';
 import type { Logger } from '../../telemetry/logger';
 
 const run = promisify(execFile);
@@ -21,15 +23,6 @@ const run = promisify(execFile);
 /** The default base folder (root-only: its state lets whoever reads it drive the sandboxes). */
 export function defaultStateBase(): string {
   return path.join(os.tmpdir(), 'ado-runsc');
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** This process's folder of sandboxes. */
@@ -100,10 +93,29 @@ async function reapFolder(runsc: string, folder: string): Promise<string[]> {
     // No state root (a folder that never held a sandbox): only the folder to remove.
   }
   for (const id of ids) await deleteSandbox(runsc, root, id);
+  // Sandboxes whose state was lost (a folder half removed) are found by their command line.
+  for (const pid of await processesWith(`--root=${root}`)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone meanwhile.
+    }
+  }
   // runsc keeps the gofers' empty network namespace mounted in its state root.
   for (const mountPoint of await mountsUnder(folder)) await run('umount', ['--lazy', mountPoint]).catch(() => undefined);
   await rm(folder, { recursive: true, force: true });
   return ids;
+}
+
+/** Pids of the processes whose command line has `argument` as one of its arguments. */
+async function processesWith(argument: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const commandLine = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (commandLine.split('\0').includes(argument)) pids.push(Number(entry));
+  }
+  return pids;
 }
 
 /** Mount points at or below `folder`, deepest first (from /proc/self/mountinfo; octal escapes decoded). */
