@@ -25,6 +25,6 @@ describe('describeFailure: what happened first, then why', () => {
     const text = describeFailure(new Error('Invalid transcript t.yaml: plan: Required', { cause: long }));
     expect(text.startsWith('Invalid transcript t.yaml: plan: Required; cause: [{')).toBe(true);
     expect(text.length).toBeLessThan(800);
-    expect(describeFailure(new ActivityFailure('Activity task failed', 'x', '1', RetryState.UNSPECIFIED, 'w', undefined))).toBe('Activity task failed');
+    expect(describeFailure(new ActivityFailure('Activity task failed', 'x', '1', RetryState.TIMEOUT, 'w', undefined))).toBe('Activity task failed');
   });
 });
