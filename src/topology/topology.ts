@@ -6,7 +6,7 @@
  * process runs under the supervisor; `state.json` in the topology folder says where everything is.
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { codecKeysFromEnv } from '../codec/keys-config';
 import { locateBinary, TEMPORAL_CLI } from '../temporal/binaries';
-import { freePort } from '../temporal/ports';
+import { isPortFree } from '../temporal/ports';
 import { locateTemporalServer, locateTemporalUiServer } from '../temporal/server-binaries';
 import { Supervisor, type ProcessSpec } from './supervisor';
 
@@ -269,8 +269,13 @@ async function allocatePorts() {
     'git',
     'api',
   ] as const;
+  // Below 32768: Temporal stores its ports in a PostgreSQL smallint (cluster membership), and
+  // the kernel hands out ephemeral ports above it.
   const ports = new Set<number>();
-  while (ports.size < names.length) ports.add(await freePort());
+  while (ports.size < names.length) {
+    const port = 20_000 + randomInt(12_000);
+    if (!ports.has(port) && (await isPortFree(port))) ports.add(port);
+  }
   const list = [...ports];
   return Object.fromEntries(names.map((name, i) => [name, list[i]!])) as Record<(typeof names)[number], number>;
 }
@@ -344,7 +349,8 @@ async function runScript(name: string, env: Record<string, string>): Promise<voi
     await run('sh', [path.join(REPO_ROOT, 'deploy', 'temporal', name)], { env, maxBuffer: 16 * 1024 * 1024 });
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string };
-    throw new Error(`deploy/temporal/${name} failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`, { cause: err });
+    const output = `${e.stdout ?? ''}${e.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n');
+    throw new Error(`deploy/temporal/${name} failed (the end of its output):\n${output}`, { cause: err });
   }
 }
 
