@@ -101,18 +101,19 @@ async function up(dir: string, ui: boolean, say: (line: string) => void): Promis
   await mkdir(path.join(dir, 'logs'), { recursive: true });
   const logFile = path.join(dir, 'logs', 'supervisor.log');
   const out = openSync(logFile, 'a');
+  // Only this start's lines are shown: the log keeps earlier ones.
+  let shown = (await readFile(logFile, 'utf8')).split('\n').length - 1;
   const child = spawn(process.execPath, [__filename, 'serve', '--dir', dir, ...(ui ? ['--ui'] : [])], { detached: true, stdio: ['ignore', out, out], env: process.env });
   let exited = false;
   child.once('exit', () => (exited = true));
   say(`Starting the topology in ${dir} (supervisor pid ${child.pid}; log ${logFile})…`);
-  let shown = 0;
   for (;;) {
     await new Promise((r) => setTimeout(r, 1000));
-    const log = await readFile(logFile, 'utf8');
-    const lines = log.split('\n');
-    for (const line of lines.slice(shown, -1)) if (line.startsWith('[topology]')) say(line);
+    const lines = (await readFile(logFile, 'utf8')).split('\n');
+    const fresh = lines.slice(shown, -1);
+    for (const line of fresh) if (line.startsWith('[topology]')) say(line);
     shown = lines.length - 1;
-    if (log.includes('[topology] ready')) break;
+    if (fresh.includes('[topology] ready')) break;
     if (exited) {
       process.stderr.write(`The topology did not start; the end of ${logFile}:\n${lines.slice(-30).join('\n')}\n`);
       return 1;

@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -79,8 +79,10 @@ export async function startTopology(options: TopologyOptions): Promise<RunningTo
 
   const ports = await allocatePorts();
   let state: TopologyState | undefined;
+  // One write at a time, in order; a write after the folder is gone (stopped and removed) is moot.
+  let writing = Promise.resolve();
   const supervisor = new Supervisor(dir, () => {
-    if (state) void writeState(dir, { ...state, processes: supervisor.status() });
+    if (state) writing = writing.then(() => writeState(dir, { ...state!, processes: supervisor.status() })).catch(() => {});
   });
   const stop = () => supervisor.stopAll();
   try {
@@ -225,7 +227,7 @@ export async function readState(dir: string): Promise<TopologyState | undefined>
 async function writeState(dir: string, state: TopologyState): Promise<void> {
   const file = statePath(dir);
   await writeFile(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
-  await run('mv', ['-f', `${file}.tmp`, file]);
+  await rename(`${file}.tmp`, file);
 }
 
 interface Secrets {
