@@ -108,7 +108,7 @@ export class Supervisor {
   async stopAll(): Promise<void> {
     this.closing = true;
     for (const managed of [...this.processes.values()].reverse()) await this.stopOne(managed);
-    for (const managed of this.processes.values()) managed.log.end();
+    await Promise.all([...this.processes.values()].map((m) => new Promise<void>((resolve) => m.log.end(resolve))));
   }
 
   private launch(managed: Managed): void {

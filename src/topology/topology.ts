@@ -84,7 +84,11 @@ export async function startTopology(options: TopologyOptions): Promise<RunningTo
   const supervisor = new Supervisor(dir, () => {
     if (state) writing = writing.then(() => writeState(dir, { ...state!, processes: supervisor.status() })).catch(() => {});
   });
-  const stop = () => supervisor.stopAll();
+  const stop = async () => {
+    await supervisor.stopAll();
+    state = undefined;
+    await writing;
+  };
   try {
     const pg = await startPostgres(supervisor, dir, ports.postgres, secrets, log);
     const databaseUrl = `postgres://ado@127.0.0.1:${ports.postgres}/ado`;
