@@ -159,9 +159,9 @@ export async function startTopology(options: TopologyOptions): Promise<RunningTo
     });
     await supervisor.add({ name: 'git-server', ...ado(['git-server', '--root', gitRoot, '--port', String(ports.git)], { PATH: process.env.PATH ?? '', ADO_GIT_SERVER_TOKEN: secrets.gitToken }) });
 
-    const common: Record<string, string> = {
-      ...stringEnv(options.env ?? {}),
-      PATH: process.env.PATH ?? '',
+    const apiUrl = `http://127.0.0.1:${ports.api}`;
+    // What every ADO process and every client of the topology shares.
+    const shared: Record<string, string> = {
       TEMPORAL_ADDRESS: temporalAddress,
       TEMPORAL_NAMESPACE: namespace,
       ADO_DATABASE_URL: databaseUrl,
@@ -170,8 +170,8 @@ export async function startTopology(options: TopologyOptions): Promise<RunningTo
       ADO_CODEC_KEY_FILE: secrets.codecKeyFile,
       ADO_GIT_REMOTES: gitUrl,
       ADO_GIT_REMOTES_CREDENTIALS: secrets.gitToken,
-      ADO_METRICS_PORT: 'off',
     };
+    const common: Record<string, string> = { ...stringEnv(options.env ?? {}), PATH: process.env.PATH ?? '', ...shared, ADO_METRICS_PORT: 'off' };
     const home = async (name: string) => {
       const base = path.join(dir, 'processes', name);
       await mkdir(path.join(base, 'tmp'), { recursive: true });
@@ -179,24 +179,12 @@ export async function startTopology(options: TopologyOptions): Promise<RunningTo
       await chmod(path.join(base, 'tmp'), 0o1777);
       return { ADO_HOME: path.join(base, 'home'), TMPDIR: path.join(base, 'tmp'), ADO_WORKSPACES: path.join(base, 'tmp', 'workspaces'), ADO_GIT_CACHE: path.join(base, 'git-cache') };
     };
-    const apiUrl = `http://127.0.0.1:${ports.api}`;
     await supervisor.add({ name: 'api', ...ado(['api', '--port', String(ports.api)], { ...common, ...(await home('api')), ADO_API_TOKENS: `topology:${secrets.apiToken}` }) });
     for (const pool of WORKER_POOLS) {
       await supervisor.add({ name: `worker-${pool}`, ...ado(['worker', '--pool', pool], { ...common, ...(await home(`worker-${pool}`)) }) });
     }
 
-    const clientEnv: Record<string, string> = {
-      TEMPORAL_ADDRESS: temporalAddress,
-      TEMPORAL_NAMESPACE: namespace,
-      ADO_DATABASE_URL: databaseUrl,
-      PGPASSWORD: secrets.adoDb,
-      ADO_CODEC: 'on',
-      ADO_CODEC_KEY_FILE: secrets.codecKeyFile,
-      ADO_GIT_REMOTES: gitUrl,
-      ADO_GIT_REMOTES_CREDENTIALS: secrets.gitToken,
-      ADO_API_URL: apiUrl,
-      ADO_API_TOKEN: secrets.apiToken,
-    };
+    const clientEnv: Record<string, string> = { ...shared, ADO_API_URL: apiUrl, ADO_API_TOKEN: secrets.apiToken };
     state = {
       supervisorPid: process.pid,
       startedAt: new Date().toISOString(),
