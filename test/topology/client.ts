@@ -29,7 +29,7 @@ export async function pushUserRepository(state: TopologyState, name: string, fil
 }
 
 export interface ApiTask {
-  state: { phase: string; pullRequest?: { url: string; headSha: string; merged: boolean }; headSha?: string; errors: Array<{ message: string }>; failure?: { type: string; message: string } } | null;
+  state: { phase: string; pullRequest?: { url: string; headSha: string; merged: boolean }; headSha?: string; errors: Array<{ message: string }>; failure?: string } | null;
 }
 
 async function api<T>(state: TopologyState, method: string, route: string, body?: unknown): Promise<{ status: number; body: T }> {

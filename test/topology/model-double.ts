@@ -12,6 +12,8 @@ export interface ModelDouble {
   url: string;
   /** Answers given, by `<file>|<purpose>`. */
   answered: Map<string, number>;
+  /** Every answer given, in order, with its time. */
+  answers: Array<{ file: string; purpose: Purpose; at: number }>;
   close(): Promise<void>;
 }
 
@@ -20,7 +22,7 @@ export function writeDirective(file: string): string {
   return `[[write ${file}]]`;
 }
 
-type Purpose = 'plan' | 'decompose' | 'code';
+export type Purpose = 'plan' | 'decompose' | 'code';
 
 function purposeOf(system: string): Purpose | undefined {
   if (system.includes('planning a change')) return 'plan';
@@ -32,8 +34,9 @@ function purposeOf(system: string): Purpose | undefined {
 /** The answer to one chat request, or undefined for a request it does not know. */
 export function answerFor(messages: Array<{ role: string; content: string }>): { purpose: Purpose; file: string; content: string } | undefined {
   const purpose = purposeOf(messages.find((m) => m.role === 'system')?.content ?? '');
-  const user = messages.findLast((m) => m.role === 'user')?.content ?? '';
-  const file = /\[\[write ([A-Za-z0-9._/-]+)\]\]/.exec(user)?.[1];
+  // A repair round's last message is the complaint; the task is in an earlier one.
+  const directive = /\[\[write ([A-Za-z0-9._/-]+)\]\]/;
+  const file = directive.exec(messages.findLast((m) => m.role === 'user' && directive.test(m.content))?.content ?? '')?.[1];
   if (!purpose || !file) return undefined;
   switch (purpose) {
     case 'plan':
@@ -47,6 +50,7 @@ export function answerFor(messages: Array<{ role: string; content: string }>): {
 
 export async function startModelDouble(host = '127.0.0.1'): Promise<ModelDouble> {
   const answered = new Map<string, number>();
+  const answers: ModelDouble['answers'] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -69,6 +73,7 @@ export async function startModelDouble(host = '127.0.0.1'): Promise<ModelDouble>
       }
       const key = `${answer.file}|${answer.purpose}`;
       answered.set(key, (answered.get(key) ?? 0) + 1);
+      answers.push({ file: answer.file, purpose: answer.purpose, at: Date.now() });
       send(200, {
         id: `chatcmpl-${answered.size}`,
         object: 'chat.completion',
@@ -83,6 +88,7 @@ export async function startModelDouble(host = '127.0.0.1'): Promise<ModelDouble>
   return {
     url: `http://${host}:${port}`,
     answered,
+    answers,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
