@@ -6,6 +6,7 @@ export default defineConfig({
     // The topology's own stage: `npm run test:topology` (vitest.topology.config.mts).
     exclude: ['test/topology/**', '**/node_modules/**'],
     globalSetup: ['test/helpers/global-setup.ts'],
+    setupFiles: ['test/helpers/own-home.ts'],
     pool: 'forks',
     testTimeout: 120_000,
     hookTimeout: 120_000,
