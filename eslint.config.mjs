@@ -22,6 +22,7 @@ const LAYERS = [
   'llm',
   'sandbox',
   'workspace',
+  'git-server',
   'gates',
   'pr',
   'notifications',
@@ -33,6 +34,7 @@ const LAYERS = [
   // Faces: what people and other programs talk to.
   'api',
   'dev',
+  'topology',
   'demo',
   'cli',
   'console',

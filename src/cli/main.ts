@@ -15,6 +15,7 @@ import { registerRecoveryCommands } from './commands/recovery';
 import { registerServerCommands } from './commands/servers';
 import { registerApiCommand } from './commands/api';
 import { registerSandboxCommands } from './commands/sandbox';
+import { registerGitServerCommand } from './commands/git-server';
 
 export function buildProgram(ctx?: CliContext): { program: Command; ctx: CliContext } {
   const program = new Command('ado')
@@ -31,6 +32,7 @@ export function buildProgram(ctx?: CliContext): { program: Command; ctx: CliCont
   registerServerCommands(program, context);
   registerApiCommand(program, context);
   registerSandboxCommands(program, context);
+  registerGitServerCommand(program, context);
   return { program, ctx: context };
 }
 
