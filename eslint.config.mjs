@@ -23,6 +23,8 @@ const LAYERS = [
   'sandbox',
   'workspace',
   'gates',
+  // The coding agent's tools, conversation and repository map.
+  'agent',
   'pr',
   'notifications',
   // Orchestration.
