@@ -8,7 +8,7 @@ import type { CheckpointName } from '../src/domain/task';
 import { taskQueues } from '../src/domain/task';
 import { decideUpdate } from '../src/workflows/messages';
 import { startTask, taskInput, waitFor, type TaskHandle } from '../test/helpers/workflow';
-import { activitiesOf, EventType, eventId, eventMs, eventsOfType, historyOf, wallMs } from './history';
+import { activitiesOf, LOCAL_ACTIVITY, EventType, eventId, eventMs, eventsOfType, historyOf, wallMs } from './history';
 import { atMost, figure, type Section } from './report';
 import { median, quantile } from './stats';
 
@@ -58,7 +58,8 @@ async function decideTask(client: Client, prefix: string): Promise<Sample[]> {
   const events = await historyOf(handle);
   const activities = activitiesOf(events);
   return eventsOfType(events, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED).map((accepted, i) => {
-    const next = activities.find((a) => a.scheduledEventId > eventId(accepted));
+    // Local activities (the decision's own store write) have no start event: the next one that does.
+    const next = activities.find((a) => a.taskQueue !== LOCAL_ACTIVITY && a.scheduledEventId > eventId(accepted));
     if (next?.startedAt === undefined) throw new Error(`No activity started after decision ${i + 1} of ${handle.workflowId}.`);
     return { total: next.startedAt - sentAt[i]!, accepted: eventMs(accepted) - sentAt[i]! };
   });

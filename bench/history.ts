@@ -49,10 +49,25 @@ export function eventsOfType(events: HistoryEvent[], type: temporal.api.enums.v1
   return events.filter((e) => e.eventType === type);
 }
 
-/** The activities of a run in the order they were scheduled. */
+/** The queue name `activitiesOf` gives a local activity: it runs in the workflow's worker. */
+export const LOCAL_ACTIVITY = '(local)';
+
+/** The activity type a local activity's marker records (the SDK's marker data, JSON). */
+function localActivityType(event: HistoryEvent): string | undefined {
+  const marker = event.markerRecordedEventAttributes;
+  if (marker?.markerName !== 'core_local_activity') return undefined;
+  const data = marker.details?.data?.payloads?.[0]?.data;
+  if (!data) return '?';
+  const parsed = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string };
+  return parsed.activity_type ?? '?';
+}
+
+/** The activities of a run in the order they were scheduled; local ones on the queue `LOCAL_ACTIVITY`. */
 export function activitiesOf(events: HistoryEvent[]): ActivityRecord[] {
   const byScheduledId = new Map<number, ActivityRecord>();
   for (const event of events) {
+    const local = localActivityType(event);
+    if (local) byScheduledId.set(eventId(event), { type: local, taskQueue: LOCAL_ACTIVITY, scheduledEventId: eventId(event) });
     const scheduled = event.activityTaskScheduledEventAttributes;
     const started = event.activityTaskStartedEventAttributes;
     const completed = event.activityTaskCompletedEventAttributes;

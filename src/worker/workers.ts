@@ -25,6 +25,9 @@ export const DEFAULT_WORKER_TUNING = {
   maxConcurrentWorkflowTaskExecutions: 100,
 } as const;
 
+/** Activity polls of the task pool's worker: few enough to keep slots free for eager dispatch. */
+const EAGER_FRIENDLY_ACTIVITY_POLLS = 2;
+
 export interface WorkerPoolOptions {
   connection: NativeConnection;
   namespace: string;
@@ -116,7 +119,15 @@ export async function createWorkers(options: WorkerPoolOptions): Promise<Worker[
         namespace: options.namespace,
         taskQueue: queues[pool],
         activities,
-        ...(pool === 'task' ? { workflowBundle: await workflowBundle({ prebuilt: options.workflowBundle, extraModules: options.tracing?.workflowModules }) } : {}),
+        ...(pool === 'task'
+          ? {
+              workflowBundle: await workflowBundle({ prebuilt: options.workflowBundle, extraModules: options.tracing?.workflowModules }),
+              // Each open poll holds an activity slot; the default (one per slot) leaves none for
+              // eager dispatch, which hands an activity on the workflow's own queue straight to
+              // this worker instead of a round trip through the queue.
+              activityTaskPollerBehavior: { type: 'simple-maximum', maximum: EAGER_FRIENDLY_ACTIVITY_POLLS },
+            }
+          : {}),
         maxConcurrentActivityTaskExecutions:
           options.maxConcurrentActivityExecutions ?? DEFAULT_WORKER_TUNING.maxConcurrentActivityExecutions,
         maxConcurrentWorkflowTaskExecutions:

@@ -18,12 +18,15 @@ import {
   isCancellation,
   log,
   metricMeter,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
   type ActivityOptions,
+  type LocalActivityOptions,
 } from '@temporalio/workflow';
 import type {
   CodeActivities,
@@ -85,6 +88,20 @@ const BOOKKEEPING: ActivityOptions = {
   retry: { ...RETRY, maximumAttempts: 10 },
 };
 
+/**
+ * Store writes as local activities: they run in the workflow's own worker, with no trip through a
+ * task queue (on the dev server, 60–110 ms less per checkpoint). A worker that dies mid-write
+ * runs the write again on replay; a checkpoint is keyed by its activity and a decision by its
+ * request, so each lands once.
+ */
+const LOCAL_BOOKKEEPING: LocalActivityOptions = {
+  startToCloseTimeout: '15s',
+  retry: { ...RETRY, maximumAttempts: 10 },
+};
+
+/** Patch id: store writes moved from `ado-tasks` activities to local activities. */
+const LOCAL_STORE_WRITES_PATCH = 'local-store-writes';
+
 const MAX_CONTEXT_CHARS = 4000;
 
 /**
@@ -126,6 +143,8 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
   const queues = taskQueues(queuePrefixOf(taskQueue));
   const tasks = proxyActivities<TaskActivities>({ ...LONG, taskQueue: queues.task });
   const bookkeeping = proxyActivities<TaskActivities>({ ...BOOKKEEPING, taskQueue: queues.task });
+  // Tasks started before the patch keep scheduling their writes on the queue, as their histories say.
+  const storeWrites = patched(LOCAL_STORE_WRITES_PATCH) ? proxyLocalActivities<TaskActivities>(LOCAL_BOOKKEEPING) : bookkeeping;
   const code = proxyActivities<CodeActivities>({ ...LONG, taskQueue: queues.code });
   const review = proxyActivities<ReviewActivities>({ ...LONG, taskQueue: queues.review });
   const maxIterations = input.maxIterations ?? DEFAULT_MAX_ITERATIONS;
@@ -216,7 +235,7 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
   }
 
   async function saveCheckpoint(): Promise<void> {
-    state.checkpointId = await bookkeeping.saveCheckpoint({
+    state.checkpointId = await storeWrites.saveCheckpoint({
       taskId: input.taskId,
       workflowId,
       runId,
@@ -265,7 +284,7 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
     }
     const record = decisions.get(request.id)!;
     taskMetrics.approvalWaited(checkpoint, record.decision.approved ? 'approved' : 'rejected', Date.now() - now);
-    await bookkeeping.recordApprovalDecision({ taskId: input.taskId, workflowId, ...record });
+    await storeWrites.recordApprovalDecision({ taskId: input.taskId, workflowId, ...record });
     return record;
   }
 

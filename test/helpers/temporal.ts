@@ -9,6 +9,7 @@ import type { AdoActivities } from '../../src/activities/interfaces';
 import { ADO_SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
 import { taskQueues, type TaskQueues } from '../../src/domain/task';
 import { locateBinary, TEMPORAL_CLI, TEMPORAL_TEST_SERVER } from '../../src/temporal/binaries';
+import { FAST_DISPATCH_ARGS } from '../../src/temporal/dev-server';
 import { createLogger } from '../../src/telemetry/logger';
 import { installTemporalRuntime } from '../../src/telemetry/temporal-logger';
 import { createWorkers, runWorkers, type WorkerPoolChoice } from '../../src/worker/workers';
@@ -21,7 +22,7 @@ export function installTestRuntime(): void {
   installTemporalRuntime(createLogger({ level: process.env.ADO_LOG_LEVEL ?? 'warn', pretty: false }));
 }
 
-/** A dev server (real persistence semantics, real timers) on a free loopback port. */
+/** A dev server (real persistence semantics, real timers) on a free loopback port, dispatching as `ado dev`'s does. */
 export async function startLocalEnv(): Promise<TestWorkflowEnvironment> {
   installTestRuntime();
   return TestWorkflowEnvironment.createLocal({
@@ -29,7 +30,7 @@ export async function startLocalEnv(): Promise<TestWorkflowEnvironment> {
       executable: { type: 'existing-path', path: await locateBinary(TEMPORAL_CLI) },
       ip: '127.0.0.1',
       searchAttributes: ADO_SEARCH_ATTRIBUTES,
-      extraArgs: ['--headless', '--log-level', 'error'],
+      extraArgs: ['--headless', '--log-level', 'error', ...FAST_DISPATCH_ARGS],
     },
   });
 }

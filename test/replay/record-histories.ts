@@ -1,7 +1,8 @@
 /**
  * Records the histories of `SCENARIOS` into test/replay/histories/*.json.
  * Run after an intended workflow change that is guarded by `patched()`: `npm run histories:record`.
- * Keep the old files too when the change must stay compatible with running tasks.
+ * First move the old files into a subfolder named for the change (they stay replayed): running
+ * tasks recorded them.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
