@@ -36,7 +36,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import type { RawToolCall } from '../domain/agent-tools';
-import { describeIssues } from '../domain/task-input';
+import { describeIssues, storableText } from '../domain/task-input';
 import { FailureType, nonRetryable } from '../domain/errors';
 import type { ChatRequest } from './types';
 
@@ -95,20 +95,20 @@ const expectSchema = z.string().min(1).refine((expect) => {
     return false;
   }
 }, 'not a valid /regular expression/');
-const replyFields = { content: z.string(), expect: expectSchema.optional(), usage: usageSchema.optional() };
-const replySchema = z.union([z.string().transform((content) => ({ content })), z.strictObject(replyFields)], {
+const replyFields = { content: storableText, expect: expectSchema.optional(), usage: usageSchema.optional() };
+const replySchema = z.union([storableText.transform((content) => ({ content })), z.strictObject(replyFields)], {
   error: 'expected the answer as a string, or as { content, expect?, usage? }',
 });
 const entrySchema = z.union(
-  [z.string().transform((content) => ({ content })), z.strictObject({ ...replyFields, repair: replySchema.optional() })],
+  [storableText.transform((content) => ({ content })), z.strictObject({ ...replyFields, repair: replySchema.optional() })],
   { error: 'expected the answer as a string, or as { content, expect?, repair?, usage? }' },
 );
 const agentTurnSchema = z.strictObject({
-  content: z.string().optional(),
+  content: storableText.optional(),
   tool_calls: z.array(z.strictObject({ name: z.string().min(1), arguments: z.unknown() })).optional(),
   expect: expectSchema.optional(),
   usage: usageSchema.optional(),
-  condense: z.string().optional(),
+  condense: storableText.optional(),
 });
 const transcriptSchema = z.strictObject({
   version: z.literal(1, 'write `version: 1` (the only transcript format so far)'),
