@@ -10,6 +10,7 @@
  */
 import {
   ActivityCancellationType,
+  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
@@ -21,6 +22,7 @@ import {
   patched,
   proxyActivities,
   proxyLocalActivities,
+  TimeoutFailure,
   setHandler,
   upsertSearchAttributes,
   uuid4,
@@ -102,6 +104,9 @@ const LOCAL_BOOKKEEPING: LocalActivityOptions = {
 /** Patch id: store writes moved from `ado-tasks` activities to local activities. */
 const LOCAL_STORE_WRITES_PATCH = 'local-store-writes';
 
+/** Patch id: an activity no worker finished is called again instead of failing the task. */
+const INFRASTRUCTURE_RETRIES_PATCH = 'infrastructure-retries';
+
 const MAX_CONTEXT_CHARS = 4000;
 
 /**
@@ -141,12 +146,12 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
   const input = parsed.data;
   const { workflowId, runId, taskQueue } = workflowInfo();
   const queues = taskQueues(queuePrefixOf(taskQueue));
-  const tasks = proxyActivities<TaskActivities>({ ...LONG, taskQueue: queues.task });
-  const bookkeeping = proxyActivities<TaskActivities>({ ...BOOKKEEPING, taskQueue: queues.task });
+  const tasks = outlivingWorkers(proxyActivities<TaskActivities>({ ...LONG, taskQueue: queues.task }));
+  const bookkeeping = outlivingWorkers(proxyActivities<TaskActivities>({ ...BOOKKEEPING, taskQueue: queues.task }));
   // Tasks started before the patch keep scheduling their writes on the queue, as their histories say.
   const storeWrites = patched(LOCAL_STORE_WRITES_PATCH) ? proxyLocalActivities<TaskActivities>(LOCAL_BOOKKEEPING) : bookkeeping;
-  const code = proxyActivities<CodeActivities>({ ...LONG, taskQueue: queues.code });
-  const review = proxyActivities<ReviewActivities>({ ...LONG, taskQueue: queues.review });
+  const code = outlivingWorkers(proxyActivities<CodeActivities>({ ...LONG, taskQueue: queues.code }));
+  const review = outlivingWorkers(proxyActivities<ReviewActivities>({ ...LONG, taskQueue: queues.review }));
   const maxIterations = input.maxIterations ?? DEFAULT_MAX_ITERATIONS;
   const approvalTimeoutMs = input.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
   const startedAt = Date.now();
@@ -486,6 +491,49 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
 }
 
 // ------------------------------------------------------------------ pure helpers
+
+/**
+ * `activities`, each called again (as a new activity) for as long as it fails only because no
+ * worker finished it — a dead worker is not the task's fault. Within each call the retry
+ * policy's 3 attempts still bound the activity's own failures; the calls are bounded by the
+ * task's deadline (its execution timeout, when it has one) and by cancelling the task.
+ */
+function outlivingWorkers<T extends object>(activities: T): T {
+  return new Proxy(activities, {
+    get(target, name) {
+      const activity: unknown = Reflect.get(target, name);
+      if (typeof activity !== 'function') return activity;
+      return async (...args: unknown[]) => {
+        for (let call = 1; ; call++) {
+          try {
+            return await (activity as (...a: unknown[]) => Promise<unknown>)(...args);
+          } catch (err) {
+            // Histories from before the patch failed here, and must replay so.
+            if (!isInfrastructureFailure(err) || pastDeadline() || !patched(INFRASTRUCTURE_RETRIES_PATCH)) throw err;
+            log.warn('No worker finished the activity; calling it again', { activity: String(name), call, failure: describeFailure(err) });
+          }
+        }
+      };
+    },
+  });
+}
+
+/**
+ * Whether an activity failed because no worker finished it, rather than by its own doing: its
+ * worker died (heartbeat timeout), none took it in time (schedule-to-start timeout), or its worker
+ * shut down (a cancellation the task did not ask for).
+ */
+function isInfrastructureFailure(err: unknown): boolean {
+  if (!(err instanceof ActivityFailure)) return false;
+  const cause = err.cause;
+  if (cause instanceof TimeoutFailure) return cause.timeoutType === 'HEARTBEAT' || cause.timeoutType === 'SCHEDULE_TO_START';
+  return cause instanceof CancelledFailure && !CancellationScope.current().consideredCancelled;
+}
+
+function pastDeadline(): boolean {
+  const expires = workflowInfo().executionExpirationTime;
+  return expires !== undefined && Date.now() >= expires.getTime();
+}
 
 /** Which budget limit the task has reached, described for a human; undefined when none. */
 function reachedBudgetLimit(state: TaskExecutionState, elapsedMs: number): string | undefined {
