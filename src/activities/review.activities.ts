@@ -4,7 +4,7 @@ import type { PullRequestProvider } from '../pr/provider';
 import { sensitiveChanges, sensitiveChangesSection } from '../pr/sensitive-changes';
 import type { Sandbox } from '../sandbox/types';
 import type { Logger } from '../telemetry/logger';
-import { isLocalRemote } from '../workspace/git';
+import { localView } from '../workspace/shared-remote';
 import { Workspace } from '../workspace/workspace';
 import { activityRun } from './context';
 import type { ReviewActivities } from './interfaces';
@@ -40,7 +40,7 @@ export function createReviewActivities(deps: ReviewActivityDeps): ReviewActiviti
     async createPullRequest(input) {
       const run = activityRun(deps.logger, input.taskId);
       const { remote, sha } = input.repo;
-      const changes = isLocalRemote(remote) ? await sensitiveChanges(remote, `refs/heads/${input.baseBranch}`, sha) : [];
+      const changes = await sensitiveChanges(await localView(remote), `refs/heads/${input.baseBranch}`, sha);
       const description = changes.length > 0 ? `${sensitiveChangesSection(changes)}\n\n${input.description}` : input.description;
       const pr = await pullRequests.open({ ...input, description });
       run.logger.info({ url: pr.url, sensitiveChanges: changes.length }, 'Pull request open');
