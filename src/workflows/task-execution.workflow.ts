@@ -33,6 +33,7 @@ import type {
   GenerateCodeResult,
   ReviewActivities,
   TaskActivities,
+  WorkspaceActivities,
 } from '../activities/interfaces';
 import { FailureType } from '../domain/errors';
 import { errorFingerprint, isStuck, iterationFingerprint } from '../domain/fingerprint';
@@ -70,6 +71,7 @@ import {
   humanApprovalSignal,
   taskStateQuery,
 } from './messages';
+import { TaskWorkspace } from './task-workspace';
 
 /** The design's retry policy (docs/architecture.md): 1 s, ×2, at most 60 s apart, 3 attempts. */
 const RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', maximumAttempts: 3 } as const;
@@ -101,6 +103,9 @@ const LOCAL_BOOKKEEPING: LocalActivityOptions = {
 
 /** Patch id: store writes moved from `ado-tasks` activities to local activities. */
 const LOCAL_STORE_WRITES_PATCH = 'local-store-writes';
+
+/** Patch id: the tree work (generate, execute, gates) runs on the task's warm workspace. */
+const WARM_WORKSPACE_PATCH = 'warm-workspace';
 
 const MAX_CONTEXT_CHARS = 4000;
 
@@ -147,6 +152,21 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
   const storeWrites = patched(LOCAL_STORE_WRITES_PATCH) ? proxyLocalActivities<TaskActivities>(LOCAL_BOOKKEEPING) : bookkeeping;
   const code = proxyActivities<CodeActivities>({ ...LONG, taskQueue: queues.code });
   const review = proxyActivities<ReviewActivities>({ ...LONG, taskQueue: queues.review });
+  // Tasks started before warm workspaces send each call to the pool queues, as their histories say.
+  const warm = patched(WARM_WORKSPACE_PATCH)
+    ? new TaskWorkspace(
+        () => code.acquireWorkspace({ taskId: input.taskId, repo: currentHead(), baseSha: state.baseSha! }),
+        LONG,
+      )
+    : undefined;
+  const pooled: WorkspaceActivities = {
+    generateCode: code.generateCode,
+    executeCode: code.executeCode,
+    runQualityGates: review.runQualityGates,
+    releaseWorkspace: code.releaseWorkspace,
+  };
+  /** Runs `call` on the task's warm workspace, or on the pool queues for a task from before them. */
+  const onTree = <T>(call: (activities: WorkspaceActivities) => Promise<T>): Promise<T> => (warm ? warm.run(call) : call(pooled));
   const maxIterations = input.maxIterations ?? DEFAULT_MAX_ITERATIONS;
   const approvalTimeoutMs = input.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
   const startedAt = Date.now();
@@ -220,6 +240,11 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
   });
 
   // ---------------------------------------------------------------- helpers
+  /** The task branch's last pushed commit, as this workflow recorded it. */
+  function currentHead(): RepoRef {
+    return { repository: input.repository, remote: state.remote!, sha: state.headSha! };
+  }
+
   function touch(): void {
     state.updatedAt = new Date().toISOString();
   }
@@ -361,28 +386,30 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
       state.attempts = iteration;
       await enterPhase('coding');
       await checkBudget();
-      const generated: GenerateCodeResult = await code.generateCode({
+      const generated: GenerateCodeResult = await onTree((tree) =>
+        tree.generateCode({
         taskId: input.taskId,
         prompt: input.prompt,
         plan,
         subtasks,
         previousErrors,
         iteration,
-        repo: { ...repo, sha: state.headSha! },
-        taskBranch: workspace.taskBranch,
-      });
+          repo: { ...repo, sha: state.headSha! },
+          taskBranch: workspace.taskBranch,
+        }),
+      );
       addLlmUsage(generated.usage);
       state.headSha = generated.sha;
       const head: RepoRef = { ...repo, sha: generated.sha };
 
       let failures = generated.editErrors;
       if (failures.length === 0) {
-        const execution = await code.executeCode({ taskId: input.taskId, repo: head, baseSha: workspace.baseSha });
+        const execution = await onTree((tree) => tree.executeCode({ taskId: input.taskId, repo: head, baseSha: workspace.baseSha }));
         if (!execution.success && execution.error) failures = [execution.error];
       }
       if (failures.length === 0) {
         await enterPhase('testing');
-        const gates = await review.runQualityGates({ taskId: input.taskId, repo: head, baseSha: workspace.baseSha });
+        const gates = await onTree((tree) => tree.runQualityGates({ taskId: input.taskId, repo: head, baseSha: workspace.baseSha }));
         if (gates.passed) {
           passed = true;
           taskMetrics.greenAfter(iteration);
@@ -438,6 +465,7 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
     }
 
     // PHASE 6: completion
+    await warm?.release(input.taskId);
     await enterPhase('completed');
     return {
       taskId: input.taskId,
@@ -454,6 +482,7 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
   async function finish(): Promise<void> {
     await CancellationScope.nonCancellable(async () => {
       try {
+        await warm?.release(input.taskId);
         await saveCheckpoint();
         await bookkeeping.notifyTaskOutcome({ taskId: input.taskId, workflowId, state });
       } catch (err) {

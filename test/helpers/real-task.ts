@@ -20,6 +20,7 @@ import type { AdoStore } from '../../src/store/types';
 import { silentLogger } from '../../src/telemetry/logger';
 import { git, identityEnv } from '../../src/workspace/git';
 import { GitRemotes } from '../../src/workspace/remotes';
+import { WarmWorkspaces } from '../../src/workspace/warm';
 import { freshStoreLocation, type FreshStoreLocation } from './postgres';
 
 export interface RealParts {
@@ -93,6 +94,7 @@ export async function realActivities(parts: RealParts, name: string, answers: Tr
     sandbox: createSandbox({ backend: 'bubblewrap', logger, ...sandbox }),
     remotes: new GitRemotes({ root: path.join(parts.work, 'git'), logger }),
     scratchDir,
+    workspaces: new WarmWorkspaces({ root: path.join(scratchDir, 'warm'), logger }),
     pullRequests: new LocalPullRequestProvider({ store: parts.store.pullRequests, logger }),
   });
 }
