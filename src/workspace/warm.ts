@@ -1,7 +1,7 @@
 /**
  * The warm workspaces of one worker process: a task's working tree kept between its activities,
  * so checkout and `setup` happen once per task instead of once per activity. Each lives in
- * `<root>/<task>/` as `tree/` (all a sandboxed command sees) and `git/` (beside it, so nothing
+ * `<root>/<task>.<worker>/` as `tree/` (all a sandboxed command sees) and `git/` (beside it, so nothing
  * run in the sandbox can plant hooks or config that host git would read), with `owner.json`
  * naming the process that holds it. The shared remote stays the truth: the workspace is a cache
  * that any worker can rebuild from a pushed sha, and a sweep removes those whose owner is gone.
@@ -57,7 +57,7 @@ export class WarmWorkspaces {
 
   /**
    * Task `taskId`'s workspace at `ref.sha`: the one this process holds (synced to the sha), or a
-   * new one. A folder left by another process for the same task is not trusted and starts afresh.
+   * new one. Another process's workspace of the same task is never used (the sweep removes it).
    */
   async acquire(taskId: string, ref: RepoRef, logger: Logger = this.logger): Promise<Workspace> {
     const held = this.held.get(taskId);
@@ -121,11 +121,14 @@ export class WarmWorkspaces {
     return removed;
   }
 
+  /**
+   * The task's folder of this worker: readable, unique even where two task ids differ only in
+   * characters replaced here, and never another process's (workers on one host share the root).
+   */
   private folderOf(taskId: string): string {
-    // Readable, and unique even where two task ids differ only in characters replaced here.
     const readable = taskId.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60);
     const digest = createHash('sha256').update(taskId).digest('hex').slice(0, 8);
-    return path.join(this.root, `${readable}-${digest}`);
+    return path.join(this.root, `${readable}-${digest}.${this.workerId}`);
   }
 
   private async readOwner(folder: string): Promise<OwnerRecord | undefined> {
