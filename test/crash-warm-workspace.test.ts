@@ -8,40 +8,29 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { taskQueues } from '../src/domain/task';
 import { git } from '../src/workspace/git';
 import { WarmWorkspaces } from '../src/workspace/warm';
 import { startTsProcess, type TestProcess } from './helpers/processes';
-import { codeAnswer, createRepository, openRealParts, transcript, type RealParts } from './helpers/real-task';
-import { startLocalEnv, uniqueTaskId } from './helpers/temporal';
+import { codeAnswer, createRepository, transcript, useRealTaskStack } from './helpers/real-task';
+import { uniqueTaskId } from './helpers/temporal';
 import { startTask, stateOf, taskInput, waitFor } from './helpers/workflow';
 
-let env: TestWorkflowEnvironment;
-let parts: RealParts;
+const stack = useRealTaskStack();
 const processes: TestProcess[] = [];
-
-beforeAll(async () => {
-  env = await startLocalEnv();
-  parts = await openRealParts();
-});
-afterAll(async () => {
-  await Promise.all(processes.map((p) => p.kill()));
-  await parts?.close();
-  await env?.teardown();
-});
+afterAll(() => Promise.all(processes.map((p) => p.kill())));
 
 const SETUP = 'mkdir -p deps && echo installed > deps/ready';
 const TEST_GATE = 'sleep 3; test -f deps/ready && grep -q fixed src/state.txt';
 
 async function worker(prefix: string, label: string, answers: unknown): Promise<{ runs: () => string[] }> {
-  const runsFile = path.join(parts.work, `${label}.runs`);
+  const runsFile = path.join(stack.parts().work, `${label}.runs`);
   processes.push(
     await startTsProcess('test/fixtures/real-worker.ts', {
-      TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_ADDRESS: stack.env().address,
       ADO_TASK_QUEUE_PREFIX: prefix,
-      ADO_TEST_WORK: parts.work,
+      ADO_TEST_WORK: stack.parts().work,
       ADO_TEST_TRANSCRIPT: JSON.stringify(answers),
       ADO_TEST_RUNS_FILE: runsFile,
     }),
@@ -54,7 +43,7 @@ const count = (runs: string[], command: string) => runs.filter((r) => r === comm
 
 describe('warm workspace crash safety', () => {
   it('a worker killed mid-gates while it holds the workspace: the task finishes on another worker, nothing lost, nothing finished repeated', async () => {
-    const repository = await createRepository(path.join(parts.work, 'repos', 'crash'), {
+    const repository = await createRepository(path.join(stack.parts().work, 'repos', 'crash'), {
       'package.json': '{ "name": "app", "version": "1.0.0" }\n',
       'src/state.txt': 'broken\n',
       '.ado.yml': `setup: "${SETUP}"\nexecute: "test -f deps/ready"\ngates:\n  test: "${TEST_GATE}"\n  lint: "test -f deps/ready"\n`,
@@ -63,7 +52,7 @@ describe('warm workspace crash safety', () => {
     const prefix = `${uniqueTaskId('warm-crash')}-`;
 
     const first = await worker(prefix, 'first', answers);
-    const handle = await startTask(env.client, taskQueues(prefix).task, taskInput({ repository, maxIterations: 1 }));
+    const handle = await startTask(stack.env().client, taskQueues(prefix).task, taskInput({ repository, maxIterations: 1 }));
     await waitFor(async () => (count(first.runs(), TEST_GATE) === 1 ? true : undefined), 'the gates to run on the first worker', 120_000);
     await processes[0]!.kill();
 
@@ -83,7 +72,7 @@ describe('warm workspace crash safety', () => {
     expect(await git(['rev-list', '--count', `${state.baseSha}..${result.pullRequest.headSha}`], { cwd: state.remote })).toBe('1');
 
     // The dead worker's workspace is left behind until a sweep; the second released its own.
-    const root = path.join(parts.work, 'scratch', 'warm');
+    const root = path.join(stack.parts().work, 'scratch', 'warm');
     const swept = await new WarmWorkspaces({ root, workerId: 'sweeper' }).sweep();
     expect(swept).toHaveLength(1);
     expect(await readdir(root)).toEqual([]);

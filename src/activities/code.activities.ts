@@ -5,12 +5,14 @@
  */
 import { Context } from '@temporalio/activity';
 import { queuePrefixOf, workspaceQueue } from '../domain/task';
+import { loadRepoConfig } from '../gates/config';
 import { codeAnswerSchema, codePrompt } from '../llm/prompts';
 import { chatStructured } from '../llm/structured';
 import type { LlmClient } from '../llm/types';
 import type { Sandbox } from '../sandbox/types';
 import type { Logger } from '../telemetry/logger';
 import { applyEdits } from '../workspace/edits';
+import { gitOrNull } from '../workspace/git';
 import type { GitRemotes } from '../workspace/remotes';
 import type { WarmWorkspaces } from '../workspace/warm';
 import { commitMessage } from '../workspace/workspace';
@@ -34,7 +36,11 @@ export function createCodeActivities(deps: CodeActivityDeps): CodeActivities {
   return {
     async prepareWorkspace({ taskId, repository, branch, startSha }) {
       const run = activityRun(deps.logger, taskId);
+      // What only a worker knows, checked before any model call: its model configuration, and
+      // the repository's config at the base commit (read by every later activity).
+      if (llm.unusable) throw llm.unusable;
       const imported = await remotes.importRepository(repository, branch);
+      await loadRepoConfig((name) => gitOrNull(['show', `${imported.baseSha}:${name}`], { cwd: imported.remote, keepTrailingNewline: true }));
       const taskBranch = `ado/${taskId}`;
       // A new run starts its branch afresh (at the base, or where a resumed task left off).
       const sha = await remotes.ensureTaskBranch(imported.remote, taskBranch, startSha ?? imported.baseSha, { reset: true });

@@ -4,10 +4,10 @@
  */
 import { z } from 'zod';
 import { CHECKPOINTS, TASK_PHASES } from '../domain/task';
-import { taskExecutionInputSchema, taskIdSchema } from '../domain/task-input';
+import { MAX_PROMPT_CHARS, PROMPT_PATTERN, storableText, taskExecutionInputSchema, taskIdSchema } from '../domain/task-input';
 
 // Descriptions complete "must be …" in validation messages.
-const taskId = taskIdSchema.describe('made of letters, digits, ".", "_" or "-" (at most 100, starting with a letter or digit)');
+const taskId = taskIdSchema.describe('made of letters, digits, ".", "_" or "-" (at most 100, starting with a letter or digit), with no ".." and not ending in "." or ".lock"');
 const budget = taskExecutionInputSchema.shape.budget.unwrap().describe('an object with maxTotalTokens, maxCostUsd and/or maxDurationMs');
 
 export const taskParamsSchema = z.object({ taskId });
@@ -24,9 +24,13 @@ export const listQuerySchema = z
 export const startTaskBodySchema = z
   .object({
     taskId: taskId.optional(),
-    prompt: z.string().max(20_000).regex(/\S/).describe('a description of what to do (not blank)'),
+    prompt: z
+      .string()
+      .max(MAX_PROMPT_CHARS)
+      .regex(PROMPT_PATTERN)
+      .describe('a description of what to do: not blank, and text without NUL bytes (\\u0000) or unpaired surrogates'),
     repository: z.string().regex(/\S/).describe("a path to a git repository on the API's machine, or a git URL"),
-    branch: z.string().optional(),
+    branch: storableText.optional(),
     hitl: z.boolean().optional(),
     maxIterations: taskExecutionInputSchema.shape.maxIterations,
     approvalTimeout: z

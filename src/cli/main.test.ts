@@ -17,6 +17,8 @@ const repo = mkdtempSync(path.join(os.tmpdir(), 'ado-cli-repo-'));
 
 beforeAll(async () => {
   execFileSync('git', ['init', '--quiet', repo]);
+  // A task starts from a commit: the pre-flight refuses a repository without one.
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '--quiet', '--allow-empty', '-m', 'init'], { cwd: repo });
   env = await startLocalEnv();
   address = (env.connection.options as { address: string }).address;
 });

@@ -47,19 +47,30 @@ export class DecisionRejectedError extends AdoError {
 /** Thrown when a task input fails validation at the edge; nothing was started. */
 export class InvalidTaskInputError extends AdoError {
   override readonly name = 'InvalidTaskInputError';
-  constructor(message: string) {
-    super(FailureType.InvalidInput, message);
+  /** The input field at fault (`repository`, `branch`…), when one is. */
+  readonly field?: string;
+  constructor(message: string, options?: { cause?: unknown; field?: string }) {
+    super(FailureType.InvalidInput, message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.field = options?.field;
   }
 }
 
-/** Thrown when a task with this id is already running. */
+/** Thrown when a task id was used already, by a running task or by one that has ended: an id names one task forever. */
 export class TaskAlreadyExistsError extends AdoError {
   override readonly name = 'TaskAlreadyExistsError';
   constructor(
     readonly taskId: string,
+    /** How the existing task ended (Temporal's status), or undefined while it runs. */
+    readonly ended?: string,
     options?: { cause?: unknown },
   ) {
-    super(FailureType.TaskAlreadyExists, `A task with id "${taskId}" is already running; choose another --task-id or follow it with \`ado status ${taskId}\`.`, options);
+    super(
+      FailureType.TaskAlreadyExists,
+      ended === undefined
+        ? `A task with id "${taskId}" is already running; follow it with \`ado status ${taskId}\`, or start a new task with another --task-id (or none: one is generated).`
+        : `Task id "${taskId}" was used by a task that has ended (${ended}); a task id names one task forever. Start a new task with another --task-id (or none: one is generated), or continue this one with \`ado resume ${taskId}\`.`,
+      options,
+    );
   }
 }
 

@@ -11,10 +11,11 @@ import {
   type WorkflowExecutionInfo,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
+import { CancelledFailure, TerminatedFailure, TimeoutFailure, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { describeFailure } from '../domain/errors';
 import { AdoPhase, AdoRepository, taskWorkflowFilter, WorkflowVersion } from '../domain/search-attributes';
 import { TERMINAL_PHASES, taskQueues, type ApprovalRequest, type PhaseChange, type TaskExecutionInput, type TaskExecutionResult, type TaskExecutionState, type TaskPhase } from '../domain/task';
-import { describeIssues, taskExecutionInputSchema } from '../domain/task-input';
+import { describeIssues, newTaskInputSchema } from '../domain/task-input';
 import { taskStateQuery } from '../workflows/messages';
 import { taskExecutionWorkflow } from '../workflows/task-execution.workflow';
 import { DecisionRejectedError, InvalidTaskInputError, TaskAlreadyExistsError, TaskNotFoundError } from './errors';
@@ -69,16 +70,26 @@ export class TaskClient {
     return this.client.options.namespace;
   }
 
-  /** Validates `input` and starts the task; nothing starts when the input is invalid. */
-  async start(input: Omit<TaskExecutionInput, 'taskId'> & { taskId?: string }, options: { workflowId?: string; version?: string } = {}): Promise<StartedTask> {
+  /**
+   * Validates `input` and starts the task; nothing starts when the input is invalid. A task id
+   * names one task forever: an id already used, running or ended, is refused
+   * (`TaskAlreadyExistsError`), unless `resume` is set, which starts a new run of a task whose
+   * last run failed, was cancelled, terminated or timed out (never of a completed one).
+   */
+  async start(
+    input: Omit<TaskExecutionInput, 'taskId'> & { taskId?: string },
+    options: { workflowId?: string; version?: string; resume?: boolean } = {},
+  ): Promise<StartedTask> {
     const candidate = { ...input, taskId: input.taskId ?? newTaskId() };
-    const parsed = taskExecutionInputSchema.safeParse(candidate);
+    const parsed = newTaskInputSchema.safeParse(candidate);
     if (!parsed.success) throw new InvalidTaskInputError(describeIssues(parsed.error));
     const workflowId = options.workflowId ?? parsed.data.taskId;
     try {
       const handle = await this.client.workflow.start(taskExecutionWorkflow, {
         taskQueue: taskQueues(this.queuePrefix).task,
         workflowId,
+        workflowIdReusePolicy: options.resume ? WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY : WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
         args: [parsed.data],
         typedSearchAttributes: [
           { key: AdoPhase, value: 'planning' },
@@ -88,8 +99,12 @@ export class TaskClient {
       });
       return { taskId: parsed.data.taskId, workflowId, runId: handle.firstExecutionRunId };
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new TaskAlreadyExistsError(workflowId, { cause: err });
-      throw err;
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      const ended = await this.handle(workflowId)
+        .describe()
+        .then((info) => (info.status.name === 'RUNNING' ? undefined : info.status.name))
+        .catch(() => undefined);
+      throw new TaskAlreadyExistsError(workflowId, ended, { cause: err });
     }
   }
 
@@ -153,7 +168,7 @@ export class TaskClient {
       if (cause instanceof CancelledFailure) return { ok: false, phase: 'cancelled', message: `cancelled: ${cause.message || 'by request'}` };
       if (cause instanceof TerminatedFailure) return { ok: false, phase: 'terminated', message: `terminated: ${cause.message}` };
       if (cause instanceof TimeoutFailure) return { ok: false, phase: 'timed out', message: 'the workflow timed out' };
-      return { ok: false, phase: 'failed', message: `failed: ${rootCause(err)}` };
+      return { ok: false, phase: 'failed', message: `failed: ${describeFailure(err)}` };
     }
   }
 
@@ -217,15 +232,4 @@ function summarize(info: WorkflowExecutionInfo): TaskSummary {
     startTime: info.startTime,
     closeTime: info.closeTime,
   };
-}
-
-function rootCause(err: Error): string {
-  let current: unknown = err;
-  let message = err.message;
-  while (current instanceof Error) {
-    if (current instanceof ApplicationFailure || !(current.cause instanceof Error)) message = current.message;
-    if (current instanceof ApplicationFailure) break;
-    current = current.cause;
-  }
-  return message;
 }

@@ -133,7 +133,7 @@ export class WorkflowRecovery {
     const state = fromRunId ? await this.tasks.state(checkpoint.workflowId).catch(() => undefined) : undefined;
     const task = state ?? checkpoint.data;
     const seed = seedFrom(task, { fromWorkflowId: checkpoint.workflowId, fromRunId: fromRunId ?? checkpoint.runId, checkpointId: checkpoint.id });
-    const started = await this.tasks.start({ ...inputFrom(task), resumeFrom: seed }, { workflowId: checkpoint.workflowId });
+    const started = await this.tasks.start({ ...inputFrom(task), resumeFrom: seed }, { workflowId: checkpoint.workflowId, resume: true });
     await this.store.runLinks.add({ fromWorkflowId: checkpoint.workflowId, fromRunId, toWorkflowId: started.workflowId, toRunId: started.runId, reason: 'resume' });
     return {
       action: 'new-run',

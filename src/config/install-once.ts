@@ -77,7 +77,8 @@ async function lockHeld(lock: string): Promise<boolean> {
   return Date.now() - modifiedMs < EMPTY_LOCK_GRACE_MS;
 }
 
-function isAlive(pid: number): boolean {
+/** Whether process `pid` of this host still runs (one we may not signal runs too). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

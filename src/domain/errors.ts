@@ -93,3 +93,28 @@ export function nonRetryable(type: FailureTypeName, message: string, options: No
   // eslint-disable-next-line no-restricted-syntax -- the one place that sets it
   return new AdoError(type, message, { ...options, nonRetryable: true });
 }
+
+/** Temporal's wrappers say only where a failure happened ("Activity task failed"); their causes say what. */
+const FAILURE_WRAPPERS = new Set(['ActivityFailure', 'ChildWorkflowFailure', 'WorkflowFailedError']);
+/** A cause can be a whole zod issue list or a command's output: each part is cut to this. */
+const MAX_PART_CHARS = 600;
+
+/**
+ * A failure in words for a human: ADO's own message first, then each cause after it
+ * ("Cannot read the transcript …; cause: ENOENT: …"), leaving out Temporal's wrappers and
+ * messages that only repeat an earlier one. Pure: the workflow uses it for `state.failure`.
+ */
+export function describeFailure(err: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = err;
+  for (let depth = 0; current instanceof Error && depth < 8; depth++) {
+    const message = current.message.trim();
+    const wrapper = FAILURE_WRAPPERS.has(current.name) && current.cause !== undefined;
+    if (message && !wrapper && !parts.some((part) => part.includes(message))) {
+      parts.push(message.length > MAX_PART_CHARS ? `${message.slice(0, MAX_PART_CHARS)}…` : message);
+    }
+    current = current.cause;
+  }
+  if (typeof current === 'string' && current) parts.push(current);
+  return parts.join('; cause: ') || (err instanceof Error ? err.name : String(err));
+}

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { AdoError, FailureType, nonRetryable } from '../domain/errors';
 import type { TokenUsage } from '../domain/task';
+import { storableText } from '../domain/task-input';
 import type { ChatRequest, ChatResponse, LlmClient, LlmRole } from './types';
 import { estimateUsage } from './usage';
 
@@ -185,6 +186,10 @@ function parseCompletion(text: string, headers: Headers, endpoint: LlmEndpoint, 
   if (!parsed.success) throw notAChatCompletion(endpoint, role, z.prettifyError(parsed.error), parsed.error);
   const data = parsed.data;
   const content = data.choices[0]?.message.content ?? '';
+  if (!storableText.safeParse(content).success) {
+    // Retryable: the next attempt asks again, and nothing unstorable reaches the store.
+    throw new AdoError(FailureType.InvalidLlmOutput, `The ${role} model (${endpoint.model}) answered with text ADO cannot keep (a NUL byte or an unpaired surrogate)`);
+  }
   const usage: TokenUsage = data.usage
     ? {
         promptTokens: data.usage.prompt_tokens,

@@ -22,7 +22,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { describeIssues } from '../domain/task-input';
+import { describeIssues, storableText } from '../domain/task-input';
 import { FailureType, nonRetryable } from '../domain/errors';
 import type { ChatRequest } from './types';
 
@@ -67,12 +67,12 @@ const expectSchema = z.string().min(1).refine((expect) => {
     return false;
   }
 }, 'not a valid /regular expression/');
-const replyFields = { content: z.string(), expect: expectSchema.optional(), usage: usageSchema.optional() };
-const replySchema = z.union([z.string().transform((content) => ({ content })), z.strictObject(replyFields)], {
+const replyFields = { content: storableText, expect: expectSchema.optional(), usage: usageSchema.optional() };
+const replySchema = z.union([storableText.transform((content) => ({ content })), z.strictObject(replyFields)], {
   error: 'expected the answer as a string, or as { content, expect?, usage? }',
 });
 const entrySchema = z.union(
-  [z.string().transform((content) => ({ content })), z.strictObject({ ...replyFields, repair: replySchema.optional() })],
+  [storableText.transform((content) => ({ content })), z.strictObject({ ...replyFields, repair: replySchema.optional() })],
   { error: 'expected the answer as a string, or as { content, expect?, repair?, usage? }' },
 );
 const transcriptSchema = z.strictObject({

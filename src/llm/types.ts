@@ -41,4 +41,10 @@ export interface ChatResponse {
 
 export interface LlmClient {
   chat(request: ChatRequest): Promise<ChatResponse>;
+  /**
+   * Set when the client's configuration cannot work: every call would fail with this error. The
+   * task's first activity checks it, so a task fails before any other work instead of at its
+   * first model call.
+   */
+  readonly unusable?: Error;
 }

@@ -69,7 +69,7 @@ export function llmFromEnv(env: NodeJS.ProcessEnv, logger: Logger): { llm: LlmCl
     config = llmConfigFromEnv(env);
   } catch (err) {
     if (!(err instanceof AdoError)) throw err;
-    return { llm: { chat: () => Promise.reject(err) }, description: 'not configured', problem: err.message };
+    return { llm: { chat: () => Promise.reject(err), unusable: err }, description: 'not configured', problem: err.message };
   }
   return { llm: createLlmClient(config, { logger }), description: describeLlmConfig(config) };
 }

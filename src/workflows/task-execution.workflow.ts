@@ -35,7 +35,7 @@ import type {
   TaskActivities,
   WorkspaceActivities,
 } from '../activities/interfaces';
-import { FailureType } from '../domain/errors';
+import { describeFailure, FailureType } from '../domain/errors';
 import { errorFingerprint, isStuck, iterationFingerprint } from '../domain/fingerprint';
 import type { RepoRef } from '../domain/repo-ref';
 import { AdoPhase, AdoRepository } from '../domain/search-attributes';
@@ -507,7 +507,7 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
       if (CancellationScope.current().consideredCancelled) throw err;
       throw new CancelledFailure(state.failure);
     }
-    state.failure = rootMessage(err);
+    state.failure = describeFailure(err);
     setPhase('failed');
     await finish();
     throw err;
@@ -543,12 +543,6 @@ function liftReached(budget: TaskExecutionState['budget'], reached: string): Tas
 function checkpointData(state: TaskExecutionState): CheckpointData {
   const kept = Object.fromEntries(CHECKPOINT_FIELDS.map((field) => [field, state[field]])) as CheckpointedState;
   return { ...kept, lastErrors: state.errors.filter((e) => e.iteration === state.attempts) };
-}
-
-function rootMessage(err: unknown): string {
-  let current: unknown = err;
-  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
-  return current instanceof Error ? current.message : String(err);
 }
 
 function firstLine(text: string): string {

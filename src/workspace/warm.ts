@@ -10,6 +10,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { isAlive } from '../config/install-once';
 import type { RepoRef } from '../domain/repo-ref';
 import { silentLogger, type Logger } from '../telemetry/logger';
 import { Workspace } from './workspace';
@@ -149,15 +150,6 @@ export class WarmWorkspaces {
       ...change,
     };
     await writeFile(path.join(folder, 'owner.json'), `${JSON.stringify(record)}\n`);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -7,30 +7,19 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SandboxRunSpec } from '../../src/sandbox/types';
-import { codeAnswer, createRepository, openRealParts, realActivities, transcript, type RealParts } from '../helpers/real-task';
-import { startLocalEnv, withWorkers } from '../helpers/temporal';
+import { codeAnswer, createRepository, realActivities, transcript, useRealTaskStack } from '../helpers/real-task';
+import { withWorkers } from '../helpers/temporal';
 import { startTask, taskInput } from '../helpers/workflow';
 
-let env: TestWorkflowEnvironment;
-let parts: RealParts;
-
-beforeAll(async () => {
-  env = await startLocalEnv();
-  parts = await openRealParts();
-});
-afterAll(async () => {
-  await parts?.close();
-  await env?.teardown();
-});
+const stack = useRealTaskStack();
 
 const SETUP = 'mkdir -p deps && echo installed > deps/ready';
 
 /** A repository whose gates need what setup installed, and pass once src/state.txt says "fixed". */
 function repository(name: string): Promise<string> {
-  return createRepository(path.join(parts.work, 'repos', name), {
+  return createRepository(path.join(stack.parts().work, 'repos', name), {
     'package.json': '{ "name": "app", "version": "1.0.0" }\n',
     'package-lock.json': '{ "lockfileVersion": 3, "revision": 1 }\n',
     'src/state.txt': 'broken\n',
@@ -43,16 +32,16 @@ const edit = (file: string, content: string) => ({ type: 'write', path: file, co
 /** Runs a task of `answers` (one per iteration) to its end; returns the commands the sandbox was given. */
 async function runTask(name: string, answers: string[]): Promise<SandboxRunSpec[]> {
   const runs: SandboxRunSpec[] = [];
-  const activities = await realActivities(parts, name, transcript(answers), {}, (spec) => runs.push(spec));
-  await withWorkers(env, activities, async ({ queues }) => {
-    const handle = await startTask(env.client, queues.task, taskInput({ repository: await repository(name), maxIterations: answers.length }));
+  const activities = await realActivities(stack.parts(), name, transcript(answers), {}, (spec) => runs.push(spec));
+  await withWorkers(stack.env(), activities, async ({ queues }) => {
+    const handle = await startTask(stack.env().client, queues.task, taskInput({ repository: await repository(name), maxIterations: answers.length }));
     expect((await handle.result()).iterations).toBe(answers.length);
   });
   return runs;
 }
 
 const setupRuns = (runs: SandboxRunSpec[]) => runs.filter((r) => r.command === SETUP).length;
-const warmRoot = () => path.join(parts.work, 'scratch', 'warm');
+const warmRoot = () => path.join(stack.parts().work, 'scratch', 'warm');
 
 describe('warm task workspaces', () => {
   it('runs setup once for a task of two iterations (execute and four gate runs reuse it), and removes the workspace at the end', async () => {

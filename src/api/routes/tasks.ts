@@ -2,7 +2,7 @@
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidTaskInputError } from '../../client/errors';
-import { resolveRepository } from '../../client/repository';
+import { checkRepository } from '../../client/repository';
 import type { TaskSummary } from '../../client/task-client';
 import type { TaskRecord } from '../../store/types';
 import type { RouteDeps } from '../deps';
@@ -55,8 +55,8 @@ export async function taskRoutes(app: FastifyInstance, { tasks, store }: RouteDe
 
   app.post<{ Body: StartTaskBody }>('/tasks', { schema: { body: jsonSchema(startTaskBodySchema) } }, async (request, reply) => {
     const body = request.body;
-    const repository = await resolveRepository(body.repository).catch((err: unknown) => {
-      throw err instanceof InvalidTaskInputError ? invalidFields([{ field: 'repository', message: err.message }], err) : err;
+    const { repository } = await checkRepository(body.repository, body.branch ?? '').catch((err: unknown) => {
+      throw err instanceof InvalidTaskInputError ? invalidFields([{ field: err.field ?? 'repository', message: err.message }], err) : err;
     });
     const started = await tasks.start({
       taskId: body.taskId,

@@ -1,7 +1,7 @@
 /** `ado run | status | list | cancel`: starting and following tasks. */
 import { Option, type Command } from 'commander';
 import { HITLHandler } from '../../client/hitl-handler';
-import { resolveRepository } from '../../client/repository';
+import { checkRepository } from '../../client/repository';
 import { TASK_PHASES, type TaskBudget, type TaskPhase } from '../../domain/task';
 import type { CliContext } from '../context';
 import { currentUser, duration, positiveInt, positiveNumber } from '../options';
@@ -24,7 +24,7 @@ export function registerTaskCommands(program: Command, ctx: CliContext): void {
     .option('-w, --wait', 'follow the task: print each phase change, exit non-zero when it fails', false)
     .option('--json', 'print one JSON object (with --wait: the final state)', false)
     .action(async (prompt: string, opts: RunOptions) => {
-      const repository = await resolveRepository(opts.repo);
+      const { repository } = await checkRepository(opts.repo, opts.branch);
       const budget: TaskBudget = {
         maxTotalTokens: opts.budgetTokens,
         maxCostUsd: opts.budgetCost,
