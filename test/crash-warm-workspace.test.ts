@@ -13,7 +13,8 @@ import { taskQueues } from '../src/domain/task';
 import { git } from '../src/workspace/git';
 import { WarmWorkspaces } from '../src/workspace/warm';
 import { startTsProcess, type TestProcess } from './helpers/processes';
-import { codeAnswer, createRepository, transcript, useRealTaskStack } from './helpers/real-task';
+import { codeAnswer, createRepository, transcript } from './helpers/real-task';
+import { useRealTaskStack } from './helpers/real-stack';
 import { uniqueTaskId } from './helpers/temporal';
 import { startTask, stateOf, taskInput, waitFor } from './helpers/workflow';
 

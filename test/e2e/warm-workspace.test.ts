@@ -9,7 +9,8 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SandboxRunSpec } from '../../src/sandbox/types';
-import { codeAnswer, createRepository, realActivities, transcript, useRealTaskStack } from '../helpers/real-task';
+import { codeAnswer, createRepository, realActivities, transcript } from '../helpers/real-task';
+import { useRealTaskStack } from '../helpers/real-stack';
 import { withWorkers } from '../helpers/temporal';
 import { startTask, taskInput } from '../helpers/workflow';
 

@@ -8,8 +8,6 @@
 import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll } from 'vitest';
 import YAML from 'yaml';
 import { createActivities } from '../../src/activities';
 import type { AdoActivities } from '../../src/activities/interfaces';
@@ -25,7 +23,6 @@ import { git, identityEnv } from '../../src/workspace/git';
 import { GitRemotes } from '../../src/workspace/remotes';
 import { WarmWorkspaces } from '../../src/workspace/warm';
 import { freshStoreLocation, type FreshStoreLocation } from './postgres';
-import { startLocalEnv } from './temporal';
 
 export interface RealParts {
   /** A folder of the test's own, traversable by the sandbox user (workspaces live under it). */
@@ -50,21 +47,6 @@ export async function openRealParts(): Promise<RealParts> {
       await rm(work, { recursive: true, force: true });
     },
   };
-}
-
-/** A dev server and real parts for the tests of one file, both closed after them. */
-export function useRealTaskStack(): { env: () => TestWorkflowEnvironment; parts: () => RealParts } {
-  let env: TestWorkflowEnvironment | undefined;
-  let parts: RealParts | undefined;
-  beforeAll(async () => {
-    env = await startLocalEnv();
-    parts = await openRealParts();
-  });
-  afterAll(async () => {
-    await parts?.close();
-    await env?.teardown();
-  });
-  return { env: () => env!, parts: () => parts! };
 }
 
 /**
