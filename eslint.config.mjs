@@ -22,7 +22,10 @@ const LAYERS = [
   'llm',
   'sandbox',
   'workspace',
+  'git-server',
   'gates',
+  // The coding agent's tools, conversation and repository map.
+  'agent',
   'pr',
   'notifications',
   // Orchestration.
@@ -33,6 +36,7 @@ const LAYERS = [
   // Faces: what people and other programs talk to.
   'api',
   'dev',
+  'topology',
   'demo',
   'cli',
   'console',

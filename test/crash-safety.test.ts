@@ -85,6 +85,25 @@ describe('crash safety', () => {
     expect(count(f.startsFile, 'start:planTask')).toBe(1);
   });
 
+  it('five workers killed during one runQualityGates: a dead worker is not the task\'s fault, the task completes', { timeout: 400_000 }, async () => {
+    const prefix = `${uniqueTaskId('crash-d')}-`;
+    const f = files('crash-d');
+    const handle = await startTask(client, taskQueues(prefix).task, taskInput());
+    // More kills than the retry policy's 3 attempts: each costs a heartbeat timeout (20 s).
+    for (let kill = 1; kill <= 5; kill++) {
+      const doomed = await worker(prefix, { ...f, delays: { runQualityGates: 600_000 } });
+      await waitFor(async () => (count(f.startsFile, 'start:runQualityGates') === kill ? true : undefined), `runQualityGates attempt ${kill}`, 90_000);
+      await doomed.kill();
+    }
+    await worker(prefix, f);
+    const result = await handle.result();
+    expect(result.status).toBe('completed');
+    expect(count(f.startsFile, 'start:runQualityGates')).toBe(6);
+    for (const step of ['prepareWorkspace', 'planTask', 'decomposeTask', 'generateCode', 'runQualityGates', 'createPullRequest']) {
+      expect(count(f.sideEffectsFile, step), step).toBe(1);
+    }
+  });
+
   it('a worker killed while the task waits for approval: the decision reaches the task through a fresh worker', async () => {
     const prefix = `${uniqueTaskId('crash-b')}-`;
     const f = files('crash-b');

@@ -6,6 +6,7 @@
 import { Context } from '@temporalio/activity';
 import { queuePrefixOf, workspaceQueue } from '../domain/task';
 import { loadRepoConfig } from '../gates/config';
+import { toGate } from '../gates/repo-gates';
 import { codeAnswerSchema, codePrompt } from '../llm/prompts';
 import { chatStructured } from '../llm/structured';
 import type { LlmClient } from '../llm/types';
@@ -19,7 +20,7 @@ import { commitMessage } from '../workspace/workspace';
 import { activityRun } from './context';
 import type { CodeActivities } from './interfaces';
 import { promptFiles } from './prompt-files';
-import { loadBaseConfig, runCommands, toGate } from './repo-commands';
+import { loadBaseConfig, runCommands } from './repo-commands';
 import { warmTree, withTaskTree } from './task-tree';
 
 export interface CodeActivityDeps {

@@ -1,15 +1,14 @@
 /** `ado-review` activities: the repository's quality gates, and pull requests. */
-import { GATE_NAMES } from '../gates/config';
-import type { Gate } from '../gates/runner';
+import { repoGates } from '../gates/repo-gates';
 import type { PullRequestProvider } from '../pr/provider';
 import { sensitiveChanges, sensitiveChangesSection } from '../pr/sensitive-changes';
 import type { Sandbox } from '../sandbox/types';
 import type { Logger } from '../telemetry/logger';
-import { isLocalRemote } from '../workspace/git';
+import { localView } from '../workspace/shared-remote';
 import type { WarmWorkspaces } from '../workspace/warm';
 import { activityRun } from './context';
 import type { ReviewActivities } from './interfaces';
-import { loadBaseConfig, runCommands, toGate } from './repo-commands';
+import { loadBaseConfig, runCommands } from './repo-commands';
 import { withTaskTree } from './task-tree';
 
 export interface ReviewActivityDeps {
@@ -27,10 +26,7 @@ export function createReviewActivities(deps: ReviewActivityDeps): ReviewActiviti
       const run = activityRun(deps.logger, taskId);
       return withTaskTree(deps, taskId, repo, run, async ({ workspace, setup }) => {
         const config = await loadBaseConfig(workspace, taskId, baseSha);
-        const gates: Gate[] = GATE_NAMES.flatMap((name) => {
-          const spec = config.gates[name];
-          return spec ? [{ name, ...toGate(spec) }] : [];
-        });
+        const gates = repoGates(config);
         if (gates.length === 0) run.logger.warn({ source: config.source }, 'The repository has no quality gates: nothing to check');
         const setupFailed = await setup(config);
         if (setupFailed) return setupFailed;
@@ -43,7 +39,7 @@ export function createReviewActivities(deps: ReviewActivityDeps): ReviewActiviti
     async createPullRequest(input) {
       const run = activityRun(deps.logger, input.taskId);
       const { remote, sha } = input.repo;
-      const changes = isLocalRemote(remote) ? await sensitiveChanges(remote, `refs/heads/${input.baseBranch}`, sha) : [];
+      const changes = await sensitiveChanges(await localView(remote), `refs/heads/${input.baseBranch}`, sha);
       const description = changes.length > 0 ? `${sensitiveChangesSection(changes)}\n\n${input.description}` : input.description;
       const pr = await pullRequests.open({ ...input, description });
       run.logger.info({ url: pr.url, sensitiveChanges: changes.length }, 'Pull request open');

@@ -14,6 +14,8 @@ import { registerTaskCommands } from './commands/tasks';
 import { registerRecoveryCommands } from './commands/recovery';
 import { registerServerCommands } from './commands/servers';
 import { registerApiCommand } from './commands/api';
+import { registerSandboxCommands } from './commands/sandbox';
+import { registerGitServerCommand } from './commands/git-server';
 
 export function buildProgram(ctx?: CliContext): { program: Command; ctx: CliContext } {
   const program = new Command('ado')
@@ -29,6 +31,8 @@ export function buildProgram(ctx?: CliContext): { program: Command; ctx: CliCont
   registerRecoveryCommands(program, context);
   registerServerCommands(program, context);
   registerApiCommand(program, context);
+  registerSandboxCommands(program, context);
+  registerGitServerCommand(program, context);
   return { program, ctx: context };
 }
 

@@ -77,7 +77,7 @@ async function lockHeld(lock: string): Promise<boolean> {
   return Date.now() - modifiedMs < EMPTY_LOCK_GRACE_MS;
 }
 
-/** Whether process `pid` of this host still runs (one we may not signal runs too). */
+/** Whether process `pid` exists (EPERM: it does, as another user's). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

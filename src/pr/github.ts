@@ -7,7 +7,8 @@ import { Octokit } from '@octokit/rest';
 import { AdoError, FailureType, nonRetryable, type FailureTypeName } from '../domain/errors';
 import type { PullRequestInfo } from '../domain/task';
 import { silentLogger, type Logger } from '../telemetry/logger';
-import { firstLines, git, GitCommandError, isLocalRemote, requireBranchName } from '../workspace/git';
+import { firstLines, git, GitCommandError, gitConfigEnv, requireBranchName } from '../workspace/git';
+import { localView } from '../workspace/shared-remote';
 import { parseGitHubRepository, type GitHubRepository } from './github-repository';
 import type { OpenPullRequestInput, PullRequestProvider } from './provider';
 
@@ -115,11 +116,9 @@ export class GitHubPullRequestProvider implements PullRequestProvider {
    * task may rewrite its branch.
    */
   private async pushHead(remote: string, sha: string, pushUrl: string, headBranch: string): Promise<void> {
-    if (!isLocalRemote(remote)) {
-      throw nonRetryable(FailureType.InvalidConfig, `Shared remote ${remote} is not a folder on this machine; URL remotes are not supported yet`);
-    }
+    const view = await localView(remote);
     try {
-      await git(['push', '--quiet', '--force', pushUrl, `${sha}:refs/heads/${headBranch}`], { cwd: remote, env: gitAuthEnv(this.options.token) });
+      await git(['push', '--quiet', '--force', pushUrl, `${sha}:refs/heads/${headBranch}`], { cwd: view, env: gitAuthEnv(this.options.token) });
     } catch (err) {
       throw pushFailure(`Could not push ${headBranch} to ${pushUrl}`, err);
     }
@@ -140,11 +139,7 @@ export class GitHubPullRequestProvider implements PullRequestProvider {
  * `x-access-token`). The environment of a process is private to its user, unlike its arguments.
  */
 export function gitAuthEnv(token: string): Record<string, string> {
-  return {
-    GIT_CONFIG_COUNT: '1',
-    GIT_CONFIG_KEY_0: 'http.extraHeader',
-    GIT_CONFIG_VALUE_0: `Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`,
-  };
+  return gitConfigEnv([['http.extraHeader', `Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`]], process.env);
 }
 
 /** Refused credentials and unknown repositories are final; anything else (network) may pass. */

@@ -1,12 +1,14 @@
 /**
  * The embedded default: the task branch already lives in the shared bare remote, so a pull
- * request is a record in the ADO store, and merging it is a merge commit in that remote.
+ * request is a record in the ADO store, and merging it is a merge commit in that remote (a folder
+ * or a git server's URL: see `shared-remote.ts`).
  */
 import { AdoError, FailureType, nonRetryable } from '../domain/errors';
 import type { PullRequestInfo } from '../domain/task';
 import type { PullRequestRecord, PullRequestRepository } from '../store/types';
 import { silentLogger, type Logger } from '../telemetry/logger';
-import { git, GitCommandError, identityEnv, isAncestor, isLocalRemote, requireBranchName, revParse } from '../workspace/git';
+import { git, GitCommandError, identityEnv, isAncestor, requireBranchName, revParse } from '../workspace/git';
+import { localView, setRemoteRef } from '../workspace/shared-remote';
 import { diffStats } from './diff-stats';
 import type { OpenPullRequestInput, PullRequestProvider } from './provider';
 
@@ -28,21 +30,22 @@ export class LocalPullRequestProvider implements PullRequestProvider {
   /** Records the pull request of `headBranch` (pointed at `repo.sha`) with its diff stats. */
   async open(input: OpenPullRequestInput): Promise<PullRequestInfo> {
     const { repo, baseBranch, headBranch } = input;
-    const remote = requireLocalRemote(repo.remote);
+    const remote = repo.remote;
     const existing = await this.store.findByHead(remote, headBranch);
     if (existing) {
       if (existing.headSha !== repo.sha) this.logger.warn({ pr: existing.id, recorded: existing.headSha, asked: repo.sha }, 'Pull request already open for another commit');
       return toInfo(existing);
     }
     await Promise.all([requireBranchName(baseBranch), requireBranchName(headBranch)]);
-    const base = await revParse(remote, `refs/heads/${baseBranch}`);
+    const view = await localView(remote);
+    const base = await revParse(view, `refs/heads/${baseBranch}`);
     if (base === null) throw nonRetryable(FailureType.RepositoryError, `Base branch ${baseBranch} is not in the shared remote ${remote}`);
-    if ((await revParse(remote, repo.sha)) === null) throw nonRetryable(FailureType.RepositoryError, `Commit ${repo.sha} is not in the shared remote ${remote}`);
-    const stats = await diffStats(remote, base, repo.sha);
+    if ((await revParse(view, repo.sha)) === null) throw nonRetryable(FailureType.RepositoryError, `Commit ${repo.sha} is not in the shared remote ${remote}`);
+    const stats = await diffStats(view, base, repo.sha);
     if (stats.commits === 0) {
       throw nonRetryable(FailureType.InvalidInput, `Nothing to review: ${headBranch} (${repo.sha}) adds no commits to ${baseBranch}`);
     }
-    await this.pointBranch(remote, headBranch, repo.sha);
+    await this.pointBranch(remote, view, headBranch, repo.sha);
     const record = await this.store.create({
       provider: this.name,
       taskId: input.taskId,
@@ -72,14 +75,16 @@ export class LocalPullRequestProvider implements PullRequestProvider {
     if (record.state === 'merged') return toInfo(record);
     if (record.state === 'closed') throw nonRetryable(FailureType.InvalidInput, `Pull request #${record.number} is closed; it cannot be merged`);
 
-    const remote = requireLocalRemote(record.remote);
+    const remote = record.remote;
+    const view = await localView(remote);
     const baseRef = `refs/heads/${record.baseBranch}`;
-    const base = await revParse(remote, baseRef);
+    const base = await revParse(view, baseRef);
     if (base === null) throw nonRetryable(FailureType.RepositoryError, `Base branch ${record.baseBranch} is not in the shared remote ${remote}`);
     // An earlier attempt may have merged and then failed before recording it.
-    const mergeSha = (await isAncestor(remote, record.headSha, base)) ? base : await this.mergeCommit(remote, record, base);
+    const mergeSha = (await isAncestor(view, record.headSha, base)) ? base : await this.mergeCommit(view, record, base);
     if (mergeSha !== base) {
-      await git(['update-ref', baseRef, mergeSha, base], { cwd: remote }).catch((err: unknown) => {
+      await setRemoteRef(remote, view, baseRef, mergeSha, base).catch((err: unknown) => {
+        if (err instanceof AdoError && err.nonRetryable) throw err;
         throw new AdoError(FailureType.RepositoryError, `Base branch ${record.baseBranch} moved during the merge; retrying merges again`, { cause: err });
       });
     }
@@ -107,21 +112,15 @@ export class LocalPullRequestProvider implements PullRequestProvider {
   }
 
   /** Makes `branch` point at `sha`: the pull request shows exactly the commit it was opened for. */
-  private async pointBranch(remote: string, branch: string, sha: string): Promise<void> {
+  private async pointBranch(remote: string, view: string, branch: string, sha: string): Promise<void> {
     const ref = `refs/heads/${branch}`;
-    const current = await revParse(remote, ref);
+    const current = await revParse(view, ref);
     if (current === sha) return;
     if (current !== null) this.logger.warn({ branch, from: current, to: sha }, 'Moving the head branch to the commit under review');
-    await git(['update-ref', ref, sha, current ?? ''], { cwd: remote });
+    await setRemoteRef(remote, view, ref, sha, current);
   }
 }
 
-function requireLocalRemote(remote: string): string {
-  if (!isLocalRemote(remote)) {
-    throw nonRetryable(FailureType.InvalidConfig, `The local pull-request provider needs a shared remote on this machine, not ${remote}; use the github provider`);
-  }
-  return remote;
-}
 
 function toInfo(record: PullRequestRecord): PullRequestInfo {
   const { provider, id, number, url, title, baseBranch, headBranch, headSha, merged, stats } = record;

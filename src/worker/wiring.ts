@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { createActivities } from '../activities';
 import type { AdoActivities } from '../activities/interfaces';
-import { deploymentConfigFromEnv } from '../config/deployment';
+import { deploymentConfigFromEnv, type DeploymentConfig } from '../config/deployment';
 import { AdoError } from '../domain/errors';
 import { createLlmClient, describeLlmConfig, llmConfigFromEnv, type LlmConfig } from '../llm/config';
 import type { LlmClient } from '../llm/types';
@@ -19,6 +19,7 @@ import { openStore, storeConfigFromEnv } from '../store';
 import type { AdoStore } from '../store/types';
 import type { Logger } from '../telemetry/logger';
 import { GitRemotes } from '../workspace/remotes';
+import { authorizationHeader, configureSharedRemotes } from '../workspace/shared-remote';
 import { WarmWorkspaces } from '../workspace/warm';
 
 /** The parts every pool of one process shares. */
@@ -37,6 +38,7 @@ export interface SharedParts {
 export async function openSharedParts(options: { env: NodeJS.ProcessEnv; home: string; logger: Logger; cwd?: string }): Promise<SharedParts> {
   const { env, home, logger } = options;
   const deployment = deploymentConfigFromEnv(env, home, options.cwd);
+  useSharedRemotes(deployment);
   const sandbox = createSandbox({ ...sandboxConfigFromEnv(env), logger });
   const store = await openStore({ ...storeConfigFromEnv(env, options.cwd), logger });
   const workspaces = new WarmWorkspaces({ root: path.join(deployment.workspaces, 'warm'), logger });
@@ -72,4 +74,14 @@ export function llmFromEnv(env: NodeJS.ProcessEnv, logger: Logger): { llm: LlmCl
     return { llm: { chat: () => Promise.reject(err), unusable: err }, description: 'not configured', problem: err.message };
   }
   return { llm: createLlmClient(config, { logger }), description: describeLlmConfig(config) };
+}
+
+/**
+ * Gives this process's git calls the shared remotes' cache folder and credentials. The header is
+ * scoped to the remotes' URL, so it never goes to a user's repository host.
+ */
+export function useSharedRemotes(deployment: DeploymentConfig): void {
+  const url = /^https?:\/\//.test(deployment.gitRemotes) ? deployment.gitRemotes.replace(/\/*$/, '/') : undefined;
+  const credentials = url && deployment.gitRemotesCredentials ? [{ urlPrefix: url, header: authorizationHeader(deployment.gitRemotesCredentials) }] : [];
+  configureSharedRemotes({ cacheRoot: deployment.gitCache, credentials });
 }

@@ -84,6 +84,23 @@ describe('taskExecutionWorkflow without HITL', () => {
     });
   });
 
+  it("an activity's own failure still gets the retry policy's 3 attempts, and the task says what failed", async () => {
+    const fake = createTestActivities();
+    let attempts = 0;
+    const runQualityGates = async () => {
+      attempts++;
+      throw new Error('the gate runner broke');
+    };
+    await withWorkers(env, { ...fake.activities, runQualityGates }, async ({ queues }) => {
+      const handle = await startTask(env.client, queues.task, taskInput());
+      await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+      expect(attempts).toBe(3);
+      const state = await stateOf(handle);
+      expect(state.phase).toBe('failed');
+      expect(state.failure).toBe('the gate runner broke');
+    });
+  });
+
   it('rejects invalid input with a typed, non-retryable failure before doing anything', async () => {
     const fake = createTestActivities();
     await withWorkers(env, fake.activities, async ({ queues }) => {

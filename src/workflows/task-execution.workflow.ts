@@ -71,6 +71,7 @@ import {
   humanApprovalSignal,
   taskStateQuery,
 } from './messages';
+import { isInfrastructureFailure, pastDeadline } from './infrastructure-failure';
 import { TaskWorkspace } from './task-workspace';
 
 /** The design's retry policy (docs/architecture.md): 1 s, ×2, at most 60 s apart, 3 attempts. */
@@ -106,6 +107,9 @@ const LOCAL_STORE_WRITES_PATCH = 'local-store-writes';
 
 /** Patch id: the tree work (generate, execute, gates) runs on the task's warm workspace. */
 const WARM_WORKSPACE_PATCH = 'warm-workspace';
+
+/** Patch id: an activity no worker finished is called again instead of failing the task. */
+const INFRASTRUCTURE_RETRIES_PATCH = 'infrastructure-retries';
 
 const MAX_CONTEXT_CHARS = 4000;
 
@@ -146,12 +150,12 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
   const input = parsed.data;
   const { workflowId, runId, taskQueue } = workflowInfo();
   const queues = taskQueues(queuePrefixOf(taskQueue));
-  const tasks = proxyActivities<TaskActivities>({ ...LONG, taskQueue: queues.task });
-  const bookkeeping = proxyActivities<TaskActivities>({ ...BOOKKEEPING, taskQueue: queues.task });
+  const tasks = outlivingWorkers(proxyActivities<TaskActivities>({ ...LONG, taskQueue: queues.task }));
+  const bookkeeping = outlivingWorkers(proxyActivities<TaskActivities>({ ...BOOKKEEPING, taskQueue: queues.task }));
   // Tasks started before the patch keep scheduling their writes on the queue, as their histories say.
   const storeWrites = patched(LOCAL_STORE_WRITES_PATCH) ? proxyLocalActivities<TaskActivities>(LOCAL_BOOKKEEPING) : bookkeeping;
-  const code = proxyActivities<CodeActivities>({ ...LONG, taskQueue: queues.code });
-  const review = proxyActivities<ReviewActivities>({ ...LONG, taskQueue: queues.review });
+  const code = outlivingWorkers(proxyActivities<CodeActivities>({ ...LONG, taskQueue: queues.code }));
+  const review = outlivingWorkers(proxyActivities<ReviewActivities>({ ...LONG, taskQueue: queues.review }));
   // Tasks started before warm workspaces send each call to the pool queues, as their histories say.
   const warm = patched(WARM_WORKSPACE_PATCH)
     ? new TaskWorkspace(
@@ -515,6 +519,32 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
 }
 
 // ------------------------------------------------------------------ pure helpers
+
+/**
+ * `activities`, each called again (as a new activity) for as long as it fails only because no
+ * worker finished it — a dead worker is not the task's fault. Within each call the retry
+ * policy's 3 attempts still bound the activity's own failures; the calls are bounded by the
+ * task's deadline (its execution timeout, when it has one) and by cancelling the task.
+ */
+function outlivingWorkers<T extends object>(activities: T): T {
+  return new Proxy(activities, {
+    get(target, name) {
+      const activity: unknown = Reflect.get(target, name);
+      if (typeof activity !== 'function') return activity;
+      return async (...args: unknown[]) => {
+        for (let call = 1; ; call++) {
+          try {
+            return await (activity as (...a: unknown[]) => Promise<unknown>)(...args);
+          } catch (err) {
+            // Histories from before the patch failed here, and must replay so.
+            if (!isInfrastructureFailure(err) || pastDeadline() || !patched(INFRASTRUCTURE_RETRIES_PATCH)) throw err;
+            log.warn('No worker finished the activity; calling it again', { activity: String(name), call, failure: describeFailure(err) });
+          }
+        }
+      };
+    },
+  });
+}
 
 /** Which budget limit the task has reached, described for a human; undefined when none. */
 function reachedBudgetLimit(state: TaskExecutionState, elapsedMs: number): string | undefined {

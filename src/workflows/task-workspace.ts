@@ -2,12 +2,15 @@
  * The task's warm workspace, seen from the workflow: "run this activity on the task's tree".
  * The first call acquires a workspace on some code worker, which answers with its own task queue
  * (the worker-specific task queue pattern); every later call goes to that queue and finds the
- * tree checked out and set up. When that worker is gone, a call waits on its queue until the
- * schedule-to-start timeout, and the workspace is acquired anew elsewhere from the task branch's
- * last pushed commit: the call runs again there (it never completed), nothing finished repeats.
+ * tree checked out and set up. When that worker is gone, a call fails on its heartbeat or waits on
+ * the queue until the schedule-to-start timeout, and the workspace is acquired anew elsewhere from
+ * the task branch's last pushed commit: the call runs again there (it never completed), nothing
+ * finished repeats. Like every other call, this goes on until the task's deadline, if it has one.
  */
-import { ActivityFailure, log, proxyActivities, TimeoutFailure, type ActivityOptions } from '@temporalio/workflow';
+import { log, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { AcquiredWorkspace, WorkspaceActivities } from '../activities/interfaces';
+import { describeFailure } from '../domain/errors';
+import { isInfrastructureFailure, pastDeadline } from './infrastructure-failure';
 
 /**
  * How long a call waits on the workspace's queue for its worker. Long enough for a busy worker
@@ -15,9 +18,6 @@ import type { AcquiredWorkspace, WorkspaceActivities } from '../activities/inter
  * after the heartbeat timeout).
  */
 export const WORKSPACE_START_TIMEOUT = '20s';
-
-/** Workers lost in a row before the task gives up on warm workspaces and fails the call. */
-const MAX_ACQUISITIONS = 5;
 
 export class TaskWorkspace {
   private queue?: string;
@@ -33,16 +33,13 @@ export class TaskWorkspace {
 
   /** Runs `call` with activities that execute on the worker holding the task's workspace. */
   async run<T>(call: (activities: WorkspaceActivities) => Promise<T>): Promise<T> {
-    for (let acquisitions = 0; ; ) {
-      if (this.queue === undefined) {
-        this.queue = (await this.acquire()).taskQueue;
-        acquisitions++;
-      }
+    for (;;) {
+      this.queue ??= (await this.acquire()).taskQueue;
       try {
         return await call(proxyActivities<WorkspaceActivities>({ ...this.options, taskQueue: this.queue, scheduleToStartTimeout: WORKSPACE_START_TIMEOUT }));
       } catch (err) {
-        if (!workerGone(err) || acquisitions >= MAX_ACQUISITIONS) throw err;
-        log.warn('The worker holding the workspace is gone; acquiring a new one', { queue: this.queue });
+        if (!isInfrastructureFailure(err) || pastDeadline()) throw err;
+        log.warn('The worker holding the workspace is gone; acquiring a new one', { queue: this.queue, failure: describeFailure(err) });
         this.queue = undefined;
       }
     }
@@ -64,9 +61,4 @@ export class TaskWorkspace {
       log.warn('Could not release the workspace; the worker sweep will remove it', { error: (err as Error).message });
     }
   }
-}
-
-/** Whether `err` says the call was never picked up from the workspace's queue. */
-function workerGone(err: unknown): boolean {
-  return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'SCHEDULE_TO_START';
 }

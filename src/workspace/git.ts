@@ -88,9 +88,46 @@ const COMMAND_KEYS = [
 /** Config scopes a repository controls: its `.git/config` (and what that includes) and worktree config. */
 const REPOSITORY_SCOPES = new Set(['local', 'worktree']);
 
+/** An HTTP header git sends to every URL under `urlPrefix` (operator configuration). */
+export interface GitHttpCredential {
+  urlPrefix: string;
+  header: string;
+}
+
+/**
+ * The credentials of the shared HTTP remotes, set once per process by the wiring
+ * (`configureSharedRemotes`). Process-wide on purpose: every git call of a worker (workspace
+ * checkouts, pushes, imports) may reach the shared remote, and none should need to be told.
+ */
+let httpCredentials: readonly GitHttpCredential[] = [];
+
+/** Replaces the process's HTTP credentials for git (see `httpCredentials`). */
+export function useGitHttpCredentials(credentials: readonly GitHttpCredential[]): void {
+  httpCredentials = credentials;
+}
+
+/**
+ * `GIT_CONFIG_*` variables that give git `entries`, after the ones already in `env`: the
+ * environment of a process is private to its user, unlike its arguments or a repository's config.
+ */
+export function gitConfigEnv(entries: ReadonlyArray<readonly [string, string]>, env: NodeJS.ProcessEnv = {}): Record<string, string> {
+  const first = Number(env.GIT_CONFIG_COUNT ?? 0) || 0;
+  const vars: Record<string, string> = { GIT_CONFIG_COUNT: String(first + entries.length) };
+  entries.forEach(([key, value], i) => {
+    vars[`GIT_CONFIG_KEY_${first + i}`] = key;
+    vars[`GIT_CONFIG_VALUE_${first + i}`] = value;
+  });
+  return vars;
+}
+
 function baseEnv(options: GitOptions): NodeJS.ProcessEnv {
+  // A call that brings its own GIT_CONFIG_* (a GitHub push) talks to another server.
+  const credentials = options.env?.GIT_CONFIG_COUNT === undefined && httpCredentials.length > 0
+    ? gitConfigEnv(httpCredentials.map((c) => [`http.${c.urlPrefix}.extraHeader`, c.header] as const), process.env)
+    : {};
   return {
     ...process.env,
+    ...credentials,
     // A worker has no terminal: fail instead of waiting for a password forever.
     GIT_TERMINAL_PROMPT: '0',
     GIT_SSH_COMMAND: process.env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes',

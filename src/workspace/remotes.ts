@@ -1,15 +1,16 @@
 /**
  * The shared git remotes every worker fetches from and pushes to: one bare mirror per user
- * repository under a root folder (`<ADO_HOME>/git` in the embedded stack). Workers share no disk
- * in production, so the code travels between activities as commits in these remotes.
+ * repository under a root, a folder (`<ADO_HOME>/git` in the embedded stack) or the URL of a git
+ * server (`ado git-server`: workers share no disk). The code travels between activities as
+ * commits in these remotes.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, realpath, stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { AdoError, FailureType, nonRetryable } from '../domain/errors';
 import { silentLogger, type Logger } from '../telemetry/logger';
-import { firstLines, git, GitCommandError, gitOrNull, isAncestor, isGitUrl, isLocalRemote, requireBranchName, revParse } from './git';
+import { firstLines, git, GitCommandError, gitOrNull, isAncestor, isGitUrl, requireBranchName, revParse } from './git';
+import { ensureBare, localView, setRemoteRef } from './shared-remote';
 
 export interface ImportedRepository {
   /** The shared bare remote holding the branch. */
@@ -20,7 +21,7 @@ export interface ImportedRepository {
 }
 
 export interface GitRemotesOptions {
-  /** Folder of the shared bare remotes. */
+  /** Folder of the shared bare remotes, or the base URL of a git server holding them. */
   root: string;
   logger?: Logger;
 }
@@ -41,10 +42,11 @@ export class GitRemotes {
   private readonly logger: Logger;
 
   constructor(options: GitRemotesOptions) {
-    if (!path.isAbsolute(options.root) || isGitUrl(options.root)) {
-      throw nonRetryable(FailureType.InvalidConfig, `Git remotes root must be an absolute folder path (got ${JSON.stringify(options.root)})`);
+    const url = /^https?:\/\//.test(options.root);
+    if (!url && (!path.isAbsolute(options.root) || isGitUrl(options.root))) {
+      throw nonRetryable(FailureType.InvalidConfig, `Git remotes root must be an absolute folder path or an http(s) URL (got ${JSON.stringify(options.root)})`);
     }
-    this.root = options.root;
+    this.root = url ? options.root.replace(/\/+$/, '') : options.root;
     this.logger = options.logger ?? silentLogger();
   }
 
@@ -60,16 +62,18 @@ export class GitRemotes {
     const source = isGitUrl(repository.trim()) ? urlSource(repository.trim()) : await this.localSource(repository);
     const baseBranch = branch.trim() || (await currentBranch(source));
     await requireBranchName(baseBranch);
-    const remote = path.join(this.root, `${source.basename}-${hash(source.key)}.git`);
-    await ensureBare(remote, baseBranch);
+    const name = `${source.basename}-${hash(source.key)}.git`;
+    const remote = isGitUrl(this.root) ? `${this.root}/${name}` : path.join(this.root, name);
+    if (!isGitUrl(remote)) await ensureBare(remote, baseBranch);
+    const view = await localView(remote);
 
     const imported = `${IMPORT_REFS}${baseBranch}`;
     try {
-      await git(['fetch', '--quiet', '--no-tags', source.location, `+refs/heads/${baseBranch}:${imported}`], { cwd: remote });
+      await git(['fetch', '--quiet', '--no-tags', source.location, `+refs/heads/${baseBranch}:${imported}`], { cwd: view });
     } catch (err) {
       throw await fetchFailure(err, source, baseBranch);
     }
-    const baseSha = await this.reconcile(remote, baseBranch, await git(['rev-parse', imported], { cwd: remote }));
+    const baseSha = await this.reconcile(remote, view, baseBranch, await git(['rev-parse', imported], { cwd: view }));
     this.logger.info({ repository, remote, baseBranch, baseSha }, 'Repository imported into the shared remote');
     return { remote, baseBranch, baseSha };
   }
@@ -79,22 +83,20 @@ export class GitRemotes {
    * `sha`. Idempotent. Returns the branch's commit.
    */
   async ensureTaskBranch(remote: string, taskBranch: string, sha: string, options: { reset?: boolean } = {}): Promise<string> {
-    if (!isLocalRemote(remote)) {
-      throw nonRetryable(FailureType.InvalidConfig, `Shared remote ${remote} is not a folder on this machine; URL remotes are not supported yet`);
-    }
     await requireBranchName(taskBranch);
-    if ((await gitOrNull(['cat-file', '-e', `${sha}^{commit}`], { cwd: remote })) === null) {
+    const view = await localView(remote);
+    if ((await gitOrNull(['cat-file', '-e', `${sha}^{commit}`], { cwd: view })) === null) {
       throw nonRetryable(FailureType.InvalidInput, `Commit ${sha} is not in the shared remote ${remote}; start from a commit ADO has imported or pushed`);
     }
     const ref = `refs/heads/${taskBranch}`;
-    const current = await revParse(remote, ref);
+    const current = await revParse(view, ref);
     if (current === null) {
-      // Create-only (empty old value), so a concurrent creator wins instead of being overwritten.
-      await git(['update-ref', ref, sha, ''], { cwd: remote }).catch(retryable(`Could not create branch ${taskBranch}`));
-      return (await revParse(remote, ref)) ?? sha;
+      // Create-only (no old value), so a concurrent creator wins instead of being overwritten.
+      await setRemoteRef(remote, view, ref, sha, null).catch(retryable(`Could not create branch ${taskBranch}`));
+      return (await revParse(await localView(remote), ref)) ?? sha;
     }
     if (options.reset && current !== sha) {
-      await git(['update-ref', ref, sha, current], { cwd: remote }).catch(retryable(`Could not move branch ${taskBranch}`));
+      await setRemoteRef(remote, view, ref, sha, current).catch(retryable(`Could not move branch ${taskBranch}`));
       this.logger.info({ remote, taskBranch, from: current, to: sha }, 'Task branch reset');
       return sha;
     }
@@ -139,18 +141,18 @@ export class GitRemotes {
   }
 
   /** Points the mirror's branch at the user's commit, keeping ADO commits made on top of it. */
-  private async reconcile(remote: string, branch: string, imported: string): Promise<string> {
+  private async reconcile(remote: string, view: string, branch: string, imported: string): Promise<string> {
     const ref = `refs/heads/${branch}`;
-    const current = await revParse(remote, ref);
+    const current = await revParse(view, ref);
     if (current === imported) return imported;
-    if (current !== null && (await isAncestor(remote, imported, current))) {
+    if (current !== null && (await isAncestor(view, imported, current))) {
       this.logger.info({ remote, branch, kept: current }, 'Keeping commits ADO merged on top of the repository branch');
       return current;
     }
-    if (current !== null && !(await isAncestor(remote, current, imported))) {
+    if (current !== null && !(await isAncestor(view, current, imported))) {
       this.logger.warn({ remote, branch, dropped: current, now: imported }, 'Repository branch moved elsewhere; ADO merges not in it leave the mirror branch');
     }
-    await git(['update-ref', ref, imported, current ?? ''], { cwd: remote }).catch(retryable(`Could not update branch ${branch}`));
+    await setRemoteRef(remote, view, ref, imported, current).catch(retryable(`Could not update branch ${branch}`));
     return imported;
   }
 }
@@ -173,13 +175,6 @@ async function currentBranch(source: Source): Promise<string> {
     throw nonRetryable(FailureType.InvalidInput, `Cannot tell the current branch of ${source.location} (detached HEAD?); name the branch to use`);
   }
   return match[1];
-}
-
-async function ensureBare(remote: string, initialBranch: string): Promise<void> {
-  if (existsSync(path.join(remote, 'HEAD'))) return;
-  await mkdir(path.dirname(remote), { recursive: true });
-  // Safe when two imports race: init on an existing repository only re-initialises it.
-  await git(['init', '--quiet', '--bare', `--initial-branch=${initialBranch}`, remote]);
 }
 
 async function fetchFailure(err: unknown, source: Source, branch: string): Promise<AdoError> {
@@ -208,6 +203,7 @@ function unreachable(source: Source, err: unknown): AdoError {
 /** A git failure that a retry may fix (a concurrent ref update). */
 function retryable(message: string): (err: unknown) => never {
   return (err) => {
+    if (err instanceof AdoError && err.nonRetryable) throw err;
     throw new AdoError(FailureType.RepositoryError, `${message}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   };
 }

@@ -2,7 +2,10 @@
 import type { Command } from 'commander';
 import { apiConfigFromEnv } from '../../api/config';
 import { startApiForStack } from '../../api/launch';
+import { deploymentConfigFromEnv } from '../../config/deployment';
+import { adoHome } from '../../config/paths';
 import { notificationConfigFromEnv } from '../../notifications/config';
+import { useSharedRemotes } from '../../worker/wiring';
 import { openStore, storeConfigFromEnv } from '../../store';
 import type { CliContext } from '../context';
 import { listenPort, untilSignal } from '../options';
@@ -22,6 +25,8 @@ export function registerApiCommand(program: Command, ctx: CliContext): void {
       // Bad settings fail here, before anything is connected or opened.
       apiConfigFromEnv(env, opts);
       notificationConfigFromEnv(env);
+      // The API checks a task's repository when it starts; the shared git server's is one of them.
+      useSharedRemotes(deploymentConfigFromEnv(env, adoHome(env)));
       const logger = ctx.logger;
       const settings = ctx.settings();
       const client = await ctx.temporal();
