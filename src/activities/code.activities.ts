@@ -17,7 +17,7 @@ import { gitOrNull } from '../workspace/git';
 import type { GitRemotes } from '../workspace/remotes';
 import type { WarmWorkspaces } from '../workspace/warm';
 import { commitMessage } from '../workspace/workspace';
-import { activityRun } from './context';
+import { activityRun, heartbeatWhile } from './context';
 import type { CodeActivities } from './interfaces';
 import { promptFiles } from './prompt-files';
 import { loadBaseConfig, runCommands } from './repo-commands';
@@ -40,7 +40,7 @@ export function createCodeActivities(deps: CodeActivityDeps): CodeActivities {
       // What only a worker knows, checked before any model call: its model configuration, and
       // the repository's config at the base commit (read by every later activity).
       if (llm.unusable) throw llm.unusable;
-      const imported = await remotes.importRepository(repository, branch);
+      const imported = await heartbeatWhile(run, remotes.importRepository(repository, branch));
       await loadRepoConfig((name) => gitOrNull(['show', `${imported.baseSha}:${name}`], { cwd: imported.remote, keepTrailingNewline: true }));
       const taskBranch = `ado/${taskId}`;
       // A new run starts its branch afresh (at the base, or where a resumed task left off).

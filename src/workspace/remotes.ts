@@ -191,8 +191,18 @@ async function fetchFailure(err: unknown, source: Source, branch: string): Promi
   return unreachable(source, err);
 }
 
+/**
+ * What git says when the network failed it, not the repository: a retry (the task's retry policy)
+ * may well succeed, where a missing repository or refused credentials never will.
+ */
+const NETWORK_FAILURE =
+  /could not resolve host|temporary failure in name resolution|failed to connect|connection (refused|reset|timed out)|operation timed out|network is unreachable|early eof|remote end hung up unexpectedly|rpc failed|ssl_read|gnutls_handshake/i;
+
 function unreachable(source: Source, err: unknown): AdoError {
   const why = err instanceof GitCommandError ? firstLines(err.stderr, 3) : String(err);
+  if (err instanceof GitCommandError && NETWORK_FAILURE.test(err.stderr)) {
+    return new AdoError(FailureType.RepositoryError, `Cannot reach repository ${source.location} (retrying): ${why}`, { cause: err });
+  }
   return nonRetryable(
     FailureType.RepositoryError,
     `Cannot read repository ${source.location}: ${why}. Check the URL, the network and the credentials git uses for it`,
