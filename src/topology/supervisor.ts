@@ -63,7 +63,10 @@ export class Supervisor {
   async add(spec: ProcessSpec): Promise<void> {
     if (this.processes.has(spec.name)) throw new Error(`Process ${spec.name} exists already`);
     await mkdir(path.join(this.dir, 'logs'), { recursive: true });
-    const managed: Managed = { spec, state: 'stopped', restarts: 0, log: createWriteStream(path.join(this.dir, 'logs', `${spec.name}.log`), { flags: 'a' }) };
+    const log = createWriteStream(path.join(this.dir, 'logs', `${spec.name}.log`), { flags: 'a' });
+    // A log that cannot be written must not take the supervisor down with it.
+    log.on('error', () => {});
+    const managed: Managed = { spec, state: 'stopped', restarts: 0, log };
     this.processes.set(spec.name, managed);
     this.launch(managed);
   }
@@ -126,7 +129,8 @@ export class Supervisor {
     child.stdout?.pipe(managed.log, { end: false });
     child.stderr?.pipe(managed.log, { end: false });
     managed.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
+      // `close`, not `exit`: the child's output is all in the log by then.
+      child.once('close', (code, signal) => {
         managed.lastExit = { code, signal, at: new Date().toISOString() };
         managed.log.write(`--- ${managed.lastExit.at} exit code=${code} signal=${signal}\n`);
         if (managed.child === child && managed.state === 'running') {

@@ -18,7 +18,6 @@ import { Client as PgClient } from 'pg';
 import { controlProcess } from '../../src/topology/control';
 import { startTopology, type RunningTopology } from '../../src/topology/topology';
 import { gitOrNull } from '../../src/workspace/git';
-import { isolateGitConfig } from '../helpers/git-repos';
 import { pushUserRepository, startTask, waitForTask, type ApiTask } from '../topology/client';
 import { startModelDouble, writeDirective, type ModelDouble, type Purpose } from '../topology/model-double';
 import { startFaultProxy } from './fault-proxy';
@@ -172,7 +171,6 @@ interface TaskResult {
 }
 
 async function main(): Promise<void> {
-  await isolateGitConfig();
   const dir = args.dir ? path.resolve(args.dir) : await mkdtemp(path.join(os.tmpdir(), 'ado-chaos-'));
   const model: ModelDouble = await startModelDouble();
   const proxy = await startFaultProxy(model.url, { rate: FAULTS ? Number(args['model-fault-rate']) : 0 });
@@ -223,7 +221,7 @@ async function main(): Promise<void> {
     const mirror = (await readdir(served)).find((name) => name.startsWith('chaos-app-'));
     const connection = await Connection.connect({ address: state.temporalAddress });
     const client = new Client({ connection, namespace: state.namespace });
-    const pg = new PgClient({ connectionString: state.databaseUrl, password: state.clientEnv.PGPASSWORD });
+    const pg = new PgClient({ host: '127.0.0.1', port: state.postgresPort, user: 'ado', database: 'ado', password: state.clientEnv.PGPASSWORD });
     await pg.connect();
     const prs = new Map((await pg.query<{ task_id: string; n: string }>('SELECT task_id, count(*) AS n FROM pull_requests GROUP BY task_id')).rows.map((r) => [r.task_id, Number(r.n)]));
     await pg.end();
