@@ -19,6 +19,8 @@ export interface ProcessSpec {
   user?: string;
   /** Start again when it exits on its own. @default true */
   restart?: boolean;
+  /** What `stop` sends first (PostgreSQL: SIGINT, its fast shutdown). @default 'SIGTERM' */
+  stopSignal?: NodeJS.Signals;
 }
 
 export type ProcessState = 'running' | 'stopped' | 'restarting' | 'exited';
@@ -159,7 +161,7 @@ export class Supervisor {
       this.onChange();
       return;
     }
-    child.kill('SIGTERM');
+    child.kill(managed.spec.stopSignal ?? 'SIGTERM');
     const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await managed.exited;
     clearTimeout(killer);

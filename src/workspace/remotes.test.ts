@@ -124,9 +124,18 @@ describe('GitRemotes.importRepository', () => {
     expect(err.message).toContain('main');
   });
 
-  it('reports an unreachable URL as a non-retryable repository error', async () => {
+  it('reports a server that does not answer as a retryable repository error (the task start checked it answered)', async () => {
     const port = await freePortWithNothingListening();
     const url = `http://127.0.0.1:${port}/team/app.git`;
+
+    const err = await rejection(new GitRemotes({ root: path.join(work(), 'git') }).importRepository(url, 'main'));
+
+    expect(err).toMatchObject({ type: FailureType.RepositoryError, nonRetryable: false });
+    expect(err.message).toContain(`Could not reach repository ${url}`);
+  });
+
+  it('reports a repository that is not there as a non-retryable repository error', async () => {
+    const url = `file://${path.join(work(), 'no-such-repository.git')}`;
 
     const err = await rejection(new GitRemotes({ root: path.join(work(), 'git') }).importRepository(url, 'main'));
 

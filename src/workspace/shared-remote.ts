@@ -86,3 +86,11 @@ export function remoteFailure(what: string, err: unknown): AdoError {
   }
   return new AdoError(FailureType.RepositoryError, `${what}: ${why}`, { cause: err });
 }
+
+/**
+ * Whether git's `stderr` says the server could not be reached or failed (refused connection,
+ * timeout, 5xx): a retry may succeed, unlike a refusal or a missing repository or commit.
+ */
+export function isTransportFailure(stderr: string): boolean {
+  return /Failed to connect|Connection refused|Could not resolve host|Connection timed out|Operation timed out|Empty reply from server|Recv failure|RPC failed|returned error: 5\d\d|remote end hung up|early EOF/i.test(stderr);
+}

@@ -10,6 +10,7 @@ import { AdoError, FailureType, nonRetryable } from '../domain/errors';
 import { silentLogger, type Logger } from '../telemetry/logger';
 import { ADO_IDENTITY, git, GitCommandError, gitOrNull, HARDENED_RECEIVE_PACK, identityEnv, isLocalRemote, requireBranchName, type GitIdentity, type GitOptions } from './git';
 import { resolveInside } from './paths';
+import { isTransportFailure } from './shared-remote';
 
 export interface CommitAndPushOptions {
   /** Branch of the shared remote to push to (the task branch). */
@@ -199,6 +200,7 @@ async function ensureCommit(dir: string, remote: string, sha: string): Promise<v
     await git(['fetch', '--quiet', '--no-tags', remote, sha], inWorkspace(dir));
   } catch (err) {
     const why = err instanceof GitCommandError ? err.stderr.trim() : String(err);
+    if (isTransportFailure(why)) throw new AdoError(FailureType.RepositoryError, `Could not reach the shared remote ${remote} for commit ${sha} (${why}); retrying`, { cause: err });
     throw nonRetryable(FailureType.RepositoryError, `Commit ${sha} is not in the shared remote ${remote} (${why})`, { cause: err });
   }
 }

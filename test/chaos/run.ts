@@ -65,6 +65,7 @@ async function startWebhookReceiver() {
 interface FaultRecord {
   at: string;
   what: string;
+  failed?: boolean;
 }
 
 /** Injects one random process fault every `meanSeconds` on average until `stop()`. */
@@ -98,7 +99,7 @@ function startProcessFaults(dir: string, meanSeconds: number, start: number) {
           await controlProcess(dir, 'git-server', 'start');
         }
       } catch (err) {
-        log.push({ at: stamp(start), what: `${kind} could not be injected: ${(err as Error).message}` });
+        log.push({ at: stamp(start), what: `${kind} could not be injected: ${(err as Error).message}`, failed: true });
       }
     }
   })();
@@ -262,7 +263,7 @@ async function main(): Promise<void> {
     say(`| completed | ${completed} |`);
     say(`| failed cleanly | ${failed}${failureTypes.size ? ` (${[...failureTypes].map(([t, n]) => `${t}: ${n}`).join(', ')})` : ''} |`);
     say(`| lost | ${lost} |`);
-    say(`| process faults | ${faults?.log.length ?? 0} |`);
+    say(`| process faults | ${faults?.log.filter((f) => !f.failed).length ?? 0} |`);
     say(`| model faults | ${[...proxy.injected].map(([k, n]) => `${k}: ${n}`).join(', ') || 'none'} |`);
     say(`| model answers | ${model.answers.length} |`);
     say(`| duplicate commits / PRs / notifications / model answers after their step | ${dup.commits} / ${dup.pullRequests} / ${dup.notifications} / ${dup.modelAnswers} |`);
