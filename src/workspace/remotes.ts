@@ -10,7 +10,7 @@ import path from 'node:path';
 import { AdoError, FailureType, nonRetryable } from '../domain/errors';
 import { silentLogger, type Logger } from '../telemetry/logger';
 import { firstLines, git, GitCommandError, gitOrNull, isAncestor, isGitUrl, requireBranchName, revParse } from './git';
-import { ensureBare, isTransportFailure, localView, setRemoteRef } from './shared-remote';
+import { ensureBare, isTransportFailure, localView, serverAway, setRemoteRef } from './shared-remote';
 
 export interface ImportedRepository {
   /** The shared bare remote holding the branch. */
@@ -194,7 +194,7 @@ async function fetchFailure(err: unknown, source: Source, branch: string): Promi
 function unreachable(source: Source, err: unknown): AdoError {
   const why = err instanceof GitCommandError ? firstLines(err.stderr, 3) : String(err);
   // The pre-flight read it when the task started: a server away for a while is worth a retry.
-  if (isTransportFailure(why)) return new AdoError(FailureType.RepositoryError, `Could not reach repository ${source.location}: ${why}`, { cause: err });
+  if (isTransportFailure(why)) return serverAway(`Could not reach repository ${source.location}: ${why}`, err);
   return nonRetryable(
     FailureType.RepositoryError,
     `Cannot read repository ${source.location}: ${why}. Check the URL, the network and the credentials git uses for it`,

@@ -84,7 +84,19 @@ export function remoteFailure(what: string, err: unknown): AdoError {
   if (/\b40[13]\b|authentication failed|could not read (username|password)/i.test(why)) {
     return nonRetryable(FailureType.InvalidConfig, `${what}: the git server refused the credentials (${why}). Set ADO_GIT_REMOTES_CREDENTIALS to the token it expects`, { cause: err });
   }
+  if (isTransportFailure(why)) return serverAway(`${what}: ${why}`, err);
   return new AdoError(FailureType.RepositoryError, `${what}: ${why}`, { cause: err });
+}
+
+/**
+ * How long an activity waits before its next attempt when a git server is away: the retry
+ * policy's three attempts then span half a minute, what a restart or a short outage takes.
+ */
+export const SERVER_AWAY_RETRY_DELAY_MS = 15_000;
+
+/** A retryable `RepositoryError` for a git server that is away, with the longer wait. */
+export function serverAway(message: string, cause: unknown): AdoError {
+  return new AdoError(FailureType.RepositoryError, message, { cause, nextRetryDelayMs: SERVER_AWAY_RETRY_DELAY_MS });
 }
 
 /**

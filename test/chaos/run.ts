@@ -92,7 +92,7 @@ function startProcessFaults(dir: string, meanSeconds: number, start: number) {
           await controlProcess(dir, 'postgres', 'restart');
           log.push({ at: stamp(start), what: 'restart postgres' });
         } else {
-          const away = 5 + Math.floor(Math.random() * 15);
+          const away = 5 + Math.floor(Math.random() * 10);
           await controlProcess(dir, 'git-server', 'stop');
           log.push({ at: stamp(start), what: `git server away for ${away} s` });
           await wait(away * 1000);
