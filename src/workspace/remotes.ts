@@ -92,8 +92,12 @@ export class GitRemotes {
     const current = await revParse(view, ref);
     if (current === null) {
       // Create-only (no old value), so a concurrent creator wins instead of being overwritten.
-      await setRemoteRef(remote, view, ref, sha, null).catch(retryable(`Could not create branch ${taskBranch}`));
-      return (await revParse(await localView(remote), ref)) ?? sha;
+      // Create-only: when a concurrent creator won, its branch is the branch.
+      const created = await setRemoteRef(remote, view, ref, sha, null).then(
+        () => sha,
+        async (err: unknown) => (await revParse(await localView(remote), ref)) ?? retryable(`Could not create branch ${taskBranch}`)(err),
+      );
+      return created;
     }
     if (options.reset && current !== sha) {
       await setRemoteRef(remote, view, ref, sha, current).catch(retryable(`Could not move branch ${taskBranch}`));
@@ -152,7 +156,14 @@ export class GitRemotes {
     if (current !== null && !(await isAncestor(view, current, imported))) {
       this.logger.warn({ remote, branch, dropped: current, now: imported }, 'Repository branch moved elsewhere; ADO merges not in it leave the mirror branch');
     }
-    await setRemoteRef(remote, view, ref, imported, current).catch(retryable(`Could not update branch ${branch}`));
+    try {
+      await setRemoteRef(remote, view, ref, imported, current);
+    } catch (err) {
+      // A concurrent import of the same repository may have moved it where this one would.
+      const now = await revParse(await localView(remote), ref);
+      if (now !== null && (now === imported || (await isAncestor(view, imported, now)))) return now;
+      retryable(`Could not update branch ${branch}`)(err);
+    }
     return imported;
   }
 }

@@ -90,9 +90,9 @@ export function remoteFailure(what: string, err: unknown): AdoError {
 
 /**
  * How long an activity waits before its next attempt when a git server is away: the retry
- * policy's three attempts then span half a minute, what a restart or a short outage takes.
+ * policy's three attempts then span a minute, what a restart or a short outage takes.
  */
-export const SERVER_AWAY_RETRY_DELAY_MS = 15_000;
+export const SERVER_AWAY_RETRY_DELAY_MS = 30_000;
 
 /** A retryable `RepositoryError` for a git server that is away, with the longer wait. */
 export function serverAway(message: string, cause: unknown): AdoError {
@@ -104,5 +104,7 @@ export function serverAway(message: string, cause: unknown): AdoError {
  * timeout, 5xx): a retry may succeed, unlike a refusal or a missing repository or commit.
  */
 export function isTransportFailure(stderr: string): boolean {
-  return /Failed to connect|Connection refused|Could not resolve host|Connection timed out|Operation timed out|Empty reply from server|Recv failure|RPC failed|returned error: 5\d\d|remote end hung up|early EOF/i.test(stderr);
+  // git's "unable to access '<url>': <curl's reason>" is the transport's, unless the server answered 4xx.
+  if (/unable to access/i.test(stderr) && !/returned error: 4\d\d/i.test(stderr)) return true;
+  return /Failed to connect|Connection refused|Could not resolve host|Connection timed out|Operation timed out|Empty reply from server|Recv failure|RPC failed|returned error: 5\d\d|remote end hung up|early EOF|transfer closed/i.test(stderr);
 }
