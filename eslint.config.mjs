@@ -24,6 +24,8 @@ const LAYERS = [
   'workspace',
   'git-server',
   'gates',
+  // The coding agent's tools, conversation and repository map.
+  'agent',
   'pr',
   'notifications',
   // Orchestration.

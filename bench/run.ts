@@ -1,11 +1,12 @@
 /**
  * `npm run bench`: every figure from one run on one Temporal dev server, printed as a table with
  * each target's pass/MISS, and written as JSON (bench/results/latest.json by default).
- *   usage: npm run bench -- [--tasks 200] [--parked 500] [--samples 20] [--approvals 15] [--only memory,recovery] [--out file]
+ *   usage: npm run bench -- [--tasks 200] [--parked 500] [--samples 20] [--approvals 15] [--only agent,memory,recovery] [--out file]
  */
 import os from 'node:os';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { runAgentBench } from './agent.bench';
 import { measureApprovalLatency } from './approval';
 import { measureWorkerMemory } from './memory';
 import { measureOverhead, measureThroughput, prepareWorkloads } from './overhead';
@@ -14,7 +15,7 @@ import { printReport, writeReport, type Section } from './report';
 import { runSandboxBench } from './sandbox.bench';
 import { newPrefix, startStack } from './stack';
 
-const MEASUREMENTS = ['sandbox', 'overhead', 'throughput', 'approval', 'memory', 'recovery'] as const;
+const MEASUREMENTS = ['sandbox', 'agent', 'overhead', 'throughput', 'approval', 'memory', 'recovery'] as const;
 type Measurement = (typeof MEASUREMENTS)[number];
 
 interface Options {
@@ -70,6 +71,10 @@ async function sandboxSection(): Promise<Section> {
   return { name: 'sandbox and gates (bench/sandbox.bench.ts)', figures: await runSandboxBench(), notes: [] };
 }
 
+async function agentSection(): Promise<Section> {
+  return { name: 'coding agent: repository map, tools in process (bench/agent.bench.ts)', figures: await runAgentBench(), notes: [] };
+}
+
 /** Everything that needs the Temporal server, on one server. */
 async function orchestrationSections(options: Options, wanted: (m: Measurement) => boolean): Promise<Section[]> {
   const sections: Section[] = [];
@@ -100,7 +105,8 @@ async function main(options: Options): Promise<void> {
   const loadBefore = os.loadavg();
   const wanted = (m: Measurement) => options.only.includes(m);
   const sections = wanted('sandbox') ? [await section('sandbox', sandboxSection)] : [];
-  if (options.only.some((m) => m !== 'sandbox')) {
+  if (wanted('agent')) sections.push(await section('coding agent', agentSection));
+  if (options.only.some((m) => m !== 'sandbox' && m !== 'agent')) {
     // The server or a worker that does not start costs the orchestration figures, not the others.
     sections.push(...(await orchestrationSections(options, wanted).catch((err: unknown) => [errorSection('orchestration (Temporal dev server, workers)', err)])));
   }

@@ -17,7 +17,8 @@ import { commitMessage, Workspace } from '../workspace/workspace';
 import { activityRun } from './context';
 import type { CodeActivities } from './interfaces';
 import { promptFiles } from './prompt-files';
-import { loadBaseConfig, runCommands, runSetup, toGate } from './repo-commands';
+import { toGate } from '../gates/repo-gates';
+import { loadBaseConfig, runCommands, runSetup } from './repo-commands';
 
 export interface CodeActivityDeps {
   logger: Logger;

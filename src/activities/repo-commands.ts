@@ -6,8 +6,8 @@
  */
 import type { QualityGatesResult } from '../domain/quality-gates';
 import { loadRepoConfig, type RepoConfig } from '../gates/config';
-import { pinPackageScripts } from '../gates/package-scripts';
-import { runGates, type Gate, type RunGatesOptions } from '../gates/runner';
+import { repoRunOptions, toGate } from '../gates/repo-gates';
+import { runGates, type Gate } from '../gates/runner';
 import type { Sandbox } from '../sandbox/types';
 import type { Workspace } from '../workspace/workspace';
 import type { ActivityRun } from './context';
@@ -25,25 +25,11 @@ export async function loadBaseConfig(workspace: Workspace, taskId: string, baseS
 export async function runSetup(sandbox: Sandbox, config: RepoConfig, dir: string, run: ActivityRun): Promise<QualityGatesResult | undefined> {
   if (!config.setup) return undefined;
   // setup prepares the workspace itself (installs dependencies into it): no copy.
-  const outcome = await runGates(sandbox, [{ name: 'setup', ...toGate(config.setup) }], dir, { ...runOptions(config, run), copyWorkspace: false });
+  const outcome = await runGates(sandbox, [{ name: 'setup', ...toGate(config.setup) }], dir, { ...repoRunOptions(config, run), copyWorkspace: false });
   return outcome.passed ? undefined : outcome;
 }
 
 /** Runs the commands in parallel; each gate gets its own copy of the workspace. */
 export function runCommands(sandbox: Sandbox, config: RepoConfig, gates: Gate[], dir: string, run: ActivityRun): Promise<QualityGatesResult> {
-  return runGates(sandbox, gates, dir, runOptions(config, run));
-}
-
-function runOptions(config: RepoConfig, run: ActivityRun): RunGatesOptions {
-  return {
-    signal: run.signal,
-    onProgress: run.onProgress,
-    limits: config.limits,
-    // Each run's own folder, after setup has run in it: setup's commands are the repository's code too.
-    prepare: (folder) => pinPackageScripts(folder, config.packageScripts),
-  };
-}
-
-export function toGate(spec: { command: string; timeoutMs?: number; network: boolean }): Omit<Gate, 'name'> {
-  return { command: spec.command, timeoutMs: spec.timeoutMs, network: spec.network };
+  return runGates(sandbox, gates, dir, repoRunOptions(config, run));
 }

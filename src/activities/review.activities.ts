@@ -1,6 +1,5 @@
 /** `ado-review` activities: the repository's quality gates, and pull requests. */
-import { GATE_NAMES } from '../gates/config';
-import type { Gate } from '../gates/runner';
+import { repoGates } from '../gates/repo-gates';
 import type { PullRequestProvider } from '../pr/provider';
 import { sensitiveChanges, sensitiveChangesSection } from '../pr/sensitive-changes';
 import type { Sandbox } from '../sandbox/types';
@@ -9,7 +8,7 @@ import { localView } from '../workspace/shared-remote';
 import { Workspace } from '../workspace/workspace';
 import { activityRun } from './context';
 import type { ReviewActivities } from './interfaces';
-import { loadBaseConfig, runCommands, runSetup, toGate } from './repo-commands';
+import { loadBaseConfig, runCommands, runSetup } from './repo-commands';
 
 export interface ReviewActivityDeps {
   logger: Logger;
@@ -26,10 +25,7 @@ export function createReviewActivities(deps: ReviewActivityDeps): ReviewActiviti
       const workspace = await Workspace.checkout(repo, scratchDir, { logger: run.logger });
       try {
         const config = await loadBaseConfig(workspace, taskId, baseSha);
-        const gates: Gate[] = GATE_NAMES.flatMap((name) => {
-          const spec = config.gates[name];
-          return spec ? [{ name, ...toGate(spec) }] : [];
-        });
+        const gates = repoGates(config);
         if (gates.length === 0) run.logger.warn({ source: config.source }, 'The repository has no quality gates: nothing to check');
         const setupFailed = await runSetup(sandbox, config, workspace.dir, run);
         if (setupFailed) return setupFailed;

@@ -12,6 +12,17 @@ export const unsetWhenEmpty = (value: unknown): unknown => (typeof value === 'st
 /** An optional variable checked by `schema`; empty means unset. */
 export const optionalVar = <T extends z.ZodType>(schema: T) => z.preprocess(unsetWhenEmpty, schema.optional());
 
+/** An optional whole number of `unit`, at least `min`; `fallback` when unset. */
+export const wholeNumberVar = (fallback: number, min: number, unit: string) =>
+  optionalVar(
+    z
+      .string()
+      .trim()
+      .regex(/^\d+$/, `expected a whole number of ${unit}`)
+      .transform(Number)
+      .pipe(z.number().min(min, `expected at least ${min} ${unit}`)),
+  ).transform((v) => v ?? fallback);
+
 /** A non-retryable `InvalidConfig` error: "Invalid `what` configuration: `problem`". */
 export function invalidConfig(what: string, problem: string, cause?: unknown): AdoError {
   return nonRetryable(FailureType.InvalidConfig, `Invalid ${what} configuration: ${problem}`, { cause });

@@ -11,6 +11,8 @@ export const FailureType = {
   InvalidConfig: 'InvalidConfig',
   /** LLM output that failed validation even after its repair round-trip. */
   InvalidLlmOutput: 'InvalidLlmOutput',
+  /** The coding agent's model sent tool calls that could not be used several turns in a row. */
+  MalformedToolCalls: 'MalformedToolCalls',
   /** The LLM endpoint refused the credentials or the request (401/403/400). */
   LlmRejected: 'LlmRejected',
   /** The LLM endpoint was unreachable, overloaded or slow after the client's own retries; Temporal retries. */

@@ -48,8 +48,8 @@ export function isStuck(iterationFingerprints: readonly string[], threshold: num
   return first !== undefined && first !== '' && tail.every((f) => f === first);
 }
 
-// cyrb53: small, well-distributed, no dependencies (the workflow bundle cannot use node:crypto).
-function hash53(text: string): string {
+/** A short stable hash (53-bit, hex) of `text`: cyrb53, small, well-distributed, no dependencies (the workflow bundle cannot use node:crypto). */
+export function hash53(text: string): string {
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;
   for (let i = 0; i < text.length; i++) {

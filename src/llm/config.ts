@@ -16,7 +16,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { invalidConfig, optionalVar, parseEnv } from '../config/env-schema';
+import { invalidConfig, optionalVar, parseEnv, wholeNumberVar } from '../config/env-schema';
 import type { Logger } from '../telemetry/logger';
 import { OpenAiCompatibleClient, type LlmEndpoint } from './openai-compatible';
 import { RecordingLlmClient } from './recording';
@@ -52,17 +52,6 @@ const baseUrl = optionalVar(
     .pipe(z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://127.0.0.1:4000' }).transform((v) => v.replace(/\/+$/, ''))),
 );
 
-function integerVar(fallback: number, min: number, unit: string) {
-  return optionalVar(
-    z
-      .string()
-      .trim()
-      .regex(/^\d+$/, `expected a whole number of ${unit}`)
-      .transform(Number)
-      .pipe(z.number().min(min, `expected at least ${min} ${unit}`)),
-  ).transform((v) => v ?? fallback);
-}
-
 const envSchema = z.object({
   ADO_LLM_PROVIDER: optionalVar(
     z
@@ -79,8 +68,8 @@ const envSchema = z.object({
   ADO_LLM_MODEL: optionalText,
   ADO_PLANNER_MODEL: optionalText,
   ADO_CODER_MODEL: optionalText,
-  ADO_LLM_TIMEOUT_MS: integerVar(180_000, 1, 'milliseconds'),
-  ADO_LLM_MAX_RETRIES: integerVar(2, 0, 'retries'),
+  ADO_LLM_TIMEOUT_MS: wholeNumberVar(180_000, 1, 'milliseconds'),
+  ADO_LLM_MAX_RETRIES: wholeNumberVar(2, 0, 'retries'),
   ADO_LLM_TRANSCRIPT: optionalText,
   ADO_LLM_REQUEST_LOG: optionalText,
   ADO_LLM_RECORD: optionalText,

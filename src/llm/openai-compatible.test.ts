@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { agentToolSpecs } from '../domain/agent-tools';
 import { FailureType } from '../domain/errors';
 import { adoErrorOf } from '../../test/llm/ado-error';
 import { completion, freePort, sendJson, startChatServer, type ChatHandler, type ChatServer } from '../../test/llm/chat-server';
@@ -194,5 +195,36 @@ describe('OpenAiCompatibleClient', () => {
     const response = await clientFor(s.url, { progressIntervalMs: 20 }).chat(request({ onProgress }));
     expect(response.content).toBe('done');
     expect(progressCalls).toBeGreaterThanOrEqual(2);
+  });
+
+  it('sends tools, tool calls and tool results in OpenAI field names and reads the tool calls of the answer', async () => {
+    const answer = completion('');
+    answer.choices[0]!.message = { role: 'assistant', content: null, tool_calls: [{ id: 'call_9', type: 'function', function: { name: 'view', arguments: '{"path":"a.ts"}' } }] } as never;
+    const s = await serve((_req, res) => sendJson(res, 200, answer));
+    const tools = agentToolSpecs().slice(0, 1);
+    const response = await clientFor(s.url).chat(
+      request({
+        role: 'coder',
+        purpose: 'agent',
+        tools,
+        messages: [
+          { role: 'user', content: 'Fix it.' },
+          { role: 'assistant', content: '', toolCalls: [{ id: 'call_1', name: 'search', arguments: '{"pattern":"x"}' }] },
+          { role: 'tool', toolCallId: 'call_1', content: 'a.ts: 1' },
+        ],
+      }),
+    );
+    expect(response.toolCalls).toEqual([{ id: 'call_9', name: 'view', arguments: '{"path":"a.ts"}' }]);
+    expect(response.content).toBe('');
+    expect(s.requests[0]?.body).toEqual({
+      model: 'coder-model',
+      tools,
+      tool_choice: 'auto',
+      messages: [
+        { role: 'user', content: 'Fix it.' },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'search', arguments: '{"pattern":"x"}' } }] },
+        { role: 'tool', tool_call_id: 'call_1', content: 'a.ts: 1' },
+      ],
+    });
   });
 });

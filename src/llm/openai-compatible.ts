@@ -59,7 +59,18 @@ class TransientFailure extends Error {
 
 const completionSchema = z.object({
   model: z.string().optional(),
-  choices: z.array(z.object({ message: z.object({ content: z.string().nullish() }) })).min(1),
+  choices: z
+    .array(
+      z.object({
+        message: z.object({
+          content: z.string().nullish(),
+          tool_calls: z
+            .array(z.object({ id: z.string(), function: z.object({ name: z.string(), arguments: z.string().nullish() }) }))
+            .nullish(),
+        }),
+      }),
+    )
+    .min(1),
   usage: z
     .object({
       prompt_tokens: z.number(),
@@ -96,7 +107,8 @@ export class OpenAiCompatibleClient implements LlmClient {
     const endpoint = this.options.endpoints[request.role];
     const body = JSON.stringify({
       model: endpoint.model,
-      messages: request.messages,
+      messages: request.messages.map(toApiMessage),
+      ...(request.tools?.length ? { tools: request.tools, tool_choice: 'auto' } : {}),
       ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
       ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
       ...(request.json ? { response_format: { type: 'json_object' } } : {}),
@@ -185,11 +197,13 @@ function parseCompletion(text: string, headers: Headers, endpoint: LlmEndpoint, 
   }
   if (!parsed.success) throw notAChatCompletion(endpoint, role, z.prettifyError(parsed.error), parsed.error);
   const data = parsed.data;
-  const content = data.choices[0]?.message.content ?? '';
+  const message = data.choices[0]?.message;
+  const content = message?.content ?? '';
   if (!storableText.safeParse(content).success) {
     // Retryable: the next attempt asks again, and nothing unstorable reaches the store.
     throw new AdoError(FailureType.InvalidLlmOutput, `The ${role} model (${endpoint.model}) answered with text ADO cannot keep (a NUL byte or an unpaired surrogate)`);
   }
+  const toolCalls = (message?.tool_calls ?? []).map((call) => ({ id: call.id, name: call.function.name, arguments: call.function.arguments ?? '' }));
   const usage: TokenUsage = data.usage
     ? {
         promptTokens: data.usage.prompt_tokens,
@@ -199,7 +213,20 @@ function parseCompletion(text: string, headers: Headers, endpoint: LlmEndpoint, 
     : estimateUsage([], content);
   const cost = costFromHeader(headers) ?? data.usage?.cost;
   if (cost !== undefined) usage.costUsd = cost;
-  return { content, usage, model: data.model ?? endpoint.model };
+  return { content, usage, model: data.model ?? endpoint.model, ...(toolCalls.length ? { toolCalls } : {}) };
+}
+
+/** A message in the API's shape: tool calls and tool results in OpenAI's field names. */
+function toApiMessage(message: ChatRequest['messages'][number]): Record<string, unknown> {
+  if (message.role === 'tool') return { role: 'tool', tool_call_id: message.toolCallId, content: message.content };
+  if (message.toolCalls?.length) {
+    return {
+      role: message.role,
+      content: message.content === '' ? null : message.content,
+      tool_calls: message.toolCalls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } })),
+    };
+  }
+  return { role: message.role, content: message.content };
 }
 
 function notAChatCompletion(endpoint: LlmEndpoint, role: LlmRole, what: string, cause: unknown): AdoError {

@@ -18,7 +18,11 @@ export class RecordingLlmClient implements LlmClient {
   async chat(request: ChatRequest): Promise<ChatResponse> {
     const response = await this.inner.chat(request);
     const { promptTokens, completionTokens, costUsd } = response.usage;
-    const reply = { content: response.content, usage: { promptTokens, completionTokens, ...(costUsd === undefined ? {} : { costUsd }) } };
+    const reply = {
+      content: response.content,
+      usage: { promptTokens, completionTokens, ...(costUsd === undefined ? {} : { costUsd }) },
+      ...(response.toolCalls ? { toolCalls: response.toolCalls } : {}),
+    };
     const write = this.writes.then(async () => {
       await writeTranscript(this.transcriptPath, withReply(await this.current(), request, reply));
     });

@@ -9,6 +9,7 @@ import { type AdoError, FailureType, nonRetryable } from '../domain/errors';
 import type { TokenUsage } from '../domain/task';
 import { describeRequest, expectMatches, readTranscript, replyFor, type ScriptedReply, type Transcript } from './transcript';
 import type { ChatRequest, ChatResponse, LlmClient } from './types';
+import { formatTextToolCalls } from './text-tool-protocol';
 import { estimateUsage } from './usage';
 
 export interface ScriptedLlmOptions {
@@ -46,7 +47,11 @@ export class ScriptedLlmClient implements LlmClient {
       );
     }
     await this.log(request);
-    return { content: reply.content, usage: usageOf(reply, request), model: `scripted:${path.basename(this.options.transcriptPath)}` };
+    return {
+      ...scriptedAnswer(reply, request),
+      usage: usageOf(reply, request),
+      model: `scripted:${path.basename(this.options.transcriptPath)}`,
+    };
   }
 
   /** Parsed once per client; a failed read is retried on the next call. */
@@ -81,6 +86,13 @@ export class ScriptedLlmClient implements LlmClient {
     await fs.mkdir(path.dirname(file), { recursive: true });
     await fs.appendFile(file, `${JSON.stringify(line)}\n`);
   }
+}
+
+/** Tool calls go back natively when the request offers tools, else in the text protocol. */
+function scriptedAnswer(reply: ScriptedReply, request: ChatRequest): Pick<ChatResponse, 'content' | 'toolCalls'> {
+  if (!reply.toolCalls) return { content: reply.content };
+  if (request.tools?.length) return { content: reply.content, toolCalls: reply.toolCalls };
+  return { content: [reply.content, formatTextToolCalls(reply.toolCalls)].filter((part) => part !== '').join('\n') };
 }
 
 function usageOf(reply: ScriptedReply, request: ChatRequest): TokenUsage {

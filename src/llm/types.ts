@@ -2,16 +2,24 @@
  * The LLM contract: chat completions against an OpenAI-compatible endpoint (LiteLLM proxy, OpenAI,
  * vLLM, Ollama) or the offline scripted provider that replays a transcript.
  */
+import type { AgentToolSpec, RawToolCall } from '../domain/agent-tools';
 import type { TokenUsage } from '../domain/task';
 
 export type LlmRole = 'planner' | 'coder';
 
-/** What the call is for; the scripted provider finds its answer by it. */
-export type LlmPurpose = 'plan' | 'decompose' | 'code';
+/**
+ * What the call is for; the scripted provider finds its answer by it. `agent` is one turn of a
+ * coding session, `condense` the summary that replaces the oldest part of its conversation.
+ */
+export type LlmPurpose = 'plan' | 'decompose' | 'code' | 'agent' | 'condense';
 
 export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
+  role: 'system' | 'user' | 'assistant' | 'tool';
   content: string;
+  /** An assistant message's tool calls (native tool calling). */
+  toolCalls?: RawToolCall[];
+  /** A `tool` message answers the call with this id. */
+  toolCallId?: string;
 }
 
 export interface ChatRequest {
@@ -22,6 +30,10 @@ export interface ChatRequest {
   iteration?: number;
   /** 0 for the first answer, 1 for the repair round-trip after invalid output. */
   repairRound?: number;
+  /** Purposes `agent` and `condense`: the session's model turn, 1-based within the iteration. */
+  turn?: number;
+  /** Native tool calling: the tools the model may call (OpenAI `tools`). */
+  tools?: AgentToolSpec[];
   messages: ChatMessage[];
   /** Ask for a JSON object (OpenAI `response_format: {type: 'json_object'}`). */
   json?: boolean;
@@ -35,6 +47,8 @@ export interface ChatRequest {
 
 export interface ChatResponse {
   content: string;
+  /** The tool calls of the answer (native tool calling); absent or empty when it has none. */
+  toolCalls?: RawToolCall[];
   usage: TokenUsage;
   model: string;
 }

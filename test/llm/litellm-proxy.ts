@@ -26,6 +26,8 @@ export interface MockModel {
   mockResponse: string;
   /** The provider model it pretends to be; decides the reported cost. Default `openai/gpt-4o-mini`. */
   model?: string;
+  /** Tool calls in the OpenAI format the mock answer carries (LiteLLM's `mock_tool_calls`; non-streaming only). */
+  mockToolCalls?: { id: string; type: 'function'; function: { name: string; arguments: string } }[];
 }
 
 export interface LiteLlmProxyOptions {
@@ -93,7 +95,12 @@ export async function startLiteLlmProxy(options: LiteLlmProxyOptions): Promise<L
   const config = {
     model_list: options.models.map((m) => ({
       model_name: m.name,
-      litellm_params: { model: m.model ?? 'openai/gpt-4o-mini', api_key: 'not-used-mock-only', mock_response: m.mockResponse },
+      litellm_params: {
+        model: m.model ?? 'openai/gpt-4o-mini',
+        api_key: 'not-used-mock-only',
+        mock_response: m.mockResponse,
+        ...(m.mockToolCalls ? { mock_tool_calls: m.mockToolCalls } : {}),
+      },
     })),
     general_settings: { master_key: masterKey },
     // The client under test does the retrying; the proxy must not hide failures behind its own.
