@@ -19,6 +19,7 @@ import { silentLogger } from '../../src/telemetry/logger';
 import { useGitCredentials } from '../../src/worker/wiring';
 import { git } from '../../src/workspace/git';
 import { GitRemotes } from '../../src/workspace/remotes';
+import { WarmWorkspaces } from '../../src/workspace/warm';
 import { FakeGitHub, READ_ONLY_TOKEN, TOKEN } from '../fakes/github-double';
 import { createRepository, openRealParts, type RealParts } from '../helpers/real-task';
 import { startLocalEnv, withWorkers } from '../helpers/temporal';
@@ -64,6 +65,7 @@ function activitiesFor(pr: PrConfig) {
     sandbox: createSandbox({ backend: 'bubblewrap', logger }),
     remotes: new GitRemotes({ root: gitRemotes, logger }),
     scratchDir: path.join(parts.work, 'scratch'),
+    workspaces: new WarmWorkspaces({ root: path.join(parts.work, 'scratch', 'warm'), logger }),
     pullRequests: createPullRequestProvider(pr, { store: parts.store.pullRequests, logger }),
   });
 }

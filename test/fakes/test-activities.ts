@@ -7,7 +7,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Context, CancelledFailure } from '@temporalio/activity';
 import type { AdoActivities } from '../../src/activities/interfaces';
 import type { GateResult, QualityGatesResult } from '../../src/domain/quality-gates';
-import type { PullRequestInfo, TokenUsage } from '../../src/domain/task';
+import { queuePrefixOf, workspaceQueue, type PullRequestInfo, type TokenUsage } from '../../src/domain/task';
+import { PROCESS_WORKER_ID } from '../../src/workspace/warm';
 
 export interface FakeFailure {
   tool: string;
@@ -97,6 +98,13 @@ export function createTestActivities(script: FakeScript = {}): FakeActivities {
         baseSha: 'base0',
         taskBranch: `ado/${input.taskId}`,
       })),
+    acquireWorkspace: (input) =>
+      step('acquireWorkspace', input, () => ({
+        // This process's workspace queue, which the test workers serve (see createWorkers).
+        taskQueue: workspaceQueue(queuePrefixOf(Context.current().info.taskQueue, 'code'), PROCESS_WORKER_ID),
+        setup: 'none' as const,
+      })),
+    releaseWorkspace: (input) => step('releaseWorkspace', input, () => undefined),
     generateCode: (input) =>
       step('generateCode', input, () => ({
         sha: `sha${++sha}`,

@@ -15,11 +15,13 @@ import { ScriptedLlmClient } from '../../src/llm/scripted';
 import type { Transcript } from '../../src/llm/transcript';
 import { LocalPullRequestProvider } from '../../src/pr/local';
 import { createSandbox, type CreateSandboxOptions } from '../../src/sandbox';
+import type { Sandbox, SandboxRunSpec } from '../../src/sandbox/types';
 import { openStore } from '../../src/store/open-store';
 import type { AdoStore } from '../../src/store/types';
 import { silentLogger } from '../../src/telemetry/logger';
 import { git, identityEnv } from '../../src/workspace/git';
 import { GitRemotes } from '../../src/workspace/remotes';
+import { WarmWorkspaces } from '../../src/workspace/warm';
 import { freshStoreLocation, type FreshStoreLocation } from './postgres';
 
 export interface RealParts {
@@ -78,8 +80,17 @@ export function transcript(code: string[]): Transcript {
   };
 }
 
-/** The real activities, with `answers` as the model and a sandbox built from `sandbox`. */
-export async function realActivities(parts: RealParts, name: string, answers: Transcript, sandbox: CreateSandboxOptions = {}): Promise<AdoActivities> {
+/**
+ * The real activities, with `answers` as the model and a sandbox built from `sandbox`; `onRun`
+ * sees every command the sandbox is given (to count them from outside the activities).
+ */
+export async function realActivities(
+  parts: RealParts,
+  name: string,
+  answers: Transcript,
+  sandbox: CreateSandboxOptions = {},
+  onRun?: (spec: SandboxRunSpec) => void,
+): Promise<AdoActivities> {
   const transcriptPath = path.join(parts.work, `${name}.transcript.yaml`);
   await writeFile(transcriptPath, YAML.stringify(answers));
   const scratchDir = path.join(parts.work, 'scratch');
@@ -90,9 +101,21 @@ export async function realActivities(parts: RealParts, name: string, answers: Tr
     llm: new ScriptedLlmClient({ transcriptPath }),
     store: parts.store,
     notifiers: [],
-    sandbox: createSandbox({ backend: 'bubblewrap', logger, ...sandbox }),
+    sandbox: observed(createSandbox({ backend: 'bubblewrap', logger, ...sandbox }), onRun),
     remotes: new GitRemotes({ root: path.join(parts.work, 'git'), logger }),
     scratchDir,
+    workspaces: new WarmWorkspaces({ root: path.join(scratchDir, 'warm'), logger }),
     pullRequests: new LocalPullRequestProvider({ store: parts.store.pullRequests, logger }),
   });
+}
+
+function observed(sandbox: Sandbox, onRun: ((spec: SandboxRunSpec) => void) | undefined): Sandbox {
+  if (!onRun) return sandbox;
+  return {
+    backend: sandbox.backend,
+    run: (spec, options) => {
+      onRun(spec);
+      return sandbox.run(spec, options);
+    },
+  };
 }
