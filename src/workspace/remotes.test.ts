@@ -125,14 +125,14 @@ describe('GitRemotes.importRepository', () => {
     expect(err.message).toContain('main');
   });
 
-  it('reports an unreachable URL as a retryable repository error: a network blip must not fail the task', async () => {
+  it('reports a server that does not answer as a retryable repository error (the task start checked it answered)', async () => {
     const port = await freePortWithNothingListening();
     const url = `http://127.0.0.1:${port}/team/app.git`;
 
     const err = await rejection(new GitRemotes({ root: path.join(work(), 'git') }).importRepository(url, 'main'));
 
     expect(err).toMatchObject({ type: FailureType.RepositoryError, nonRetryable: false });
-    expect(err.message).toContain(`Cannot reach repository ${url} (retrying)`);
+    expect(err.message).toContain(`Could not reach repository ${url}`);
   });
 
   it('reports a repository the server does not have as a non-retryable repository error', async () => {
@@ -146,6 +146,15 @@ describe('GitRemotes.importRepository', () => {
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+
+  it('reports a repository that is not there as a non-retryable repository error', async () => {
+    const url = `file://${path.join(work(), 'no-such-repository.git')}`;
+
+    const err = await rejection(new GitRemotes({ root: path.join(work(), 'git') }).importRepository(url, 'main'));
+
+    expect(err).toMatchObject({ type: FailureType.RepositoryError, nonRetryable: true });
+    expect(err.message).toContain(`Cannot read repository ${url}`);
   });
 });
 
