@@ -84,6 +84,8 @@ export interface GenerateCodeInput {
   subtasks: Subtask[];
   /** The structured failures of the previous iteration. */
   previousErrors: TaskError[];
+  /** What reviewers said with their decisions, oldest first (absent in activities scheduled by older workflow code). */
+  guidance?: string[];
   iteration: number;
   repo: RepoRef;
   taskBranch: string;

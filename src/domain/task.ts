@@ -173,6 +173,11 @@ export interface ApprovalDecision {
   channel?: string;
   /** Budget checkpoint only: the limits to continue with. */
   budget?: TaskBudget;
+  /**
+   * `pr` checkpoint only, with `approved: false` and a comment: the reviewer asks for changes, and
+   * the task goes back to coding with the comment instead of failing (rules: `decisionProblem`).
+   */
+  revise?: boolean;
 }
 
 export interface ApprovalRecord {
@@ -243,6 +248,8 @@ export interface TaskExecutionState {
   budget?: TaskBudget;
   /** Why the task failed or was cancelled. */
   failure?: string;
+  /** How many times a reviewer sent the pull request back for changes (revise). */
+  revisions?: number;
   startedAt: string;
   updatedAt: string;
 }

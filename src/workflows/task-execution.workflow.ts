@@ -68,6 +68,7 @@ import {
   cancelTaskSignal,
   checkpointStatusQuery,
   decideUpdate,
+  decisionProblem,
   humanApprovalSignal,
   taskStateQuery,
 } from './messages';
@@ -110,6 +111,9 @@ const WARM_WORKSPACE_PATCH = 'warm-workspace';
 
 /** Patch id: an activity no worker finished is called again instead of failing the task. */
 const INFRASTRUCTURE_RETRIES_PATCH = 'infrastructure-retries';
+
+/** Patch id: a reviewer who asks for changes at `pr` (revise) sends the task back to coding. */
+const REVISE_AT_PR_PATCH = 'revise-at-pr';
 
 const MAX_CONTEXT_CHARS = 4000;
 /** How many dropped decision signals the state keeps (the metric counts them all). */
@@ -211,7 +215,8 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
   /** Throws, with a message for the human, when `decision` does not answer the pending request. */
   function validateDecision(decision: ApprovalDecision): void {
     const pending = state.pendingApproval;
-    if (typeof decision?.approved !== 'boolean') throw new Error('A decision needs "approved": true or false.');
+    const shape = decisionProblem(decision, pending?.checkpoint);
+    if (shape && shape.field !== 'checkpoint') throw new Error(shape.message);
     if (!pending) throw new Error(`Task ${input.taskId} is not waiting for a decision (phase: ${state.phase}).`);
     if (decision.checkpoint !== undefined && decision.checkpoint !== pending.checkpoint) {
       throw new Error(`Task ${input.taskId} waits at checkpoint "${pending.checkpoint}", not "${decision.checkpoint}".`);
@@ -219,6 +224,7 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
     if (decision.requestId !== undefined && decision.requestId !== pending.id) {
       throw new Error(`Approval request ${decision.requestId} is no longer pending (pending: ${pending.id}).`);
     }
+    if (shape) throw new Error(`Task ${input.taskId} waits at checkpoint "${pending.checkpoint}". ${shape.message}`);
   }
 
   function acceptDecision(decision: ApprovalDecision) {
@@ -343,6 +349,83 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
     state.budget = record.decision.budget ? { ...state.budget, ...record.decision.budget } : liftReached(state.budget, reached);
   }
 
+  /**
+   * Code ⇄ test from the task branch's head until the quality gates pass (`state.greenSha`), at
+   * most `maxIterations` iterations, numbered on from those of earlier rounds (a revision starts
+   * a new round). Fails the task as stuck or out of iterations.
+   */
+  async function codeUntilGreen(
+    plan: string,
+    subtasks: NonNullable<TaskExecutionState['subtasks']>,
+    repo: RepoRef,
+    workspace: { baseSha: string; taskBranch: string },
+  ): Promise<void> {
+    const fingerprints: string[] = [];
+    let previousErrors: TaskError[] = [];
+    const first = state.attempts + 1;
+    for (let iteration = first; iteration < first + maxIterations; iteration++) {
+      state.attempts = iteration;
+      await enterPhase('coding');
+      await checkBudget();
+      const generated: GenerateCodeResult = await onTree((tree) =>
+        tree.generateCode({
+          taskId: input.taskId,
+          prompt: input.prompt,
+          plan,
+          subtasks,
+          previousErrors,
+          guidance: reviewerGuidance(state.approvals),
+          iteration,
+          repo: { ...repo, sha: state.headSha! },
+          taskBranch: workspace.taskBranch,
+        }),
+      );
+      addLlmUsage(generated.usage);
+      state.headSha = generated.sha;
+      const head: RepoRef = { ...repo, sha: generated.sha };
+
+      let failures = generated.editErrors;
+      if (failures.length === 0) {
+        const execution = await onTree((tree) => tree.executeCode({ taskId: input.taskId, repo: head, baseSha: workspace.baseSha }));
+        if (!execution.success && execution.error) failures = [execution.error];
+      }
+      if (failures.length === 0) {
+        await enterPhase('testing');
+        const gates = await onTree((tree) => tree.runQualityGates({ taskId: input.taskId, repo: head, baseSha: workspace.baseSha }));
+        if (gates.passed) {
+          taskMetrics.greenAfter(iteration);
+          state.greenSha = generated.sha;
+          return;
+        }
+        failures = gates.failures;
+      }
+
+      previousErrors = failures.map((f) => ({ ...f, iteration, fingerprint: errorFingerprint(f.message) }));
+      state.errors.push(...previousErrors);
+      fingerprints.push(iterationFingerprint(previousErrors));
+      touch();
+
+      if (isStuck(fingerprints, STUCK_THRESHOLD)) {
+        const summary = previousErrors.map((e) => `${e.tool}: ${e.message}`).join('\n');
+        if (!input.hitlEnabled) {
+          throw ApplicationFailure.create({
+            type: FailureType.Stuck,
+            message: `Stuck after ${iteration} iterations: the same failure ${STUCK_THRESHOLD} times in a row (run with HITL to decide)`,
+            nonRetryable: true,
+          });
+        }
+        const record = await askHuman('stuck', `Stuck after ${iteration} iterations. Continue?\n${summary}`);
+        if (!record.decision.approved) throw rejected('Escalated to human after stuck detection', record, FailureType.Stuck);
+        fingerprints.length = 0; // a human chose to go on: count repeats afresh
+      }
+    }
+    throw ApplicationFailure.create({
+      type: FailureType.MaxIterationsExceeded,
+      message: `Quality gates failed after ${maxIterations} iterations`,
+      nonRetryable: true,
+    });
+  }
+
   // ---------------------------------------------------------------- the task
   async function runTask(): Promise<TaskExecutionResult> {
     upsertSearchAttributes([
@@ -393,89 +476,32 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
     state.subtasks = subtasks;
 
     // PHASES 3–4: code ⇄ test until the quality gates pass
-    const fingerprints: string[] = [];
-    let previousErrors: TaskError[] = [];
-    let passed = false;
-    for (let iteration = 1; iteration <= maxIterations && !passed; iteration++) {
-      state.attempts = iteration;
-      await enterPhase('coding');
-      await checkBudget();
-      const generated: GenerateCodeResult = await onTree((tree) =>
-        tree.generateCode({
+    await codeUntilGreen(plan, subtasks, repo, workspace);
+
+    // PHASE 5: pull request; a reviewer who asks for changes sends the task back to coding
+    let pullRequest: PullRequestInfo;
+    for (;;) {
+      await enterPhase('review');
+      pullRequest = await review.createPullRequest({
         taskId: input.taskId,
-        prompt: input.prompt,
-        plan,
-        subtasks,
-        previousErrors,
-        iteration,
-          repo: { ...repo, sha: state.headSha! },
-          taskBranch: workspace.taskBranch,
-        }),
-      );
-      addLlmUsage(generated.usage);
-      state.headSha = generated.sha;
-      const head: RepoRef = { ...repo, sha: generated.sha };
-
-      let failures = generated.editErrors;
-      if (failures.length === 0) {
-        const execution = await onTree((tree) => tree.executeCode({ taskId: input.taskId, repo: head, baseSha: workspace.baseSha }));
-        if (!execution.success && execution.error) failures = [execution.error];
-      }
-      if (failures.length === 0) {
-        await enterPhase('testing');
-        const gates = await onTree((tree) => tree.runQualityGates({ taskId: input.taskId, repo: head, baseSha: workspace.baseSha }));
-        if (gates.passed) {
-          passed = true;
-          taskMetrics.greenAfter(iteration);
-          state.greenSha = generated.sha;
-          break;
-        }
-        failures = gates.failures;
-      }
-
-      previousErrors = failures.map((f) => ({ ...f, iteration, fingerprint: errorFingerprint(f.message) }));
-      state.errors.push(...previousErrors);
-      fingerprints.push(iterationFingerprint(previousErrors));
-      touch();
-
-      if (isStuck(fingerprints, STUCK_THRESHOLD)) {
-        const summary = previousErrors.map((e) => `${e.tool}: ${e.message}`).join('\n');
-        if (!input.hitlEnabled) {
-          throw ApplicationFailure.create({
-            type: FailureType.Stuck,
-            message: `Stuck after ${iteration} iterations: the same failure ${STUCK_THRESHOLD} times in a row (run with HITL to decide)`,
-            nonRetryable: true,
-          });
-        }
-        const record = await askHuman('stuck', `Stuck after ${iteration} iterations. Continue?\n${summary}`);
-        if (!record.decision.approved) throw rejected('Escalated to human after stuck detection', record, FailureType.Stuck);
-        fingerprints.length = 0; // a human chose to go on: count repeats afresh
-      }
-    }
-    if (!passed) {
-      throw ApplicationFailure.create({
-        type: FailureType.MaxIterationsExceeded,
-        message: `Quality gates failed after ${maxIterations} iterations`,
-        nonRetryable: true,
+        repo: { ...repo, sha: state.greenSha! },
+        baseBranch: workspace.baseBranch,
+        headBranch: workspace.taskBranch,
+        title: `[ADO] ${firstLine(input.prompt)}`,
+        description: plan,
       });
-    }
-
-    // PHASE 5: pull request
-    await enterPhase('review');
-    let pullRequest = await review.createPullRequest({
-      taskId: input.taskId,
-      repo: { ...repo, sha: state.greenSha! },
-      baseBranch: workspace.baseBranch,
-      headBranch: workspace.taskBranch,
-      title: `[ADO] ${firstLine(input.prompt)}`,
-      description: plan,
-    });
-    state.pullRequest = pullRequest;
-    if (input.hitlEnabled) {
-      const record = await askHuman('pr', `${pullRequest.url}\n${describePr(pullRequest)}`);
-      if (!record.decision.approved) throw rejected('PR rejected by human reviewer', record);
-      pullRequest = await review.mergePullRequest({ taskId: input.taskId, repo, pullRequest });
       state.pullRequest = pullRequest;
+      if (!input.hitlEnabled) break;
+      const record = await askHuman('pr', `${pullRequest.url}\n${describePr(pullRequest)}`);
+      if (record.decision.approved) {
+        pullRequest = await review.mergePullRequest({ taskId: input.taskId, repo, pullRequest });
+        state.pullRequest = pullRequest;
+        break;
+      }
+      // A history from before revisions has no marker: its rejection failed the task, and replays so.
+      if (!record.decision.revise || !patched(REVISE_AT_PR_PATCH)) throw rejected('PR rejected by human reviewer', record);
+      state.revisions = (state.revisions ?? 0) + 1;
+      await codeUntilGreen(plan, subtasks, repo, workspace);
     }
 
     // PHASE 6: completion
@@ -583,6 +609,19 @@ function liftReached(budget: TaskExecutionState['budget'], reached: string): Tas
 function checkpointData(state: TaskExecutionState): CheckpointData {
   const kept = Object.fromEntries(CHECKPOINT_FIELDS.map((field) => [field, state[field]])) as CheckpointedState;
   return { ...kept, lastErrors: state.errors.filter((e) => e.iteration === state.attempts) };
+}
+
+/**
+ * What reviewers said with their decisions (an approval's comment, or the changes a revise asks
+ * for), oldest first: the coder is given it with every later prompt.
+ */
+function reviewerGuidance(approvals: readonly ApprovalRecord[]): string[] {
+  return approvals.flatMap(({ request, decision }) => {
+    const comment = decision.comment?.trim();
+    if (!comment || !(decision.approved || decision.revise)) return [];
+    const who = decision.reviewer ? ` (${decision.reviewer})` : '';
+    return [decision.revise ? `Changes asked for at the pull request${who}: ${comment}` : `With the approval of the ${request.checkpoint}${who}: ${comment}`];
+  });
 }
 
 function firstLine(text: string): string {

@@ -77,4 +77,18 @@ export const SCENARIOS: Scenario[] = [
       return settle(handle);
     },
   },
+  {
+    name: 'hitl-revise-at-pr',
+    script: {},
+    run: async (client, queues) => {
+      const handle = await startTask(client, queues.task, taskInput({ taskId: 'replay-revise', hitlEnabled: true }));
+      await pendingApproval(handle, 'plan');
+      await handle.executeUpdate(decideUpdate, { args: [{ approved: true }] });
+      const first = await pendingApproval(handle, 'pr');
+      await handle.executeUpdate(decideUpdate, { args: [{ approved: false, revise: true, comment: 'Also trim the email', reviewer: 'bo' }] });
+      await waitFor(async () => ((await pendingApproval(handle, 'pr')).id !== first.id ? true : undefined), 'the revised pull request');
+      await handle.executeUpdate(decideUpdate, { args: [{ approved: true }] });
+      return settle(handle);
+    },
+  },
 ];
