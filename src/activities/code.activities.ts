@@ -12,13 +12,14 @@ import { applyEdits } from '../workspace/edits';
 import { gitOrNull } from '../workspace/git';
 import type { GitRemotes } from '../workspace/remotes';
 import { commitMessage, Workspace } from '../workspace/workspace';
+import { createAgentActivities, type AgentActivityDeps } from './agent.activities';
 import { activityRun } from './context';
 import type { CodeActivities } from './interfaces';
 import { promptFiles } from './prompt-files';
 import { toGate } from '../gates/repo-gates';
 import { loadBaseConfig, runCommands, runSetup } from './repo-commands';
 
-export interface CodeActivityDeps {
+export interface CodeActivityDeps extends AgentActivityDeps {
   logger: Logger;
   llm: LlmClient;
   sandbox: Sandbox;
@@ -29,6 +30,8 @@ export interface CodeActivityDeps {
 export function createCodeActivities(deps: CodeActivityDeps): CodeActivities {
   const { llm, sandbox, remotes, scratchDir } = deps;
   return {
+    ...createAgentActivities(deps),
+
     async prepareWorkspace({ taskId, repository, branch, startSha }) {
       const run = activityRun(deps.logger, taskId);
       // What only a worker knows, checked before any model call: its model configuration, and

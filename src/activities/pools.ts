@@ -22,6 +22,8 @@ export const ACTIVITY_POOLS = {
   prepareWorkspace: 'code',
   generateCode: 'code',
   executeCode: 'code',
+  agentTurn: 'code',
+  agentToolCall: 'code',
   runQualityGates: 'review',
   createPullRequest: 'review',
   mergePullRequest: 'review',

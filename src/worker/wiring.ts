@@ -14,6 +14,7 @@ import type { Notifier } from '../notifications/notifier';
 import { createPullRequestProvider, prConfigFromEnv } from '../pr/config';
 import { createSandbox, sandboxConfigFromEnv } from '../sandbox';
 import type { Sandbox } from '../sandbox/types';
+import { agentConfigFromEnv } from '../agent/config';
 import { openStore, storeConfigFromEnv } from '../store';
 import type { AdoStore } from '../store/types';
 import type { Logger } from '../telemetry/logger';
@@ -50,7 +51,7 @@ export async function openSharedParts(options: { env: NodeJS.ProcessEnv; home: s
 /** Every activity, with `llm` as the model; the rest from `parts` and `env`. */
 export function wireActivities(parts: SharedParts, llm: LlmClient, env: NodeJS.ProcessEnv): AdoActivities {
   const pullRequests = createPullRequestProvider(prConfigFromEnv(env), { store: parts.store.pullRequests, logger: parts.logger });
-  return createActivities({ ...parts, llm, pullRequests });
+  return createActivities({ ...parts, llm, pullRequests, agent: agentConfigFromEnv(env) });
 }
 
 /**

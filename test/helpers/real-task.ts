@@ -8,7 +8,10 @@
 import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll } from 'vitest';
 import YAML from 'yaml';
+import { agentConfigFromEnv, type AgentConfig } from '../../src/agent/config';
 import { createActivities } from '../../src/activities';
 import type { AdoActivities } from '../../src/activities/interfaces';
 import { ScriptedLlmClient } from '../../src/llm/scripted';
@@ -21,6 +24,7 @@ import { silentLogger } from '../../src/telemetry/logger';
 import { git, identityEnv } from '../../src/workspace/git';
 import { GitRemotes } from '../../src/workspace/remotes';
 import { freshStoreLocation, type FreshStoreLocation } from './postgres';
+import { startLocalEnv } from './temporal';
 
 export interface RealParts {
   /** A folder of the test's own, traversable by the sandbox user (workspaces live under it). */
@@ -79,7 +83,13 @@ export function transcript(code: string[]): Transcript {
 }
 
 /** The real activities, with `answers` as the model and a sandbox built from `sandbox`. */
-export async function realActivities(parts: RealParts, name: string, answers: Transcript, sandbox: CreateSandboxOptions = {}): Promise<AdoActivities> {
+export async function realActivities(
+  parts: RealParts,
+  name: string,
+  answers: Transcript,
+  sandbox: CreateSandboxOptions = {},
+  agent: Partial<AgentConfig> = {},
+): Promise<AdoActivities> {
   const transcriptPath = path.join(parts.work, `${name}.transcript.yaml`);
   await writeFile(transcriptPath, YAML.stringify(answers));
   const scratchDir = path.join(parts.work, 'scratch');
@@ -94,5 +104,25 @@ export async function realActivities(parts: RealParts, name: string, answers: Tr
     remotes: new GitRemotes({ root: path.join(parts.work, 'git'), logger }),
     scratchDir,
     pullRequests: new LocalPullRequestProvider({ store: parts.store.pullRequests, logger }),
+    agent: { ...agentConfigFromEnv({ ADO_CODER_MODE: 'agent' }), ...agent },
   });
+}
+
+/** For a test file: a local Temporal dev server and the real parts, started before its tests and closed after. */
+export function useRealStack(): { env: () => TestWorkflowEnvironment; parts: () => RealParts } {
+  let env: TestWorkflowEnvironment | undefined;
+  let parts: RealParts | undefined;
+  beforeAll(async () => {
+    env = await startLocalEnv();
+    parts = await openRealParts();
+  });
+  afterAll(async () => {
+    await parts?.close();
+    await env?.teardown();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the stack starts before the tests of the file');
+    return value;
+  };
+  return { env: () => started(env), parts: () => started(parts) };
 }
