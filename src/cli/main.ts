@@ -14,6 +14,7 @@ import { registerTaskCommands } from './commands/tasks';
 import { registerRecoveryCommands } from './commands/recovery';
 import { registerServerCommands } from './commands/servers';
 import { registerApiCommand } from './commands/api';
+import { registerSandboxCommands } from './commands/sandbox';
 import { registerGitServerCommand } from './commands/git-server';
 
 export function buildProgram(ctx?: CliContext): { program: Command; ctx: CliContext } {
@@ -30,6 +31,7 @@ export function buildProgram(ctx?: CliContext): { program: Command; ctx: CliCont
   registerRecoveryCommands(program, context);
   registerServerCommands(program, context);
   registerApiCommand(program, context);
+  registerSandboxCommands(program, context);
   registerGitServerCommand(program, context);
   return { program, ctx: context };
 }

@@ -62,6 +62,24 @@ export function currentUser(): string {
   }
 }
 
+/**
+ * Ctrl-C and SIGTERM as a stop request, from now on: `signal` aborts and `requested` resolves at
+ * the first one. `dispose` stops listening.
+ */
+export function stopRequests(): { signal: AbortSignal; requested: Promise<void>; dispose(): void } {
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  for (const name of signals) process.on(name, onSignal);
+  return {
+    signal: stop.signal,
+    requested: stop.signal.aborted ? Promise.resolve() : once(stop.signal, 'abort').then(() => undefined),
+    dispose: () => {
+      for (const name of signals) process.off(name, onSignal);
+    },
+  };
+}
+
 /** Resolves on Ctrl-C or SIGTERM. */
 export async function untilSignal(): Promise<void> {
   const done = new AbortController();

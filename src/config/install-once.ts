@@ -77,7 +77,8 @@ async function lockHeld(lock: string): Promise<boolean> {
   return Date.now() - modifiedMs < EMPTY_LOCK_GRACE_MS;
 }
 
-function isAlive(pid: number): boolean {
+/** Whether process `pid` exists (EPERM: it does, as another user's). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -23,6 +23,8 @@ export function adoPaths(home: string) {
     keys: path.join(home, 'keys'),
     /** Running stack's addresses, for commands started in another terminal. */
     stackFile: path.join(home, 'stack.json'),
+    /** The pid of the Temporal dev server `ado dev` started, while it runs. */
+    temporalPidFile: path.join(home, 'temporal-server.pid'),
   };
 }
 export type AdoPaths = ReturnType<typeof adoPaths>;

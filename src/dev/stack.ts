@@ -50,6 +50,8 @@ export interface EmbeddedStackOptions {
   apiPort?: number;
   /** Progress lines for the user. @default none */
   say?: (line: string) => void;
+  /** A stop request: aborting while the stack starts stops what has started and rejects. */
+  signal?: AbortSignal;
 }
 
 export interface EmbeddedStack {
@@ -72,7 +74,12 @@ export interface EmbeddedStack {
 
 export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise<EmbeddedStack> {
   const { home, env, logger } = options;
-  const say = options.say ?? (() => {});
+  const signal = options.signal;
+  // Progress, and a stop request honoured between the steps of the start.
+  const say = (line: string) => {
+    signal?.throwIfAborted();
+    options.say?.(line);
+  };
   const ip = options.ip ?? '127.0.0.1';
   const paths = adoPaths(home);
   mkdirSync(home, { recursive: true });
@@ -108,6 +115,8 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       uiCodecEndpoint: codecUrl,
       namespace: options.namespace,
       searchAttributes: ADO_SEARCH_ATTRIBUTES,
+      pidFile: paths.temporalPidFile,
+      signal,
     });
     closers.push(() => server.stop());
     const settings: TemporalSettings = { address: server.address, namespace: options.namespace, source: 'ado dev' };
@@ -138,6 +147,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       closers.push(() => demo.shutdown());
     }
 
+    say('Starting the API…');
     const client = await connectClient(settings, { dataConverter: plumbing.dataConverter, interceptors: plumbing.tracing?.clientInterceptors });
     closers.push(() => client.connection.close());
     const api = await startApiForStack({
@@ -158,6 +168,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       codecUrl,
       metricsUrl: options.metricsUrl,
     };
+    signal?.throwIfAborted();
     writeFileSync(paths.stackFile, JSON.stringify(info, null, 2));
     closers.push(async () => rmSync(paths.stackFile, { force: true }));
 

@@ -39,7 +39,7 @@ const DEV_SHM_BYTES = 64 * 1024 ** 2;
  * user and hosts tables, the time zone. None of them holds a secret. Each is a mount that costs
  * time at every start and end of a run, so the list stays short.
  */
-const SANDBOX_ETC_FILES = [
+export const SANDBOX_ETC_FILES = [
   '/etc/ld.so.cache',
   '/etc/alternatives',
   '/etc/ssl/certs',

@@ -30,16 +30,14 @@ import { DEFAULT_EGRESS_RULES, startEgressProxy, type EgressProxy, type EgressRu
 import { sandboxEnvironment } from './environment';
 import { detectHostLayout, type HostLayout } from './host-layout';
 import { LimitPolicy } from './limits';
-import { assertReachable, WorkspaceOwnership, type Owner } from './ownership';
+import { assertReachable, sandboxUser, WorkspaceOwnership, type Owner } from './ownership';
 import { checkedWorkdir } from './run-spec';
 import { bwrapSetupFailure } from './stop-reason';
 import { supervise } from './supervise';
+import { untilSuccess } from './until-success';
 import type { Sandbox, SandboxLimits, SandboxRunOptions, SandboxRunResult, SandboxRunSpec } from './types';
 
 const execFileAsync = promisify(execFile);
-
-/** nobody:nogroup on Debian and most distributions. */
-export const DEFAULT_SANDBOX_USER: Owner = { uid: 65534, gid: 65534 };
 
 export interface BubblewrapSandboxOptions {
   logger?: Logger;
@@ -65,33 +63,14 @@ function requireExecutable(name: string, searchPath: string | undefined, install
   return found;
 }
 
-/** The user runs are spawned as: `user` when ADO runs as root, nobody else may switch users. */
-function sandboxUser(requested: Owner | undefined): Owner | undefined {
-  if (process.getuid?.() !== 0) {
-    if (requested !== undefined && requested.uid !== process.getuid?.()) {
-      throw nonRetryable(
-        FailureType.InvalidConfig,
-        `The sandbox cannot run as uid ${requested.uid}: only root can switch users. Unset ADO_SANDBOX_UID to run sandboxes as yourself.`,
-      );
-    }
-    return undefined;
-  }
-  const user = requested ?? DEFAULT_SANDBOX_USER;
-  if (user.uid === 0 || user.gid === 0) {
-    throw nonRetryable(
-      FailureType.InvalidConfig,
-      'The sandbox must not run as root (uid/gid 0): the kernel does not apply the process limit to root. Choose an unprivileged ADO_SANDBOX_UID.',
-    );
-  }
-  return user;
-}
-
 class BubblewrapSandbox implements Sandbox {
   readonly backend = 'bubblewrap' as const;
   private readonly layout: HostLayout = detectHostLayout();
   private readonly ownership: WorkspaceOwnership | undefined;
-  private usable: Promise<void> | undefined;
-  private egress: Promise<EgressProxy> | undefined;
+  /** Once per sandbox: can bwrap build its namespaces here, as the sandbox user? */
+  private readonly ensureUsable = untilSuccess(() => this.probe());
+  /** The egress proxy of this sandbox's runs with network, started by the first of them. */
+  private readonly egressProxy: () => Promise<EgressProxy>;
 
   constructor(
     private readonly bwrapPath: string,
@@ -102,6 +81,7 @@ class BubblewrapSandbox implements Sandbox {
     private readonly logger: Logger | undefined,
   ) {
     this.ownership = user === undefined ? undefined : new WorkspaceOwnership(user);
+    this.egressProxy = untilSuccess(() => startEgressProxy({ rules: this.egressRules, logger: this.logger }));
   }
 
   async run(spec: SandboxRunSpec, options: SandboxRunOptions = {}): Promise<SandboxRunResult> {
@@ -137,25 +117,6 @@ class BubblewrapSandbox implements Sandbox {
       'sandbox run ended',
     );
     return result;
-  }
-
-  /** The egress proxy of this sandbox's runs with network, started by the first of them. */
-  private egressProxy(): Promise<EgressProxy> {
-    this.egress ??= startEgressProxy({ rules: this.egressRules, logger: this.logger }).catch((error: unknown) => {
-      this.egress = undefined;
-      throw error;
-    });
-    return this.egress;
-  }
-
-  /** Once per sandbox: can bwrap build its namespaces here, as the sandbox user? */
-  private ensureUsable(): Promise<void> {
-    this.usable ??= this.probe().catch((error: unknown) => {
-      // Not remembered: the next run asks again (the host may have been fixed meanwhile).
-      this.usable = undefined;
-      throw error;
-    });
-    return this.usable;
   }
 
   private async probe(): Promise<void> {

@@ -11,7 +11,19 @@ describe('sandboxConfigFromEnv', () => {
       defaults: {},
       ceilings: DEFAULT_SANDBOX_CEILINGS,
       egressRules: DEFAULT_EGRESS_RULES,
+      platform: 'systrap',
     });
+  });
+
+  it('reads the gVisor backend, its runsc path and platform, and refuses what it does not know', () => {
+    expect(sandboxConfigFromEnv({ ADO_SANDBOX: 'gvisor', ADO_RUNSC_PATH: '/opt/gvisor/runsc', ADO_RUNSC_PLATFORM: 'ptrace' })).toMatchObject({
+      backend: 'gvisor',
+      runscPath: '/opt/gvisor/runsc',
+      platform: 'ptrace',
+    });
+    expect(() => sandboxConfigFromEnv({ ADO_SANDBOX: 'firecracker' })).toThrow(/ADO_SANDBOX.*must be "bubblewrap" \(default\), "gvisor" or "process"/);
+    expect(() => sandboxConfigFromEnv({ ADO_RUNSC_PLATFORM: 'qemu' })).toThrow(/ADO_RUNSC_PLATFORM.*must be one of systrap, ptrace, kvm/);
+    expect(() => sandboxConfigFromEnv({ ADO_RUNSC_PATH: 'runsc' })).toThrow(/ADO_RUNSC_PATH.*must be an absolute path to runsc/);
   });
 
   it('reads the backend, the unsafe flag, the user and the limit overrides', () => {
@@ -63,7 +75,7 @@ describe('sandboxConfigFromEnv', () => {
   });
 
   it('names each variable that is wrong', () => {
-    expect(() => sandboxConfigFromEnv({ ADO_SANDBOX: 'docker' })).toThrow(/ADO_SANDBOX: must be "bubblewrap" \(default\) or "process"/);
+    expect(() => sandboxConfigFromEnv({ ADO_SANDBOX: 'docker' })).toThrow(/ADO_SANDBOX: must be "bubblewrap" \(default\), "gvisor" or "process"/);
     expect(() => sandboxConfigFromEnv({ ADO_SANDBOX_ALLOW_UNSAFE: 'yes' })).toThrow(/ADO_SANDBOX_ALLOW_UNSAFE: must be 1 or 0/);
     expect(() => sandboxConfigFromEnv({ ADO_SANDBOX_UID: '0' })).toThrow(/ADO_SANDBOX_UID: must be an unprivileged id/);
     const twoWrong = () => sandboxConfigFromEnv({ ADO_SANDBOX_MEMORY_MB: 'lots', ADO_SANDBOX_WALL_TIME_SEC: '-5' });

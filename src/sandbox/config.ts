@@ -2,11 +2,12 @@
 import { z } from 'zod';
 import { invalidConfig, optionalVar, parseEnv, unsetWhenEmpty } from '../config/env-schema';
 import { DEFAULT_EGRESS_RULES, type EgressRule } from './egress-proxy';
+import { RUNSC_PLATFORMS, type RunscPlatform } from './gvisor/platforms';
 import { MAX_KEPT_OUTPUT_BYTES } from './output';
 import type { Owner } from './ownership';
 import { DEFAULT_SANDBOX_CEILINGS, type SandboxLimits } from './types';
 
-export type SandboxBackend = 'bubblewrap' | 'process';
+export type SandboxBackend = 'bubblewrap' | 'gvisor' | 'process';
 
 /** What `createSandbox` needs besides a logger. */
 export interface SandboxConfig {
@@ -20,6 +21,10 @@ export interface SandboxConfig {
   ceilings: SandboxLimits;
   /** Hosts `setup` with network may reach through the egress proxy. */
   egressRules: readonly EgressRule[];
+  /** gVisor: runsc's path (absent: PATH, ADO's cache, or a build from the Go module proxy). */
+  runscPath?: string;
+  /** gVisor: how runsc intercepts system calls. */
+  platform: RunscPlatform;
 }
 
 const positiveInt = (unit: string) => {
@@ -48,8 +53,10 @@ const LIMIT_VARIABLES: Record<keyof SandboxLimits, [string, string]> = {
 const sandboxEnvSchema = z.object({
   ADO_SANDBOX: z.preprocess(
     unsetWhenEmpty,
-    z.enum(['bubblewrap', 'process'], { error: 'must be "bubblewrap" (default) or "process"' }).default('bubblewrap'),
+    z.enum(['bubblewrap', 'gvisor', 'process'], { error: 'must be "bubblewrap" (default), "gvisor" or "process"' }).default('bubblewrap'),
   ),
+  ADO_RUNSC_PATH: optionalVar(z.string().refine((value) => value.startsWith('/'), { error: 'must be an absolute path to runsc' })),
+  ADO_RUNSC_PLATFORM: z.preprocess(unsetWhenEmpty, z.enum(RUNSC_PLATFORMS, { error: `must be one of ${RUNSC_PLATFORMS.join(', ')}` }).default('systrap')),
   ADO_SANDBOX_ALLOW_UNSAFE: z.preprocess(
     unsetWhenEmpty,
     z.enum(['1', '0', 'true', 'false'], { error: 'must be 1 or 0' }).default('0').transform((value) => value === '1' || value === 'true'),
@@ -96,7 +103,8 @@ function parseEgressHosts(value: string, ctx: z.RefinementCtx): EgressRule[] {
 }
 
 /**
- * Reads ADO_SANDBOX (bubblewrap|process), ADO_SANDBOX_ALLOW_UNSAFE (1 to allow the process
+ * Reads ADO_SANDBOX (bubblewrap|gvisor|process), ADO_RUNSC_PATH and ADO_RUNSC_PLATFORM (gvisor),
+ * ADO_SANDBOX_ALLOW_UNSAFE (1 to allow the process
  * backend), ADO_SANDBOX_UID / ADO_SANDBOX_GID (the host user of sandboxed commands when ADO runs
  * as root; gid defaults to the uid), the default limits ADO_SANDBOX_WALL_TIME_SEC, _CPU_TIME_SEC,
  * _MEMORY_MB, _MAX_PROCESSES, _MAX_OUTPUT_BYTES, _DISK_MB, their ceilings
@@ -135,7 +143,9 @@ export function sandboxConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Sand
     defaults,
     ceilings,
     egressRules: vars.ADO_SANDBOX_EGRESS_HOSTS ?? DEFAULT_EGRESS_RULES,
+    platform: vars.ADO_RUNSC_PLATFORM,
   };
+  if (vars.ADO_RUNSC_PATH !== undefined) config.runscPath = vars.ADO_RUNSC_PATH;
   if (vars.ADO_SANDBOX_UID !== undefined) {
     config.user = { uid: vars.ADO_SANDBOX_UID, gid: vars.ADO_SANDBOX_GID ?? vars.ADO_SANDBOX_UID };
   }

@@ -16,6 +16,35 @@ export interface Owner {
   gid: number;
 }
 
+/** nobody:nogroup on Debian and most distributions. */
+export const DEFAULT_SANDBOX_USER: Owner = { uid: 65534, gid: 65534 };
+
+/**
+ * The user sandboxed commands run as: `user` (default nobody) when ADO runs as root, undefined
+ * (ADO's own user) otherwise. Throws a non-retryable `InvalidConfig` error for root, or for
+ * another user when ADO is not root (only root can switch users).
+ */
+export function sandboxUser(requested: Owner | undefined): Owner | undefined {
+  if (process.getuid?.() !== 0) {
+    if (requested !== undefined && requested.uid !== process.getuid?.()) {
+      throw nonRetryable(
+        FailureType.InvalidConfig,
+        `The sandbox cannot run as uid ${requested.uid}: only root can switch users. Unset ADO_SANDBOX_UID to run sandboxes as yourself.`,
+      );
+    }
+    return undefined;
+  }
+  const user = requested ?? DEFAULT_SANDBOX_USER;
+  if (user.uid === 0 || user.gid === 0) {
+    throw nonRetryable(
+      FailureType.InvalidConfig,
+      'The sandbox must not run as root (uid/gid 0): the kernel does not apply the process limit to root. Choose an unprivileged ADO_SANDBOX_UID.',
+    );
+  }
+  return user;
+}
+
+
 /**
  * Trees up to this many entries are changed in process (under a millisecond for a small
  * workspace); beyond, one `chown -R` process is faster (measured on 20 000 entries: 0.3 s

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bwrapSetupFailure, classifyEnding, type RunEnding } from './stop-reason';
+import { bwrapSetupFailure, classifyEnding, COMMAND_SIGKILLED_EXIT, gvisorEnding, type RunEnding } from './stop-reason';
 import { DEFAULT_SANDBOX_LIMITS } from './types';
 
 function ending(overrides: Partial<RunEnding>): RunEnding {
@@ -60,5 +60,23 @@ describe('bwrapSetupFailure', () => {
     const output = 'npm error Missing script: "test"\n';
     expect(bwrapSetupFailure({ ...exited, output })).toEqual({ ...exited, output });
     expect(bwrapSetupFailure({ ...exited, exitCode: 2, reason: 'exited with code 2', output: 'bwrap: x\n' }).stopReason).toBe('exit');
+  });
+});
+
+describe('gvisorEnding', () => {
+  const result = (exitCode: number, stopReason: 'exit' | 'signal', signal: string | null = null) => ({ exitCode, signal, stopReason, reason: '', output: '', truncated: false, durationMs: 1 });
+
+  it("reads the command's SIGKILL, as its waiting shell reports it, as the sandbox's memory limit", () => {
+    expect(gvisorEnding(result(COMMAND_SIGKILLED_EXIT, 'exit'), { ...DEFAULT_SANDBOX_LIMITS, memoryBytes: 256 * 1024 ** 2 })).toMatchObject({
+      stopReason: 'memory',
+      exitCode: 137,
+      signal: 'SIGKILL',
+      reason: 'killed: out of memory (limit 256 MiB for the whole sandbox)',
+    });
+  });
+
+  it('leaves every other ending as it was, a SIGKILL of the whole sandbox included', () => {
+    expect(gvisorEnding(result(137, 'signal', 'SIGKILL'), DEFAULT_SANDBOX_LIMITS)).toMatchObject({ stopReason: 'signal', exitCode: 137 });
+    expect(gvisorEnding(result(1, 'exit'), DEFAULT_SANDBOX_LIMITS)).toMatchObject({ stopReason: 'exit', exitCode: 1 });
   });
 });

@@ -77,3 +77,20 @@ export function bwrapSetupFailure(result: SandboxRunResult): SandboxRunResult {
   const firstLine = result.output.split('\n', 1)[0] ?? '';
   return { ...result, stopReason: 'spawn-error', reason: `the sandbox could not start: ${firstLine}` };
 }
+
+/**
+ * The exit code with which the gVisor backend's first process (a shell waiting for the command)
+ * says that the command died of SIGKILL. Nothing in the sandbox sends SIGKILL but gVisor's
+ * out-of-memory killer, unless the command does it to itself.
+ */
+export const COMMAND_SIGKILLED_EXIT = 249;
+
+/**
+ * A gVisor run's ending: a command killed by SIGKILL inside the sandbox is reported as memory
+ * (gVisor's kernel stops a process that passes the sandbox's memory limit so, and says nothing).
+ * The sandbox's first process killed (the command can `kill -9 1`) stays a signal.
+ */
+export function gvisorEnding(result: SandboxRunResult, limits: SandboxLimits): SandboxRunResult {
+  if (result.stopReason !== 'exit' || result.exitCode !== COMMAND_SIGKILLED_EXIT) return result;
+  return { ...result, exitCode: 137, signal: 'SIGKILL', stopReason: 'memory', reason: `killed: out of memory (limit ${formatMebibytes(limits.memoryBytes)} for the whole sandbox)` };
+}

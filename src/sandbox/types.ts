@@ -1,7 +1,7 @@
 /**
  * The sandbox contract: every command ADO runs on a repository's behalf (setup, execute, gates)
- * goes through a `Sandbox`. Backends: bubblewrap (default) and process (no isolation, explicit
- * opt-in only).
+ * goes through a `Sandbox`. Backends: bubblewrap (default), gvisor (gVisor's user-space kernel),
+ * and process (no isolation, explicit opt-in only).
  */
 
 export interface SandboxLimits {
@@ -85,6 +85,29 @@ export interface SandboxRunOptions {
 }
 
 export interface Sandbox {
-  readonly backend: 'bubblewrap' | 'process';
+  readonly backend: 'bubblewrap' | 'gvisor' | 'process';
   run(spec: SandboxRunSpec, options?: SandboxRunOptions): Promise<SandboxRunResult>;
+  /**
+   * A long-lived sandbox for one workspace, where a backend has one that makes later commands
+   * cheaper (gvisor). Callers without it, or on a backend without it, use `run`.
+   */
+  openSession?(workdir: string, options?: SandboxSessionOptions): Promise<SandboxSession>;
+}
+
+export interface SandboxSessionOptions {
+  /** Limits the session's runs start from (memory is the session's, fixed when it starts). */
+  limits?: Partial<SandboxLimits>;
+}
+
+/**
+ * Commands in one workspace sharing one sandbox: the same contract as `Sandbox.run`, except that
+ * memory is the session's (set when it starts) and a run killed for its wall time, its disk limit
+ * or cancellation takes the whole sandbox with it (the next run starts a new one).
+ */
+export interface SandboxSession {
+  /** The workspace every run of the session uses. */
+  readonly workdir: string;
+  run(spec: Omit<SandboxRunSpec, 'workdir'>, options?: SandboxRunOptions): Promise<SandboxRunResult>;
+  /** Stops the sandbox and whatever still runs in it; the workspace stays. */
+  close(): Promise<void>;
 }

@@ -126,7 +126,8 @@ async function install(binary: TemporalBinary, staging: string, target: string, 
   await fs.chmod(path.join(staging, 'bin', binary.name), 0o755);
 }
 
-async function isExecutable(file: string): Promise<boolean> {
+/** True when `file` is a regular file this process may execute. */
+export async function isExecutable(file: string): Promise<boolean> {
   try {
     const stat = await fs.stat(file);
     if (!stat.isFile()) return false;
@@ -137,7 +138,8 @@ async function isExecutable(file: string): Promise<boolean> {
   }
 }
 
-async function findOnPath(name: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+/** The first executable `name` in the folders of `env.PATH`. */
+export async function findOnPath(name: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   for (const dir of (env.PATH ?? '').split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, name);

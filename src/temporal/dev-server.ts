@@ -4,7 +4,7 @@
  * attributes registered and the Web UI on its port.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, promises as fs } from 'node:fs';
+import { createWriteStream, existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { FailureType, nonRetryable } from '../domain/errors';
@@ -27,6 +27,13 @@ export interface DevServerOptions {
   logFile?: string;
   /** How long to wait for the server to answer. */
   startTimeoutMs?: number;
+  /**
+   * Where the server's pid is kept while it runs. A server that an earlier process started on
+   * the same database and could not stop (it was killed) is stopped before this one starts.
+   */
+  pidFile?: string;
+  /** Aborting stops waiting for the server to answer, and stops the server. */
+  signal?: AbortSignal;
 }
 
 export interface DevServer {
@@ -85,19 +92,27 @@ export function devServerArgs(options: DevServerOptions): string[] {
 /** Starts the dev server and resolves once it answers on its gRPC port. */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const ip = options.ip ?? '127.0.0.1';
+  if (options.pidFile) await stopLeftover(options.pidFile, options.dbFile);
   await assertPortsFree(options, ip);
   await fs.mkdir(path.dirname(options.dbFile), { recursive: true });
   const logFile = options.logFile ?? path.join(path.dirname(options.dbFile), 'temporal-server.log');
   const log = createWriteStream(logFile, { flags: 'a' });
   await new Promise((resolve) => log.once('open', resolve));
 
-  const child = spawn(options.binary, devServerArgs(options), { stdio: ['ignore', log, log], detached: false });
+  const [command, args] = dyingWithParent(options.binary, devServerArgs(options));
+  const child = spawn(command, args, { stdio: ['ignore', log, log], detached: false });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const pidFile = options.pidFile;
+  if (pidFile && child.pid !== undefined) await fs.writeFile(pidFile, `${child.pid}\n`);
+  const stop = async () => {
+    await stopProcess(child, exited);
+    if (pidFile) await fs.rm(pidFile, { force: true });
+  };
   const address = `${ip}:${options.port}`;
   try {
-    await waitUntilServing(address, child, exited, options.startTimeoutMs ?? 60_000, logFile);
+    await waitUntilServing(address, child, exited, options.startTimeoutMs ?? 60_000, logFile, options.signal);
   } catch (err) {
-    await stopProcess(child, exited);
+    await stop();
     throw err;
   }
   return {
@@ -107,8 +122,45 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     pid: child.pid!,
     logFile,
     exited,
-    stop: () => stopProcess(child, exited),
+    stop,
   };
+}
+
+/**
+ * The command that starts `binary`: on Linux through `setpriv --pdeathsig KILL`, so that the
+ * server dies with the process that started it, even when that one is killed with SIGKILL and
+ * has no chance to stop it. (The pid file covers systems without setpriv.)
+ */
+function dyingWithParent(binary: string, args: string[]): [string, string[]] {
+  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((candidate) => existsSync(candidate));
+  return setpriv ? [setpriv, ['--pdeathsig', 'KILL', '--', binary, ...args]] : [binary, args];
+}
+
+/**
+ * Stops the dev server `pidFile` names when it still runs on `dbFile`; a pid reused since by
+ * another program is left alone (its command line is read from /proc, so this acts on Linux only).
+ */
+async function stopLeftover(pidFile: string, dbFile: string): Promise<void> {
+  const pid = Number((await fs.readFile(pidFile, 'utf8').catch(() => '')).trim());
+  if (Number.isInteger(pid) && pid > 0) {
+    const commandLine = (await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    if (commandLine.includes('start-dev') && commandLine.includes(dbFile)) {
+      process.kill(pid, 'SIGTERM');
+      const deadline = Date.now() + 10_000;
+      while (isRunning(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+    }
+  }
+  await fs.rm(pidFile, { force: true });
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function assertPortsFree(options: DevServerOptions, ip: string): Promise<void> {
@@ -132,11 +184,13 @@ async function waitUntilServing(
   exited: Promise<number | null>,
   timeoutMs: number,
   logFile: string,
+  signal?: AbortSignal,
 ): Promise<void> {
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    signal?.throwIfAborted();
     if (exitCode !== undefined || child.exitCode !== null) {
       throw nonRetryable(FailureType.InvalidConfig, `The Temporal dev server exited during start (code ${exitCode ?? child.exitCode}). ${await logTail(logFile)}`);
     }

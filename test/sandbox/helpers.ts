@@ -1,10 +1,15 @@
 /** Throwaway workspaces and host-side probes for the sandbox and gate tests; each cleans up after its test. */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { onTestFinished } from 'vitest';
+import which from 'which';
+import { runscCacheFolder } from '../../src/sandbox/gvisor/runsc-binary';
+import { userCacheDir } from '../../src/temporal/binaries';
+import { hostListener as listenOnHost, type HostListener } from '../../src/sandbox/escape/host-fixtures';
+
+export { ALLOCATE_FOREVER, connectCommand, hostAddress, hostProcessesWith, proxyConnectCommand, type HostListener } from '../../src/sandbox/escape/host-fixtures';
 
 /** A fresh folder under the system temp folder holding `files` (path → content), removed after the test. */
 export async function tempWorkspace(files: Record<string, string> = {}): Promise<string> {
@@ -17,72 +22,16 @@ export async function tempWorkspace(files: Record<string, string> = {}): Promise
   return dir;
 }
 
-export interface HostListener {
-  port: number;
-  /** Connections accepted so far. */
-  connections(): number;
-}
-
-/** A TCP listener on a free port of `host` (default 127.0.0.1) that counts who connects, closed after the test. */
+/** A listener on the host (see `hostListener` in src/sandbox/escape/host-fixtures.ts), closed after the test. */
 export async function hostListener(host = '127.0.0.1'): Promise<HostListener> {
-  let accepted = 0;
-  const server = net.createServer((socket) => {
-    accepted += 1;
-    // Probes exit as soon as they are connected: a reset is expected, not a failure.
-    socket.on('error', () => undefined);
-    socket.end('hello from the host\n');
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, resolve);
-  });
-  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('listener has no TCP address');
-  return { port: address.port, connections: () => accepted };
+  const listener = await listenOnHost(host);
+  onTestFinished(() => listener.close());
+  return listener;
 }
 
-/** A node one-liner that connects to host:port and prints CONNECTED, or BLOCKED and the error code. */
-export function connectCommand(host: string, port: number): string {
-  const js =
-    `require('net').connect(${port}, '${host}')` +
-    `.on('connect', () => { console.log('CONNECTED'); process.exit(0); })` +
-    `.on('error', (e) => { console.log('BLOCKED ' + e.code); process.exit(3); })` +
-    `.setTimeout(5000, () => { console.log('BLOCKED TIMEOUT'); process.exit(3); })`;
-  return `node -e "${js}"`;
+/** Whether the gVisor backend can run here: ADO runs as root and runsc is on PATH or in ADO's cache (`.ci/run` builds it). */
+export function gvisorAvailable(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  const cached = path.join(runscCacheFolder(userCacheDir()), 'bin', 'runsc');
+  return which.sync('runsc', { nothrow: true }) !== null || existsSync(cached);
 }
-
-/**
- * A curl that asks the sandbox's egress proxy for a tunnel to host:port (even where NO_PROXY
- * would send it directly) and prints
- * `PROXY <status of the CONNECT answer>` (000: no answer at all).
- */
-export function proxyConnectCommand(host: string, port: number): string {
-  const target = host.includes(':') ? `[${host}]` : host;
-  return `echo "PROXY $(curl -s -o /dev/null -m 10 -w '%{http_connect}' --noproxy '' -x http://127.0.0.1:3128 https://${target}:${port}/)"`;
-}
-
-/** This machine's first IPv4 address that is not loopback: where services bound to 0.0.0.0 are reachable too. */
-export function hostAddress(): string {
-  const address = Object.values(os.networkInterfaces())
-    .flat()
-    .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
-  if (address === undefined) throw new Error('this machine has no IPv4 address besides loopback');
-  return address;
-}
-
-/** Host processes whose command line (NUL-separated arguments) contains `marker`. */
-export function hostProcessesWith(marker: string): string[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker);
-      } catch {
-        return false; // exited while we looked
-      }
-    });
-}
-
-/** A command that allocates memory until an allocation fails. */
-export const ALLOCATE_FOREVER = 'node -e "const kept = []; for (;;) kept.push(Buffer.alloc(1e7, 1))"';

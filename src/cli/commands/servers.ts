@@ -8,6 +8,7 @@ import { connectWorkers } from '../../client/connection';
 import { adoHome } from '../../config/paths';
 import { runDemo } from '../../demo/demo';
 import { startEmbeddedStack } from '../../dev/stack';
+import { freePort, isPortFree } from '../../temporal/ports';
 import { FailureType, nonRetryable } from '../../domain/errors';
 import { loggerOptionsFromEnv, type Logger } from '../../telemetry/logger';
 import { DEV_METRICS_PORT, metricsConfigFromEnv } from '../../telemetry/metrics-config';
@@ -17,7 +18,7 @@ import { startWorkers } from '../../worker/run';
 import { llmFromEnv, openSharedParts, wireActivities } from '../../worker/wiring';
 import { DEFAULT_WORKER_TUNING, WORKER_POOLS, type WorkerPoolChoice } from '../../worker/workers';
 import type { CliContext } from '../context';
-import { DEFAULT_CODEC_PORT, DEFAULT_TEMPORAL_PORT, DEFAULT_TEMPORAL_UI_PORT, listenPort, portOption, positiveInt, untilSignal } from '../options';
+import { DEFAULT_CODEC_PORT, DEFAULT_TEMPORAL_PORT, DEFAULT_TEMPORAL_UI_PORT, listenPort, portOption, positiveInt, stopRequests, untilSignal } from '../options';
 import { followLines, printJson, printLine } from '../output';
 
 const env = process.env;
@@ -35,10 +36,14 @@ export function registerServerCommands(program: Command, ctx: CliContext): void 
     // `--namespace` is the global option (commander gives it to `ado` wherever it appears).
     .addHelpText('after', '\nGlobal option:\n  --namespace <name>  namespace to create and use (default: "default")')
     .action(async (opts: { port: number; uiPort: number; apiPort?: number; worker: boolean }) => {
+      // Listening from the first moment: a Ctrl-C while the stack starts stops what has started.
+      const stopRequest = stopRequests();
       const namespace = ctx.globalOptions().namespace ?? 'default';
       const logger = ctx.logger;
-      const { metricsUrl } = installTelemetryRuntime(logger, metricsConfigFromEnv(env, { defaultPort: DEV_METRICS_PORT }));
-      const stack = await startEmbeddedStack({
+      // The usual metrics port when it is free; another `ado dev` (other ports) gets a free one.
+      const metricsPort = (await isPortFree(DEV_METRICS_PORT, '127.0.0.1')) ? DEV_METRICS_PORT : await freePort();
+      const { metricsUrl } = installTelemetryRuntime(logger, metricsConfigFromEnv(env, { defaultPort: metricsPort }));
+      const starting = startEmbeddedStack({
         home: adoHome(env),
         env,
         logger,
@@ -50,7 +55,17 @@ export function registerServerCommands(program: Command, ctx: CliContext): void 
         gauges: metricsUrl !== undefined,
         metricsUrl,
         say: (line) => printLine(line),
+        signal: stopRequest.signal,
       });
+      const stack = await starting.catch((err: unknown) => {
+        if (!stopRequest.signal.aborted) throw err;
+        return undefined;
+      });
+      if (!stack) {
+        printLine('Stopped while starting; everything started so far has been stopped.');
+        stopRequest.dispose();
+        return;
+      }
       printLine('');
       printLine(`ADO is running.`);
       printLine(`  Temporal gRPC:  ${stack.settings.address} (namespace ${stack.settings.namespace})`);
@@ -61,9 +76,10 @@ export function registerServerCommands(program: Command, ctx: CliContext): void 
       if (stack.llmProblem) printLine(`  LLM not configured — tasks will fail at planning until you set it:\n    ${stack.llmProblem.replace(/\n/g, '\n    ')}`);
       printLine(`  try:            ado demo   (offline, recorded model answers)`);
       printLine(`Press Ctrl-C to stop everything started here.`);
-      await untilSignal();
+      await stopRequest.requested;
       printLine('Stopping…');
       await stack.stop();
+      stopRequest.dispose();
     });
 
   program

@@ -1,0 +1,55 @@
+/** `ado sandbox check`: what the configured sandbox backend contains on this host. */
+import { InvalidArgumentError, type Command } from 'commander';
+import { createSandbox, sandboxConfigFromEnv } from '../../sandbox';
+import { ESCAPE_PROBES } from '../../sandbox/escape/probes';
+import { runEscapeProbes, type ProbeVerdict } from '../../sandbox/escape/run-probes';
+import type { CliContext } from '../context';
+import { printJson, printLine } from '../output';
+
+/** One table row: the verdict, the time, the probe, and under it what got out. */
+function verdictLines(verdict: ProbeVerdict): string[] {
+  const seconds = `${(verdict.durationMs / 1000).toFixed(1)} s`.padStart(7);
+  return [`${verdict.contained ? 'contained' : 'ESCAPED  '}  ${seconds}  ${verdict.name}`, ...verdict.failures.map((failure) => `                      ${failure}`)];
+}
+
+/** `N probes, N contained` (and how many escaped, when any did). */
+export function probeSummary(verdicts: readonly ProbeVerdict[]): string {
+  const contained = verdicts.filter((verdict) => verdict.contained).length;
+  const escaped = verdicts.length - contained;
+  return `${verdicts.length} probe${verdicts.length === 1 ? '' : 's'}, ${contained} contained${escaped > 0 ? `, ${escaped} ESCAPED` : ''}`;
+}
+
+/** Adds `ado sandbox check` to the program. */
+export function registerSandboxCommands(program: Command, ctx: CliContext): void {
+  const sandbox = program.command('sandbox').description('the sandbox that repository commands run in');
+  sandbox
+    .command('check')
+    .description(
+      'run the escape probes against the configured sandbox backend (ADO_SANDBOX, its limits and egress hosts) on this host; exits non-zero when any probe gets out',
+    )
+    .option('--only <text>', 'run only the probes whose name contains this text')
+    .option('--json', 'print one JSON document')
+    .action(async (opts: { json?: boolean; only?: string }) => {
+      const only = opts.only?.toLowerCase();
+      const probes = ESCAPE_PROBES.filter((probe) => only === undefined || probe.name.toLowerCase().includes(only));
+      if (probes.length === 0) throw new InvalidArgumentError(`no probe name contains "${opts.only}"; the probes are:\n  ${ESCAPE_PROBES.map((probe) => probe.name).join('\n  ')}`);
+      const config = sandboxConfigFromEnv(process.env);
+      // The probes' refusals are what they test: only errors are worth a log line here.
+      const logger = ctx.logger.child({}, { level: 'error' });
+      const box = createSandbox({ ...config, logger, progress: (line) => process.stderr.write(`${line}\n`) });
+      if (opts.json !== true) {
+        printLine(`Sandbox backend: ${box.backend}. Running ${probes.length} escape probes${probes.length === ESCAPE_PROBES.length ? ' (about a minute)' : ''}…`);
+        printLine('');
+        printLine('result       time  probe');
+      }
+      const verdicts = await runEscapeProbes(box, { only: (probe) => probes.includes(probe), onVerdict: (verdict) => opts.json !== true && verdictLines(verdict).forEach((line) => printLine(line)) });
+      const contained = verdicts.filter((verdict) => verdict.contained).length;
+      if (opts.json === true) {
+        printJson({ backend: box.backend, probes: verdicts.length, contained, escaped: verdicts.length - contained, verdicts });
+      } else {
+        printLine('');
+        printLine(probeSummary(verdicts));
+      }
+      process.exitCode = contained === verdicts.length ? 0 : 1;
+    });
+}
