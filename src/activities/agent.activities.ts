@@ -39,20 +39,21 @@ const repoMapCache = new RepoMapCache();
 
 export function createAgentActivities(deps: AgentActivityDeps): Pick<CodeActivities, 'agentTurn' | 'agentToolCall'> {
   const { llm } = deps;
-  const blobs = deps.store.agentBlobs;
+  // Read when called: a factory is built before anything runs (the pool test builds it from nothing).
+  const blobs = () => deps.store.agentBlobs;
   const agent = deps.agent ?? agentConfigFromEnv({});
 
   async function loadConversation(key: string): Promise<SessionMessage[]> {
-    const text = await blobs.get(key);
+    const text = await blobs().get(key);
     if (text === undefined) throw nonRetryable(FailureType.NotRecoverable, `The coding session's conversation ${key} is not in the ADO store (was the store reset?).`);
     return JSON.parse(text) as SessionMessage[];
   }
 
   /** The model's answer for `key`: the stored one when this turn ran before, else a new call, stored before use. */
   async function answerOnce(key: string, taskId: string, ask: () => Promise<ChatResponse>): Promise<ChatResponse> {
-    const stored = await blobs.get(key);
+    const stored = await blobs().get(key);
     if (stored !== undefined) return JSON.parse(stored) as ChatResponse;
-    return JSON.parse(await blobs.putOnce(key, taskId, JSON.stringify(await ask()))) as ChatResponse;
+    return JSON.parse(await blobs().putOnce(key, taskId, JSON.stringify(await ask()))) as ChatResponse;
   }
 
   return {
@@ -61,7 +62,7 @@ export function createAgentActivities(deps: AgentActivityDeps): Pick<CodeActivit
       const id = { taskId: input.taskId, iteration: input.iteration, turn: input.turn };
       let messages = input.conversationKey ? await loadConversation(input.conversationKey) : openingMessages(input.brief ?? { prompt: '' });
       for (const result of input.results) {
-        const text = result.key ? ((await blobs.get(result.key)) ?? '(observation lost)') : (result.text ?? '');
+        const text = result.key ? ((await blobs().get(result.key)) ?? '(observation lost)') : (result.text ?? '');
         messages.push(observationMessage(result.callId, result.step ?? 0, text, agent.toolProtocol, result.key));
       }
       messages = elideObservations(messages);
@@ -84,7 +85,7 @@ export function createAgentActivities(deps: AgentActivityDeps): Pick<CodeActivit
       const assistant = assistantMessage(response, agent.toolProtocol, id);
       messages.push(assistant);
       const conversationKey = `${input.sessionId}/conversation/${input.turn}`;
-      await blobs.putOnce(conversationKey, input.taskId, JSON.stringify(messages));
+      await blobs().putOnce(conversationKey, input.taskId, JSON.stringify(messages));
 
       const calls: AgentCallSummary[] = parseCalls(assistant, id).map((parsed) =>
         parsed.ok
@@ -121,7 +122,7 @@ export function createAgentActivities(deps: AgentActivityDeps): Pick<CodeActivit
           ? await workspace.commitAndPush({ branch: input.taskBranch, message: `ado(${input.taskId}): ${call.name} ${shortArgument(call)} (step ${input.step})` })
           : workspace.sha;
         const observationKey = `${input.sessionId}/observation/${input.step}`;
-        const text = await blobs.putOnce(observationKey, input.taskId, observation.text);
+        const text = await blobs().putOnce(observationKey, input.taskId, observation.text);
         return {
           sha,
           ok: observation.ok,
