@@ -3,9 +3,12 @@
  * - a bubblewrap run of `true` against a plain `child_process.spawn('true')` (medians), with the
  *   workspace handed to the sandbox user for the run (ADO as root) and already owned by it;
  * - a run with network (the command under the egress bridge, behind the proxy) against one without;
- * - four gates of different lengths run in parallel against the slowest of them alone.
+ * - four gates of different lengths run in parallel against the slowest of them alone;
+ * - where gVisor runs (root, runsc found): a `runsc run` per command and a `runsc exec` into a
+ *   long-lived sandbox (a session), and the four gates in parallel under each.
  * Targets (on the figures): sandbox overhead under 20 ms median; parallel gates within 1.2x of
- * the slowest gate.
+ * the slowest gate; gVisor per command at most 150 ms one-shot (the order of a Firecracker boot)
+ * and 30 ms in a session.
  *   usage: npx tsx bench/sandbox.bench.ts [runs]
  */
 import { spawn } from 'node:child_process';
@@ -14,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runGates, type Gate } from '../src/gates/runner';
 import { createSandbox, DEFAULT_SANDBOX_USER, type Sandbox } from '../src/sandbox';
+import { gvisorReadyHere } from '../src/sandbox/gvisor/runsc-binary';
 import { atMost, below, figure, printReport, type Figure } from './report';
 import { median } from './stats';
 
@@ -92,9 +96,35 @@ export async function runSandboxBench(runs = 30): Promise<Figure[]> {
       figure('4 gates in parallel, median of 3', parallelMs, 'ms'),
       figure('parallel / slowest', parallelMs / slowestMs, 'x', atMost(1.2)),
     );
+    if (gvisorReadyHere()) figures.push(...(await gvisorFigures(runs, workdir, spawnMs, slowestMs)));
     return figures;
   } finally {
     await rm(workdir, { recursive: true, force: true });
+  }
+}
+
+/** The same `true` and the same gates under gVisor: one sandbox per command, then one per workspace. */
+async function gvisorFigures(runs: number, workdir: string, spawnMs: number, slowestMs: number): Promise<Figure[]> {
+  const gvisor = createSandbox({ backend: 'gvisor' });
+  const oneShotMs = await medianOf(runs, () => runTrue(gvisor, workdir));
+  const session = await gvisor.openSession?.(workdir);
+  if (session === undefined) throw new Error('the gVisor backend has sessions');
+  try {
+    const inSession: Sandbox = { backend: 'gvisor', run: (spec, options) => session.run(spec, options) };
+    const execMs = await medianOf(runs, () => runTrue(inSession, workdir));
+    const parallelOneShotMs = median([await gatesWall(gvisor, GATES, workdir), await gatesWall(gvisor, GATES, workdir), await gatesWall(gvisor, GATES, workdir)]);
+    const parallelSessionMs = median([await gatesWall(inSession, GATES, workdir), await gatesWall(inSession, GATES, workdir), await gatesWall(inSession, GATES, workdir)]);
+    return [
+      figure('gVisor one-shot true (runsc run), median', oneShotMs, 'ms', below(150, ' ms')),
+      figure('gVisor session true (runsc exec), median', execMs, 'ms', below(30, ' ms')),
+      figure('gVisor one-shot overhead over spawn, median', oneShotMs - spawnMs, 'ms'),
+      figure('gVisor session overhead over spawn, median', execMs - spawnMs, 'ms'),
+      figure('4 gates in parallel under gVisor one-shot, median of 3', parallelOneShotMs, 'ms'),
+      figure('4 gates in parallel under a gVisor session, median of 3', parallelSessionMs, 'ms'),
+      figure('gVisor one-shot parallel gates / slowest gate alone (bubblewrap)', parallelOneShotMs / slowestMs, 'x'),
+    ];
+  } finally {
+    await session.close();
   }
 }
 

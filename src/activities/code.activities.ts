@@ -1,8 +1,12 @@
 /**
- * `ado-code` activities: the task's workspace in the shared remote, code generation (LLM + edits
- * + commit) and sandboxed execution. Each rebuilds its workspace from (remote, sha) and removes it.
+ * `ado-code` activities: the task's workspace in the shared remote and the warm one on a worker,
+ * code generation (LLM + edits + commit and push) and sandboxed execution, on the task's tree
+ * (see task-tree.ts).
  */
+import { Context } from '@temporalio/activity';
+import { queuePrefixOf, workspaceQueue } from '../domain/task';
 import { loadRepoConfig } from '../gates/config';
+import { toGate } from '../gates/repo-gates';
 import { codeAnswerSchema, codePrompt } from '../llm/prompts';
 import { chatStructured } from '../llm/structured';
 import type { LlmClient } from '../llm/types';
@@ -11,13 +15,14 @@ import type { Logger } from '../telemetry/logger';
 import { applyEdits } from '../workspace/edits';
 import { gitOrNull } from '../workspace/git';
 import type { GitRemotes } from '../workspace/remotes';
-import { commitMessage, Workspace } from '../workspace/workspace';
+import type { WarmWorkspaces } from '../workspace/warm';
+import { commitMessage } from '../workspace/workspace';
 import { createAgentActivities, type AgentActivityDeps } from './agent.activities';
 import { activityRun } from './context';
 import type { CodeActivities } from './interfaces';
 import { promptFiles } from './prompt-files';
-import { toGate } from '../gates/repo-gates';
-import { loadBaseConfig, runCommands, runSetup } from './repo-commands';
+import { loadBaseConfig, runCommands } from './repo-commands';
+import { warmTree, withTaskTree } from './task-tree';
 
 export interface CodeActivityDeps extends AgentActivityDeps {
   logger: Logger;
@@ -25,10 +30,11 @@ export interface CodeActivityDeps extends AgentActivityDeps {
   sandbox: Sandbox;
   remotes: GitRemotes;
   scratchDir: string;
+  workspaces: WarmWorkspaces;
 }
 
 export function createCodeActivities(deps: CodeActivityDeps): CodeActivities {
-  const { llm, sandbox, remotes, scratchDir } = deps;
+  const { llm, sandbox, remotes, workspaces } = deps;
   return {
     ...createAgentActivities(deps),
 
@@ -51,10 +57,25 @@ export function createCodeActivities(deps: CodeActivityDeps): CodeActivities {
       };
     },
 
+    async acquireWorkspace({ taskId, repo, baseSha }) {
+      const run = activityRun(deps.logger, taskId);
+      const taskQueue = workspaceQueue(queuePrefixOf(Context.current().info.taskQueue, 'code'), workspaces.workerId);
+      const tree = await warmTree(deps, taskId, repo, run);
+      const config = await loadBaseConfig(tree.workspace, taskId, baseSha);
+      if (!config.setup) return { taskQueue, setup: 'none' };
+      // A failed setup is not this activity's failure: the gates run it again and report it.
+      const failed = await tree.setup(config);
+      run.logger.info({ taskQueue, setupPassed: !failed }, 'Workspace acquired');
+      return { taskQueue, setup: failed ? 'failed' : 'passed' };
+    },
+
+    async releaseWorkspace({ taskId }) {
+      await workspaces.release(taskId);
+    },
+
     async generateCode({ taskId, prompt, plan, subtasks, previousErrors, iteration, repo, taskBranch }) {
       const run = activityRun(deps.logger, taskId);
-      const workspace = await Workspace.checkout(repo, scratchDir, { logger: run.logger });
-      try {
+      return withTaskTree(deps, taskId, repo, run, async ({ workspace }) => {
         const hints = [plan, ...subtasks.flatMap((s) => [s.description, ...(s.files ?? [])]), ...previousErrors.map((e) => e.message)];
         const files = await promptFiles(workspace, hints, { includeSmallRepo: true });
         const { value, usage } = await chatStructured(
@@ -78,24 +99,19 @@ export function createCodeActivities(deps: CodeActivityDeps): CodeActivities {
         });
         run.logger.info({ iteration, sha, applied: applied.applied.length, failed: applied.errors.length }, 'Code generated');
         return { sha, summary: value.summary, filesChanged: applied.applied, editErrors: applied.errors, usage };
-      } finally {
-        await workspace.dispose();
-      }
+      });
     },
 
     async executeCode({ taskId, repo, baseSha }) {
       const run = activityRun(deps.logger, taskId);
       const started = Date.now();
-      const workspace = await Workspace.checkout(repo, scratchDir, { logger: run.logger });
-      try {
+      return withTaskTree(deps, taskId, repo, run, async ({ workspace, setup }) => {
         const config = await loadBaseConfig(workspace, taskId, baseSha);
         if (!config.execute) return { success: true, skipped: true, durationMs: 0 };
-        const setupFailed = await runSetup(sandbox, config, workspace.dir, run);
+        const setupFailed = await setup(config);
         const outcome = setupFailed ?? (await runCommands(sandbox, config, [{ name: 'execute', ...toGate(config.execute) }], workspace.dir, run));
         return { success: outcome.passed, skipped: false, error: outcome.failures[0], durationMs: Date.now() - started };
-      } finally {
-        await workspace.dispose();
-      }
+      });
     },
   };
 }

@@ -35,6 +35,25 @@ export interface PreparedWorkspace {
   taskBranch: string;
 }
 
+export interface AcquireWorkspaceInput {
+  taskId: string;
+  /** The task branch's last pushed commit: the tree starts there. */
+  repo: RepoRef;
+  /** The task's base commit, whose repository config (its `setup`) applies. */
+  baseSha: string;
+}
+
+export interface AcquiredWorkspace {
+  /** The task queue of the worker holding the workspace: send the task's tree work there. */
+  taskQueue: string;
+  /** What `setup` did while acquiring: ran and passed, ran and failed (the gates report it), or none configured. */
+  setup: 'passed' | 'failed' | 'none';
+}
+
+export interface ReleaseWorkspaceInput {
+  taskId: string;
+}
+
 export interface PlanTaskInput {
   taskId: string;
   prompt: string;
@@ -220,6 +239,10 @@ export interface TaskActivities {
 /** `ado-code`: workspace, code generation, sandboxed execution. */
 export interface CodeActivities {
   prepareWorkspace: (input: PrepareWorkspaceInput) => Promise<PreparedWorkspace>;
+  /** Checks out the task's tree on this worker and runs `setup` there; later tree work goes to the queue it returns. */
+  acquireWorkspace: (input: AcquireWorkspaceInput) => Promise<AcquiredWorkspace>;
+  /** Removes the task's warm workspace (sent to the queue of the worker holding it). */
+  releaseWorkspace: (input: ReleaseWorkspaceInput) => Promise<void>;
   generateCode: (input: GenerateCodeInput) => Promise<GenerateCodeResult>;
   executeCode: (input: ExecuteCodeInput) => Promise<ExecutionResult>;
   /** One model turn of a coding session (the agent coder). */
@@ -236,4 +259,10 @@ export interface ReviewActivities {
 }
 
 export type AdoActivities = TaskActivities & CodeActivities & ReviewActivities;
+
+/**
+ * The activities that work on the task's tree and run on the queue of the worker holding its warm
+ * workspace (`WORKSPACE_ACTIVITIES` in pools.ts lists them for the worker).
+ */
+export type WorkspaceActivities = Pick<AdoActivities, 'generateCode' | 'executeCode' | 'runQualityGates' | 'releaseWorkspace'>;
 export type ActivityName = keyof AdoActivities;

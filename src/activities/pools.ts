@@ -4,7 +4,7 @@
  * queue the activities listed here for its pool.
  */
 import type { WorkerPool } from '../domain/task';
-import type { ActivityName, CodeActivities, ReviewActivities, TaskActivities } from './interfaces';
+import type { ActivityName, CodeActivities, ReviewActivities, TaskActivities, WorkspaceActivities } from './interfaces';
 
 /** Every activity, in the pool of the interface that declares it: nothing missing, nothing extra. */
 export type ActivityPoolMap = { readonly [K in keyof TaskActivities]: 'task' } & { readonly [K in keyof CodeActivities]: 'code' } & {
@@ -20,6 +20,8 @@ export const ACTIVITY_POOLS = {
   saveCheckpoint: 'task',
   notifyTaskOutcome: 'task',
   prepareWorkspace: 'code',
+  acquireWorkspace: 'code',
+  releaseWorkspace: 'code',
   generateCode: 'code',
   executeCode: 'code',
   agentTurn: 'code',
@@ -33,3 +35,15 @@ export const ACTIVITY_POOLS = {
 export function activitiesOf(pool: WorkerPool): ActivityName[] {
   return (Object.keys(ACTIVITY_POOLS) as ActivityName[]).filter((name) => ACTIVITY_POOLS[name] === pool);
 }
+
+/** One entry per workspace activity: a missing one is a type error. */
+const ON_WORKSPACE = { generateCode: true, executeCode: true, runQualityGates: true, releaseWorkspace: true } as const satisfies Record<
+  keyof WorkspaceActivities,
+  true
+>;
+
+/**
+ * What a worker registers on its workspace queue (`workspaceQueue` in domain/task.ts): the
+ * activities that use the task's tree (`WorkspaceActivities`).
+ */
+export const WORKSPACE_ACTIVITIES = Object.keys(ON_WORKSPACE) as ReadonlyArray<keyof WorkspaceActivities>;

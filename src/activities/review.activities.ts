@@ -5,36 +5,35 @@ import { sensitiveChanges, sensitiveChangesSection } from '../pr/sensitive-chang
 import type { Sandbox } from '../sandbox/types';
 import type { Logger } from '../telemetry/logger';
 import { localView } from '../workspace/shared-remote';
-import { Workspace } from '../workspace/workspace';
+import type { WarmWorkspaces } from '../workspace/warm';
 import { activityRun } from './context';
 import type { ReviewActivities } from './interfaces';
-import { loadBaseConfig, runCommands, runSetup } from './repo-commands';
+import { loadBaseConfig, runCommands } from './repo-commands';
+import { withTaskTree } from './task-tree';
 
 export interface ReviewActivityDeps {
   logger: Logger;
   sandbox: Sandbox;
   pullRequests: PullRequestProvider;
   scratchDir: string;
+  workspaces: WarmWorkspaces;
 }
 
 export function createReviewActivities(deps: ReviewActivityDeps): ReviewActivities {
-  const { sandbox, pullRequests, scratchDir } = deps;
+  const { sandbox, pullRequests } = deps;
   return {
     async runQualityGates({ taskId, repo, baseSha }) {
       const run = activityRun(deps.logger, taskId);
-      const workspace = await Workspace.checkout(repo, scratchDir, { logger: run.logger });
-      try {
+      return withTaskTree(deps, taskId, repo, run, async ({ workspace, setup }) => {
         const config = await loadBaseConfig(workspace, taskId, baseSha);
         const gates = repoGates(config);
         if (gates.length === 0) run.logger.warn({ source: config.source }, 'The repository has no quality gates: nothing to check');
-        const setupFailed = await runSetup(sandbox, config, workspace.dir, run);
+        const setupFailed = await setup(config);
         if (setupFailed) return setupFailed;
         const outcome = await runCommands(sandbox, config, gates, workspace.dir, run);
         run.logger.info({ passed: outcome.passed, gates: outcome.gates.map((g) => `${g.gate}:${g.passed ? 'pass' : 'fail'}`) }, 'Quality gates ran');
         return outcome;
-      } finally {
-        await workspace.dispose();
-      }
+      });
     },
 
     async createPullRequest(input) {

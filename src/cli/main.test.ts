@@ -7,6 +7,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { createTestActivities } from '../../test/fakes/test-activities';
 import { startLocalEnv, withWorkers } from '../../test/helpers/temporal';
 import { pendingApproval, waitFor } from '../../test/helpers/workflow';
+import { Client } from '@temporalio/client';
+import { TaskClient } from '../client/task-client';
+import { createDataConverter } from '../codec/data-converter';
+import { generateKey, Keyring } from '../codec/keyring';
 import { silentLogger } from '../telemetry/logger';
 import { CliContext } from './context';
 import { buildProgram, main } from './main';
@@ -146,6 +150,52 @@ describe('ado CLI: bad input gets one clear line, a non-zero exit, and changes n
     expect(cancelled.stderr.trim()).toBe(`ado: ${ended}; there is nothing to cancel.`);
     const json = await ado('cancel', taskId, '--json');
     expect(JSON.parse(json.stdout)).toEqual({ error: { type: 'DecisionRejectedError', message: `${ended}; there is nothing to cancel.` } });
+  });
+});
+
+describe('ado status without an answering worker', () => {
+  it('says from the server that no worker is polling, and what to do', async () => {
+    const taskId = `nobody-${Date.now()}`;
+    // Started on a queue no worker polls.
+    await new TaskClient(env.client, 'nobody-').start({ taskId, prompt: 'wait', repository: repo, branch: '', hitlEnabled: false });
+    const r = await ado('status', taskId);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Task ${taskId}: planning (status RUNNING; from the server: no worker answered for the task)`);
+    expect(r.stdout).toContain('problem:    No worker is polling task queue "nobody-ado-tasks": start one (`ado worker`');
+    const json = JSON.parse((await ado('status', taskId, '--json')).stdout) as { status: string; problems: string[] };
+    expect(json.status).toBe('RUNNING');
+    expect(json.problems).toHaveLength(1);
+  });
+
+  it('names the key id when the task was encrypted with a key this client lacks', async () => {
+    const taskId = `other-key-${Date.now()}`;
+    const started = new Client({ connection: env.connection, dataConverter: createDataConverter(new Keyring([generateKey('team-b-key')])) });
+    await new TaskClient(started, 'nobody-').start({ taskId, prompt: 'secret', repository: repo, branch: '', hitlEnabled: false });
+    const mine = `k-mine:${generateKey('k-mine').key.toString('base64')}`;
+    const saved = process.env.ADO_CODEC_KEYS;
+    process.env.ADO_CODEC_KEYS = mine;
+    try {
+      const r = await ado('status', taskId);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/problem: .*encrypted with key "team-b-key"/);
+    } finally {
+      if (saved === undefined) delete process.env.ADO_CODEC_KEYS;
+      else process.env.ADO_CODEC_KEYS = saved;
+    }
+  });
+
+  it('cuts a long prompt and shows the plan while the task waits at plan', async () => {
+    const fake = createTestActivities({ plan: '1. Read the code.\n2. Add the check.' });
+    await withWorkers(env, fake.activities, async ({ prefix }) => {
+      process.env.ADO_TASK_QUEUE_PREFIX = prefix;
+      const started = JSON.parse((await ado('run', 'x'.repeat(5000), '--repo', repo, '--hitl', '--json')).stdout) as { taskId: string };
+      const handle = env.client.workflow.getHandle(started.taskId);
+      await pendingApproval(handle, 'plan');
+      const r = await ado('status', started.taskId);
+      expect(r.stdout).toContain(`prompt:     ${'x'.repeat(199)}… (5000 characters; --json has all)`);
+      expect(r.stdout).toContain('  plan:\n    1. Read the code.\n    2. Add the check.');
+      await handle.terminate('test done');
+    });
   });
 });
 

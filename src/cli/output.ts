@@ -1,5 +1,5 @@
 /** How the CLI prints: one JSON document with --json, short human lines otherwise. */
-import type { FollowEvent } from '../client/task-client';
+import type { FollowEvent, TaskReport } from '../client/task-client';
 import type { ApprovalRequest, PhaseChange, TaskExecutionState } from '../domain/task';
 
 export function printJson(value: unknown): void {
@@ -44,11 +44,35 @@ function sessionLines(session: NonNullable<TaskExecutionState['session']>): stri
 }
 
 /** A human summary of a task's state (`ado status`). */
+/** A long prompt (they can be 20,000 characters) is cut to this on its line. */
+const PROMPT_LINE_CHARS = 200;
+/** The plan shown at the `plan` checkpoint; `ado status --json` has all of it. */
+const PLAN_LINES = 40;
+
+function cut(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}… (${text.length} characters; --json has all)` : text;
+}
+
+function excerpt(text: string, maxLines: number): string[] {
+  const lines = text.trimEnd().split('\n').map((line) => cut(line, PROMPT_LINE_CHARS));
+  return lines.length > maxLines ? [...lines.slice(0, maxLines), `… (${lines.length - maxLines} more lines; --json has all)`] : lines;
+}
+
+/** A task as the server knows it, when no worker answered for it: `ado status` without a worker. */
+export function describeReport(report: TaskReport): string {
+  return [
+    `Task ${report.taskId}: ${report.phase ?? '?'} (status ${report.status}; from the server: no worker answered for the task)`,
+    `  repository: ${report.repository ?? '?'}`,
+    `  started:    ${report.startTime.toISOString()}${report.closeTime ? `, ended ${report.closeTime.toISOString()}` : ''}`,
+    ...report.problems.map((problem) => `  problem:    ${problem}`),
+  ].join('\n');
+}
+
 export function describeState(state: TaskExecutionState): string {
   const lines = [
     `Task ${state.taskId}: ${state.phase}`,
     `  repository: ${state.repository}`,
-    `  prompt:     ${state.prompt.split('\n')[0]}`,
+    `  prompt:     ${cut(state.prompt.split('\n')[0] ?? '', PROMPT_LINE_CHARS)}`,
     `  iterations: ${state.attempts}/${state.maxIterations}`,
     `  tokens:     ${state.usage.totalTokens}${state.usage.costUsd !== undefined ? ` ($${state.usage.costUsd.toFixed(4)})` : ''}`,
   ];
@@ -60,6 +84,8 @@ export function describeState(state: TaskExecutionState): string {
   for (const e of lastErrors) lines.push(`  error (${e.tool}${e.exitCode !== undefined ? `, exit ${e.exitCode}` : ''}): ${e.message.split('\n')[0]}`);
   if (state.pendingApproval) {
     lines.push(`  waiting for approval at "${state.pendingApproval.checkpoint}" (until ${state.pendingApproval.expiresAt})`);
+    // The plan is what a human decides on at this checkpoint.
+    if (state.pendingApproval.checkpoint === 'plan' && state.plan) lines.push('  plan:', ...excerpt(state.plan, PLAN_LINES).map((line) => `    ${line}`));
     lines.push(decisionHint(state.taskId, state.pendingApproval));
   }
   return lines.join('\n');

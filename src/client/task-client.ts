@@ -12,7 +12,8 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { CancelledFailure, TerminatedFailure, TimeoutFailure, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
-import { describeFailure } from '../domain/errors';
+import { temporal } from '@temporalio/proto';
+import { AdoError, describeFailure } from '../domain/errors';
 import { AdoPhase, AdoRepository, taskWorkflowFilter, WorkflowVersion } from '../domain/search-attributes';
 import { TERMINAL_PHASES, taskQueues, type ApprovalRequest, type PhaseChange, type TaskExecutionInput, type TaskExecutionResult, type TaskExecutionState, type TaskPhase } from '../domain/task';
 import { describeIssues, newTaskInputSchema } from '../domain/task-input';
@@ -44,6 +45,25 @@ export interface TaskSummary {
   repository?: string;
   startTime: Date;
   closeTime?: Date;
+}
+
+/**
+ * What `ado status` shows: the task's own state when a worker answered in time, and always what
+ * the server knows, with the problems that explain a missing answer and what to do about them.
+ */
+export interface TaskReport {
+  taskId: string;
+  /** Temporal's execution status: RUNNING, COMPLETED, FAILED… */
+  status: string;
+  /** The `AdoPhase` search attribute (kept current by the workflow). */
+  phase?: string;
+  repository?: string;
+  startTime: Date;
+  closeTime?: Date;
+  /** The `taskState` query's answer; undefined when no worker gave one in time. */
+  state?: TaskExecutionState;
+  /** Why the state is missing or the task does not move, each with what to do. */
+  problems: string[];
 }
 
 /** What `follow` reports while a task runs. */
@@ -115,6 +135,76 @@ export class TaskClient {
   /** The `taskState` query; works for running and finished tasks. */
   async state(taskId: string): Promise<TaskExecutionState> {
     return this.withTask(taskId, () => this.handle(taskId).query(taskStateQuery));
+  }
+
+  /**
+   * The task as `ado status` shows it, within about `queryTimeoutMs`: the server's description
+   * (status, phase, repository) always; the `taskState` query when a worker answers in time; and
+   * when none does, why — no worker polls the task's queue, or the worker cannot read the task's
+   * payloads (another encryption key), or its workflow task keeps failing.
+   */
+  async report(taskId: string, queryTimeoutMs = 1500): Promise<TaskReport> {
+    const handle = this.handle(taskId);
+    let info: WorkflowExecutionDescription;
+    try {
+      info = await handle.describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new TaskNotFoundError(taskId, this.namespace, { cause: err });
+      throw err;
+    }
+    const report: TaskReport = {
+      taskId,
+      status: info.status.name,
+      phase: info.typedSearchAttributes.get(AdoPhase),
+      repository: info.typedSearchAttributes.get(AdoRepository),
+      startTime: info.startTime,
+      closeTime: info.closeTime,
+      problems: [],
+    };
+    let error: unknown;
+    try {
+      // A deadline, not a race: an abandoned query would retry on a closed connection.
+      return { ...report, state: await this.client.withDeadline(Date.now() + queryTimeoutMs, () => handle.query(taskStateQuery)) };
+    } catch (err) {
+      error = err;
+    }
+    report.problems.push(...(await this.whyNoAnswer(info)));
+    if (report.problems.length === 0) {
+      report.problems.push(`No worker answered within ${queryTimeoutMs / 1000} s (${describeFailure(error)}); try again, or look at the worker's log.`);
+    }
+    return report;
+  }
+
+  /**
+   * Reasons, from the server, why no worker answers for a task: its payloads were encrypted with
+   * a key this client lacks (a worker of this deployment would lack it too), nobody polls its
+   * queue, or its workflow task keeps failing.
+   */
+  private async whyNoAnswer(info: WorkflowExecutionDescription): Promise<string[]> {
+    const problems: string[] = [];
+    const history = await this.handle(info.workflowId).fetchHistory().catch(() => undefined);
+    const events = history?.events ?? [];
+    const input = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+    try {
+      for (const codec of this.client.options.loadedDataConverter.payloadCodecs) await codec.decode(input);
+    } catch (err) {
+      if (!(err instanceof AdoError)) throw err;
+      problems.push(`${err.message} Run ADO (workers and this command) with the key the task was started with, in ADO_CODEC_KEYS.`);
+    }
+    const queue = await this.client.workflowService
+      .describeTaskQueue({ namespace: this.namespace, taskQueue: { name: info.taskQueue }, taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW })
+      .catch(() => undefined);
+    if (queue && (queue.pollers ?? []).length === 0) {
+      problems.push(
+        `No worker is polling task queue "${info.taskQueue}": start one (\`ado worker\`, or \`ado dev\` without --no-worker, with ADO_TASK_QUEUE_PREFIX matching the queue). The task goes on when one does; until then only the server's view is shown.`,
+      );
+    }
+    const pending = info.raw.pendingWorkflowTask;
+    if (info.status.name === 'RUNNING' && (pending?.attempt ?? 0) > 1) {
+      const failure = events.filter((event) => event.workflowTaskFailedEventAttributes).pop()?.workflowTaskFailedEventAttributes?.failure?.message;
+      problems.push(`The workers fail this task's workflow task (attempt ${pending?.attempt})${failure ? `: ${failure}` : ''}; the worker log has the details.`);
+    }
+    return problems;
   }
 
   /** Recent tasks, newest first, from Temporal's visibility store. */

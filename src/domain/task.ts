@@ -26,9 +26,24 @@ export function taskQueues(prefix = ''): TaskQueues {
   return { task: prefix + TASK_QUEUES.task, code: prefix + TASK_QUEUES.code, review: prefix + TASK_QUEUES.review };
 }
 
-/** The prefix of a workflow task queue named by `taskQueues(prefix).task`. */
-export function queuePrefixOf(workflowTaskQueue: string): string {
-  return workflowTaskQueue.endsWith(TASK_QUEUES.task) ? workflowTaskQueue.slice(0, -TASK_QUEUES.task.length) : '';
+/** The prefix of a task queue named by `taskQueues(prefix)[pool]` (by default the workflow's). */
+export function queuePrefixOf(taskQueue: string, pool: WorkerPool = 'task'): string {
+  return taskQueue.endsWith(TASK_QUEUES[pool]) ? taskQueue.slice(0, -TASK_QUEUES[pool].length) : '';
+}
+
+const WORKSPACE_QUEUE_MARK = 'ado-ws-';
+
+/**
+ * The task queue of one worker process's warm workspaces (the worker-specific task queue
+ * pattern): only that process polls it, so an activity sent there finds the task's tree ready.
+ */
+export function workspaceQueue(prefix: string, workerId: string): string {
+  return `${prefix}${WORKSPACE_QUEUE_MARK}${workerId}`;
+}
+
+/** Whether `taskQueue` is a worker's workspace queue (see `workspaceQueue`). */
+export function isWorkspaceQueue(taskQueue: string): boolean {
+  return taskQueue.includes(WORKSPACE_QUEUE_MARK);
 }
 
 export const TASK_PHASES = [

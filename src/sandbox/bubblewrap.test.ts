@@ -2,14 +2,17 @@ import { chmod, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promis
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AdoError } from '../domain/errors';
-import { tempWorkspace } from '../../test/sandbox/helpers';
+import { gvisorAvailable, tempWorkspace } from '../../test/sandbox/helpers';
 import { createBubblewrapSandbox } from './bubblewrap';
-import { createSandbox } from './index';
+import { createSandbox, type SandboxBackend } from './index';
 
-const sandbox = createSandbox({ backend: 'bubblewrap' });
 const isRoot = process.getuid?.() === 0;
+/** The contract every isolating backend keeps; gVisor's half runs where runsc is (`.ci/run` builds it). */
+const BACKENDS: SandboxBackend[] = gvisorAvailable() ? ['bubblewrap', 'gvisor'] : ['bubblewrap'];
 
-describe('bubblewrap sandbox', () => {
+describe.each(BACKENDS)('%s sandbox', (backend) => {
+  const sandbox = createSandbox({ backend });
+
   it('runs a command in the workspace and returns its exit code', async () => {
     const workdir = await tempWorkspace({ 'hello.txt': 'hello from the workspace\n' });
     const ok = await sandbox.run({ command: 'pwd; cat hello.txt', workdir });

@@ -2,6 +2,7 @@
  * The one place where ADO's parts are built from configuration and handed to the activities:
  * store, LLM, sandbox, shared git remotes, pull-request provider, notifiers.
  */
+import path from 'node:path';
 import { createActivities } from '../activities';
 import type { AdoActivities } from '../activities/interfaces';
 import { deploymentConfigFromEnv, type DeploymentConfig } from '../config/deployment';
@@ -20,6 +21,7 @@ import type { AdoStore } from '../store/types';
 import type { Logger } from '../telemetry/logger';
 import { GitRemotes } from '../workspace/remotes';
 import { authorizationHeader, configureSharedRemotes } from '../workspace/shared-remote';
+import { WarmWorkspaces } from '../workspace/warm';
 
 /** The parts every pool of one process shares. */
 export interface SharedParts {
@@ -27,6 +29,8 @@ export interface SharedParts {
   sandbox: Sandbox;
   remotes: GitRemotes;
   scratchDir: string;
+  /** This process's warm task workspaces (swept of those left by gone workers when opened). */
+  workspaces: WarmWorkspaces;
   notifiers: Notifier[];
   logger: Logger;
 }
@@ -38,11 +42,14 @@ export async function openSharedParts(options: { env: NodeJS.ProcessEnv; home: s
   useSharedRemotes(deployment);
   const sandbox = createSandbox({ ...sandboxConfigFromEnv(env), logger });
   const store = await openStore({ ...storeConfigFromEnv(env, options.cwd), logger });
+  const workspaces = new WarmWorkspaces({ root: path.join(deployment.workspaces, 'warm'), logger });
+  await workspaces.sweep();
   return {
     store,
     sandbox,
     remotes: new GitRemotes({ root: deployment.gitRemotes, logger }),
     scratchDir: deployment.workspaces,
+    workspaces,
     notifiers: [new ConsoleNotifier(logger), ...createNotifiers(notificationConfigFromEnv(env), { logger })],
     logger,
   };

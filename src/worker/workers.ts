@@ -8,9 +8,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { WorkflowBundleOption } from '@temporalio/worker';
-import type { AdoActivities } from '../activities/interfaces';
-import { activitiesOf } from '../activities/pools';
-import { poolsOf, taskQueues, type WorkerPool } from '../domain/task';
+import type { ActivityName, AdoActivities } from '../activities/interfaces';
+import { activitiesOf, WORKSPACE_ACTIVITIES } from '../activities/pools';
+import { poolsOf, taskQueues, workspaceQueue } from '../domain/task';
+import { PROCESS_WORKER_ID } from '../workspace/warm';
 import { adoActivityInterceptors } from './activity-interceptors';
 import type { WorkerTracing } from '../telemetry/tracing';
 import { ENCODING_FAILURE_CONVERTER_PATH } from '../codec/data-converter';
@@ -48,6 +49,8 @@ export interface WorkerPoolOptions {
   maxConcurrentActivityExecutions?: number;
   /** @default 100 (`DEFAULT_WORKER_TUNING`) */
   maxConcurrentWorkflowTaskExecutions?: number;
+  /** Names this process's workspace queue. @default `PROCESS_WORKER_ID` */
+  workspaceWorkerId?: string;
   /** Extra options for every worker (interceptors, sinks, tuning). @default none */
   workerOptions?: Partial<WorkerOptions>;
   /** OpenTelemetry tracing (see `tracingFromEnv`); its workflow interceptors need their own bundle. @default off */
@@ -105,50 +108,59 @@ function bundleOptions(extraModules: readonly string[], workflowsPath = WORKFLOW
   };
 }
 
-/** Creates the workers of `pool` (one per task queue); run them with `runWorkers`. */
+/**
+ * Creates the workers of `pool` (one per task queue), and for a pool that runs the code
+ * activities one more on this process's workspace queue (`WORKSPACE_ACTIVITIES`: the tree work of
+ * the tasks whose warm workspace this process holds). Run them with `runWorkers`.
+ */
 export async function createWorkers(options: WorkerPoolOptions): Promise<Worker[]> {
   const pools = poolsOf(options.pool);
   const queues = taskQueues(options.queuePrefix);
   const workers: Worker[] = [];
   for (const pool of pools) {
-    const activities = pickActivities(options.activities, pool);
-    const extra = options.workerOptions ?? {};
-    workers.push(
-      await Worker.create({
-        connection: options.connection,
-        namespace: options.namespace,
-        taskQueue: queues[pool],
-        activities,
-        ...(pool === 'task'
-          ? {
-              workflowBundle: await workflowBundle({ prebuilt: options.workflowBundle, extraModules: options.tracing?.workflowModules }),
-              // Each open poll holds an activity slot; the default (one per slot) leaves none for
-              // eager dispatch, which hands an activity on the workflow's own queue straight to
-              // this worker instead of a round trip through the queue.
-              activityTaskPollerBehavior: { type: 'simple-maximum', maximum: EAGER_FRIENDLY_ACTIVITY_POLLS },
-            }
-          : {}),
-        maxConcurrentActivityTaskExecutions:
-          options.maxConcurrentActivityExecutions ?? DEFAULT_WORKER_TUNING.maxConcurrentActivityExecutions,
-        maxConcurrentWorkflowTaskExecutions:
-          options.maxConcurrentWorkflowTaskExecutions ?? DEFAULT_WORKER_TUNING.maxConcurrentWorkflowTaskExecutions,
-        // Cancellation reaches an activity with its next heartbeat: keep that prompt.
-        maxHeartbeatThrottleInterval: '2s',
-        ...extra,
-        interceptors: {
-          ...extra.interceptors,
-          activity: [
-            () => ({ inbound: new AdoErrorConversion() }),
-            adoActivityInterceptors,
-            ...(options.tracing?.activityInterceptors ?? []),
-            ...(extra.interceptors?.activity ?? []),
-          ],
-        },
-        sinks: { ...extra.sinks, ...options.tracing?.sinks },
-      }),
-    );
+    const taskPool =
+      pool === 'task'
+        ? {
+            workflowBundle: await workflowBundle({ prebuilt: options.workflowBundle, extraModules: options.tracing?.workflowModules }),
+            // Each open poll holds an activity slot; the default (one per slot) leaves none for
+            // eager dispatch, which hands an activity on the workflow's own queue straight to
+            // this worker instead of a round trip through the queue.
+            activityTaskPollerBehavior: { type: 'simple-maximum', maximum: EAGER_FRIENDLY_ACTIVITY_POLLS } as const,
+          }
+        : {};
+    workers.push(await createWorker(options, queues[pool], pickActivities(options.activities, activitiesOf(pool), pool), taskPool));
+  }
+  if (pools.includes('code')) {
+    const queue = workspaceQueue(options.queuePrefix ?? '', options.workspaceWorkerId ?? PROCESS_WORKER_ID);
+    workers.push(await createWorker(options, queue, pickActivities(options.activities, WORKSPACE_ACTIVITIES, 'workspace')));
   }
   return workers;
+}
+
+function createWorker(options: WorkerPoolOptions, taskQueue: string, activities: WorkerOptions['activities'], own: Partial<WorkerOptions> = {}): Promise<Worker> {
+  const extra = options.workerOptions ?? {};
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue,
+    activities,
+    ...own,
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityExecutions ?? DEFAULT_WORKER_TUNING.maxConcurrentActivityExecutions,
+    maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions ?? DEFAULT_WORKER_TUNING.maxConcurrentWorkflowTaskExecutions,
+    // Cancellation reaches an activity with its next heartbeat: keep that prompt.
+    maxHeartbeatThrottleInterval: '2s',
+    ...extra,
+    interceptors: {
+      ...extra.interceptors,
+      activity: [
+        () => ({ inbound: new AdoErrorConversion() }),
+        adoActivityInterceptors,
+        ...(options.tracing?.activityInterceptors ?? []),
+        ...(extra.interceptors?.activity ?? []),
+      ],
+    },
+    sinks: { ...extra.sinks, ...options.tracing?.sinks },
+  });
 }
 
 /** Runs workers until all stop; one failing shuts the others down. */
@@ -161,9 +173,9 @@ export async function runWorkers(workers: Worker[]): Promise<void> {
   }
 }
 
-function pickActivities(all: Partial<AdoActivities>, pool: WorkerPool): Record<string, (...args: never[]) => unknown> {
+function pickActivities(all: Partial<AdoActivities>, names: readonly ActivityName[], pool: string): Record<string, (...args: never[]) => unknown> {
   const picked: Record<string, (...args: never[]) => unknown> = {};
-  for (const name of activitiesOf(pool)) {
+  for (const name of names) {
     const fn = all[name];
     if (!fn) throw new Error(`The ${pool} pool needs an implementation of activity "${name}".`);
     picked[name] = fn;

@@ -10,7 +10,6 @@
  */
 import {
   ActivityCancellationType,
-  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
@@ -23,7 +22,6 @@ import {
   patched,
   proxyActivities,
   proxyLocalActivities,
-  TimeoutFailure,
   setHandler,
   upsertSearchAttributes,
   uuid4,
@@ -36,6 +34,7 @@ import type {
   GenerateCodeResult,
   ReviewActivities,
   TaskActivities,
+  WorkspaceActivities,
 } from '../activities/interfaces';
 import { describeFailure, FailureType } from '../domain/errors';
 import { errorFingerprint, isStuck, iterationFingerprint } from '../domain/fingerprint';
@@ -76,6 +75,8 @@ import {
   humanApprovalSignal,
   taskStateQuery,
 } from './messages';
+import { isInfrastructureFailure, pastDeadline } from './infrastructure-failure';
+import { TaskWorkspace } from './task-workspace';
 
 /** The design's retry policy (docs/architecture.md): 1 s, ×2, at most 60 s apart, 3 attempts. */
 const RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', maximumAttempts: 3 } as const;
@@ -107,6 +108,9 @@ const LOCAL_BOOKKEEPING: LocalActivityOptions = {
 
 /** Patch id: store writes moved from `ado-tasks` activities to local activities. */
 const LOCAL_STORE_WRITES_PATCH = 'local-store-writes';
+
+/** Patch id: the tree work (generate, execute, gates) runs on the task's warm workspace. */
+const WARM_WORKSPACE_PATCH = 'warm-workspace';
 
 /** Patch id: an activity no worker finished is called again instead of failing the task. */
 const INFRASTRUCTURE_RETRIES_PATCH = 'infrastructure-retries';
@@ -162,6 +166,21 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
   const storeWrites = patched(LOCAL_STORE_WRITES_PATCH) ? proxyLocalActivities<TaskActivities>(LOCAL_BOOKKEEPING) : bookkeeping;
   const code = outlivingWorkers(proxyActivities<CodeActivities>({ ...LONG, taskQueue: queues.code }));
   const review = outlivingWorkers(proxyActivities<ReviewActivities>({ ...LONG, taskQueue: queues.review }));
+  // Tasks started before warm workspaces send each call to the pool queues, as their histories say.
+  const warm = patched(WARM_WORKSPACE_PATCH)
+    ? new TaskWorkspace(
+        () => code.acquireWorkspace({ taskId: input.taskId, repo: currentHead(), baseSha: state.baseSha! }),
+        LONG,
+      )
+    : undefined;
+  const pooled: WorkspaceActivities = {
+    generateCode: code.generateCode,
+    executeCode: code.executeCode,
+    runQualityGates: review.runQualityGates,
+    releaseWorkspace: code.releaseWorkspace,
+  };
+  /** Runs `call` on the task's warm workspace, or on the pool queues for a task from before them. */
+  const onTree = <T>(call: (activities: WorkspaceActivities) => Promise<T>): Promise<T> => (warm ? warm.run(call) : call(pooled));
   const maxIterations = input.maxIterations ?? DEFAULT_MAX_ITERATIONS;
   const approvalTimeoutMs = input.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
   const startedAt = Date.now();
@@ -240,6 +259,11 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
   });
 
   // ---------------------------------------------------------------- helpers
+  /** The task branch's last pushed commit, as this workflow recorded it. */
+  function currentHead(): RepoRef {
+    return { repository: input.repository, remote: state.remote!, sha: state.headSha! };
+  }
+
   function touch(): void {
     state.updatedAt = new Date().toISOString();
   }
@@ -434,28 +458,30 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
       const generated: GenerateCodeResult =
         input.coder === 'agent' && patched(AGENT_CODER_PATCH)
           ? await codingSession(iteration, plan, subtasks, previousErrors, { ...repo, sha: state.headSha! }, workspace)
-          : await code.generateCode({
-              taskId: input.taskId,
-              prompt: input.prompt,
-              plan,
-              subtasks,
-              previousErrors,
-              iteration,
-              repo: { ...repo, sha: state.headSha! },
-              taskBranch: workspace.taskBranch,
-            });
+          : await onTree((tree) =>
+              tree.generateCode({
+                taskId: input.taskId,
+                prompt: input.prompt,
+                plan,
+                subtasks,
+                previousErrors,
+                iteration,
+                repo: { ...repo, sha: state.headSha! },
+                taskBranch: workspace.taskBranch,
+              }),
+            );
       addLlmUsage(generated.usage);
       state.headSha = generated.sha;
       const head: RepoRef = { ...repo, sha: generated.sha };
 
       let failures = generated.editErrors;
       if (failures.length === 0) {
-        const execution = await code.executeCode({ taskId: input.taskId, repo: head, baseSha: workspace.baseSha });
+        const execution = await onTree((tree) => tree.executeCode({ taskId: input.taskId, repo: head, baseSha: workspace.baseSha }));
         if (!execution.success && execution.error) failures = [execution.error];
       }
       if (failures.length === 0) {
         await enterPhase('testing');
-        const gates = await review.runQualityGates({ taskId: input.taskId, repo: head, baseSha: workspace.baseSha });
+        const gates = await onTree((tree) => tree.runQualityGates({ taskId: input.taskId, repo: head, baseSha: workspace.baseSha }));
         if (gates.passed) {
           passed = true;
           taskMetrics.greenAfter(iteration);
@@ -511,6 +537,7 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
     }
 
     // PHASE 6: completion
+    await warm?.release(input.taskId);
     await enterPhase('completed');
     return {
       taskId: input.taskId,
@@ -527,6 +554,7 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
   async function finish(): Promise<void> {
     await CancellationScope.nonCancellable(async () => {
       try {
+        await warm?.release(input.taskId);
         await saveCheckpoint();
         await bookkeeping.notifyTaskOutcome({ taskId: input.taskId, workflowId, state });
       } catch (err) {
@@ -584,23 +612,6 @@ function outlivingWorkers<T extends object>(activities: T): T {
       };
     },
   });
-}
-
-/**
- * Whether an activity failed because no worker finished it, rather than by its own doing: its
- * worker died (heartbeat timeout), none took it in time (schedule-to-start timeout), or its worker
- * shut down (a cancellation the task did not ask for).
- */
-function isInfrastructureFailure(err: unknown): boolean {
-  if (!(err instanceof ActivityFailure)) return false;
-  const cause = err.cause;
-  if (cause instanceof TimeoutFailure) return cause.timeoutType === 'HEARTBEAT' || cause.timeoutType === 'SCHEDULE_TO_START';
-  return cause instanceof CancelledFailure && !CancellationScope.current().consideredCancelled;
-}
-
-function pastDeadline(): boolean {
-  const expires = workflowInfo().executionExpirationTime;
-  return expires !== undefined && Date.now() >= expires.getTime();
 }
 
 /** Which budget limit the task has reached, described for a human; undefined when none. */

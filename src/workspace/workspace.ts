@@ -3,7 +3,8 @@
  * activity edits, runs and commits. Rebuilt from (remote, sha) by every activity, so no worker
  * depends on another's disk.
  */
-import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RepoRef } from '../domain/repo-ref';
 import { AdoError, FailureType, nonRetryable } from '../domain/errors';
@@ -23,6 +24,14 @@ export interface CheckoutOptions {
   logger?: Logger;
 }
 
+/** Where a long-lived workspace keeps its working tree and its git directory (see `Workspace.attach`). */
+export interface WorkspaceLayout {
+  /** The working tree: the only folder sandboxed commands see. */
+  tree: string;
+  /** The git directory, beside the tree and never inside it. */
+  gitDir: string;
+}
+
 export class Workspace {
   private disposed = false;
 
@@ -31,6 +40,8 @@ export class Workspace {
     readonly ref: RepoRef,
     /** The working tree: the folder commands run in. */
     readonly dir: string,
+    /** Its git directory: `dir/.git` for a checkout, outside the tree for an attached workspace. */
+    private readonly gitDir: string,
     private head: string,
     private readonly logger: Logger,
   ) {}
@@ -44,21 +55,55 @@ export class Workspace {
     await mkdir(scratchRoot, { recursive: true });
     const dir = await mkdtemp(path.join(scratchRoot, 'ws-'));
     try {
-      await git(['init', '--quiet', dir]);
-      if (isLocalRemote(ref.remote)) {
-        const objects = await realpath(path.join(ref.remote, 'objects')).catch((err: unknown) => {
-          throw nonRetryable(FailureType.RepositoryError, `Shared remote ${ref.remote} is not a git repository`, { cause: err });
-        });
-        await writeFile(path.join(dir, '.git', 'objects', 'info', 'alternates'), `${objects}\n`);
-      }
-      await ensureCommit(dir, ref.remote, ref.sha);
-      await git(['-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--detach', ref.sha], inWorkspace(dir));
-      const head = await git(['rev-parse', 'HEAD'], inWorkspace(dir));
-      return new Workspace(ref, dir, head, options.logger ?? silentLogger());
+      const gitDir = path.join(dir, '.git');
+      await initRepository(ref, gitDir, dir);
+      return await Workspace.at(ref, { tree: dir, gitDir }, options);
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
       throw err;
     }
+  }
+
+  /**
+   * The workspace kept in `layout` (created there when missing), with `ref.sha` checked out: the
+   * tree is reset to the commit, and untracked files not ignored (or excluded, see
+   * `excludeUntracked`) are removed, so a half-applied edit of an attempt that died is gone while
+   * installed dependencies stay. `dispose` is not for these: their owner removes the folder.
+   */
+  static async attach(ref: RepoRef, layout: WorkspaceLayout, options: CheckoutOptions = {}): Promise<Workspace> {
+    await mkdir(layout.tree, { recursive: true });
+    if (!existsSync(layout.gitDir)) await initRepository(ref, layout.gitDir, layout.tree);
+    return Workspace.at(ref, layout, options);
+  }
+
+  private static async at(ref: RepoRef, layout: WorkspaceLayout, options: CheckoutOptions): Promise<Workspace> {
+    const workspace = new Workspace(ref, layout.tree, layout.gitDir, '', options.logger ?? silentLogger());
+    await workspace.sync(ref.sha);
+    return workspace;
+  }
+
+  /** Checks out `sha` (fetched from the remote when missing) and drops every change not committed. */
+  async sync(sha: string): Promise<void> {
+    await ensureCommit(inWorkspace(this.gitDir, this.dir), this.ref.remote, sha);
+    await this.git(['-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--force', '--detach', sha]);
+    await this.git(['clean', '--quiet', '--force', '-d']);
+    this.head = await this.git(['rev-parse', 'HEAD']);
+  }
+
+  /**
+   * Keeps the untracked files now in the tree (what `setup` installed, whatever the repository
+   * ignores) out of every later commit and clean: they are listed in the git directory's own
+   * exclude file, which the sandbox cannot reach. Returns the paths added.
+   */
+  async excludeUntracked(): Promise<string[]> {
+    const out = await this.git(['ls-files', '-z', '--others', '--exclude-standard', '--directory']);
+    const paths = out.split('\0').filter((p) => p !== '');
+    if (paths.length > 0) {
+      // Anchored and escaped, so each line names that one path and nothing else.
+      const lines = paths.map((p) => `/${p.replace(/[\\*?[\]!# ]/g, (c) => `\\${c}`)}\n`).join('');
+      await appendFile(path.join(this.gitDir, 'info', 'exclude'), lines);
+    }
+    return paths;
   }
 
   /** The commit the working tree is based on: the checked-out sha, then each commit made here. */
@@ -150,7 +195,7 @@ export class Workspace {
 
   /** git on this workspace, with its git directory and work tree named explicitly. */
   private git(args: readonly string[], env: Record<string, string> = {}, output: { keepTrailingNewline?: boolean } = {}): Promise<string> {
-    const options = inWorkspace(this.dir);
+    const options = inWorkspace(this.gitDir, this.dir);
     return git(args, { ...options, env: { ...options.env, ...env }, ...output });
   }
 
@@ -161,7 +206,7 @@ export class Workspace {
 
   /** Whether commit `tip` is our change: same tree, on top of our head. */
   private async isSameChange(tip: string, tree: string): Promise<boolean> {
-    await ensureCommit(this.dir, this.ref.remote, tip);
+    await ensureCommit(inWorkspace(this.gitDir, this.dir), this.ref.remote, tip);
     const [tipTree, tipParents] = await Promise.all([this.git(['rev-parse', `${tip}^{tree}`]), this.git(['rev-list', '--parents', '-n', '1', tip])]);
     return tipTree === tree && tipParents === `${tip} ${this.head}`;
   }
@@ -184,19 +229,33 @@ export function commitMessage(taskId: string, iteration: number, summary: string
 }
 
 /**
- * Options for git on the workspace at `dir`: its `.git` folder and its work tree given explicitly,
- * so that neither a `core.worktree` setting nor a `.git` file pointing elsewhere can send git
- * (and `git add --all`) to another folder.
+ * Options for git on the work tree `dir` with git directory `gitDir`, both given explicitly, so
+ * that neither a `core.worktree` setting nor a `.git` file pointing elsewhere can send git (and
+ * `git add --all`) to another folder.
  */
-function inWorkspace(dir: string): GitOptions {
-  return { cwd: dir, env: { GIT_DIR: path.join(dir, '.git'), GIT_WORK_TREE: dir } };
+function inWorkspace(gitDir: string, dir: string): GitOptions {
+  return { cwd: dir, env: { GIT_DIR: gitDir, GIT_WORK_TREE: dir } };
 }
 
-/** Makes sure commit `sha` is in the repository at `dir`, fetching it from `remote` if needed. */
-async function ensureCommit(dir: string, remote: string, sha: string): Promise<void> {
-  if ((await gitOrNull(['cat-file', '-e', `${sha}^{commit}`], inWorkspace(dir))) !== null) return;
+/**
+ * A new repository in `gitDir` for the work tree `tree`. A local remote is borrowed through git
+ * alternates (no object is copied, so it is fast whatever the repository's size); a URL remote
+ * is fetched from as needed.
+ */
+async function initRepository(ref: RepoRef, gitDir: string, tree: string): Promise<void> {
+  await git(['init', '--quiet'], inWorkspace(gitDir, tree));
+  if (!isLocalRemote(ref.remote)) return;
+  const objects = await realpath(path.join(ref.remote, 'objects')).catch((err: unknown) => {
+    throw nonRetryable(FailureType.RepositoryError, `Shared remote ${ref.remote} is not a git repository`, { cause: err });
+  });
+  await writeFile(path.join(gitDir, 'objects', 'info', 'alternates'), `${objects}\n`);
+}
+
+/** Makes sure commit `sha` is in the repository `at`, fetching it from `remote` if needed. */
+async function ensureCommit(at: GitOptions, remote: string, sha: string): Promise<void> {
+  if ((await gitOrNull(['cat-file', '-e', `${sha}^{commit}`], at)) !== null) return;
   try {
-    await git(['fetch', '--quiet', '--no-tags', remote, sha], inWorkspace(dir));
+    await git(['fetch', '--quiet', '--no-tags', remote, sha], at);
   } catch (err) {
     const why = err instanceof GitCommandError ? err.stderr.trim() : String(err);
     throw nonRetryable(FailureType.RepositoryError, `Commit ${sha} is not in the shared remote ${remote} (${why})`, { cause: err });

@@ -10,11 +10,12 @@ import { describe, expect, it } from 'vitest';
 import { FailureType } from '../../src/domain/errors';
 import type { Transcript } from '../../src/llm/transcript';
 import { git } from '../../src/workspace/git';
-import { createRepository, realActivities, transcript, useRealStack } from '../helpers/real-task';
+import { useRealTaskStack } from '../helpers/real-stack';
+import { createRepository, realActivities, transcript } from '../helpers/real-task';
 import { withWorkers } from '../helpers/temporal';
 import { failureOf, startTask, stateOf, taskInput } from '../helpers/workflow';
 
-const stack = useRealStack();
+const stack = useRealTaskStack();
 
 const REPO = {
   '.ado.yml': 'gates:\n  test: node test/sum.test.js\n',

@@ -7,12 +7,14 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdoActivities } from '../../src/activities/interfaces';
+import { workspaceQueue } from '../../src/domain/task';
 import { exposedNames, METRICS } from '../../src/telemetry/metric-catalog';
 import { startQueueDepthMonitor } from '../../src/telemetry/queue-depth';
 import { installTelemetryRuntime } from '../../src/telemetry/runtime';
 import { startWorkerGauges } from '../../src/telemetry/worker-gauges';
 import { freePort } from '../../src/temporal/ports';
 import { decideUpdate, humanApprovalSignal } from '../../src/workflows/messages';
+import { PROCESS_WORKER_ID } from '../../src/workspace/warm';
 import { taskExecutionWorkflow } from '../../src/workflows/task-execution.workflow';
 import { createTestActivities } from '../fakes/test-activities';
 import { capturingLogger } from '../helpers/logger';
@@ -125,7 +127,9 @@ describe('metrics and logs of a task run to completion', () => {
         expect(valueOf(samples, 'ado_temporal_workflow_completed_total', sdk)).toBe(1);
         expect(valueOf(samples, 'ado_temporal_workflow_failed_total', sdk)).toBe(1);
         // Two iterations, and the failed attempt: every execution is timed.
-        expect(valueOf(samples, 'ado_temporal_activity_execution_latency_count', { task_queue: queues.code, activity_type: 'generateCode' })).toBe(3);
+        // The tree work runs on the queue of the worker holding the task's warm workspace.
+        const onWorkspace = workspaceQueue(prefix, PROCESS_WORKER_ID);
+        expect(valueOf(samples, 'ado_temporal_activity_execution_latency_count', { task_queue: onWorkspace, activity_type: 'generateCode' })).toBe(3);
         for (const [queue, type] of [[queues.task, 'workflow'], [queues.task, 'activity'], [queues.code, 'activity'], [queues.review, 'activity']] as const) {
           expect(valueOf(samples, 'ado_temporal_workflow_task_queue_depth', { task_queue: queue, type }), `${queue} ${type}`).toBe(0);
         }
@@ -134,10 +138,10 @@ describe('metrics and logs of a task run to completion', () => {
         expect(valueOf(samples, 'ado_iterations_to_green_count', byTask)).toBe(1);
         expect(valueOf(samples, 'ado_iterations_to_green_sum', byTask)).toBe(2);
         expect(valueOf(samples, 'ado_iterations_to_green_bucket', { ...byTask, le: '1' })).toBe(0);
-        expect(valueOf(samples, 'ado_gate_runs_total', { taskQueue: queues.review, gate: 'test', result: 'fail' })).toBe(1);
-        expect(valueOf(samples, 'ado_gate_runs_total', { taskQueue: queues.review, gate: 'test', result: 'pass' })).toBe(1);
-        expect(valueOf(samples, 'ado_gate_runs_total', { taskQueue: queues.review, gate: 'lint', result: 'pass' })).toBe(2);
-        expect(valueOf(samples, 'ado_gate_runs_total', { taskQueue: queues.review, gate: 'lint', result: 'fail' })).toBeUndefined();
+        expect(valueOf(samples, 'ado_gate_runs_total', { taskQueue: onWorkspace, gate: 'test', result: 'fail' })).toBe(1);
+        expect(valueOf(samples, 'ado_gate_runs_total', { taskQueue: onWorkspace, gate: 'test', result: 'pass' })).toBe(1);
+        expect(valueOf(samples, 'ado_gate_runs_total', { taskQueue: onWorkspace, gate: 'lint', result: 'pass' })).toBe(2);
+        expect(valueOf(samples, 'ado_gate_runs_total', { taskQueue: onWorkspace, gate: 'lint', result: 'fail' })).toBeUndefined();
         const tokens = (role: string) => samples.filter((s) => s.name === 'ado_llm_tokens_total' && s.labels.role === role && s.labels.taskQueue?.startsWith(prefix));
         expect(tokens('planner').reduce((sum, s) => sum + s.value, 0)).toBe(300); // plan + decompose
         expect(tokens('coder').reduce((sum, s) => sum + s.value, 0)).toBe(300); // two iterations; the failed attempt reported none

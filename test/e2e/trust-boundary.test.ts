@@ -9,8 +9,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Payload } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startApiForStack } from '../../src/api';
 import { startCodecServer } from '../../src/api/codec-server';
 import { AesGcmCodec } from '../../src/codec';
@@ -20,28 +19,19 @@ import { DEFAULT_SANDBOX_CEILINGS } from '../../src/sandbox';
 import { silentLogger } from '../../src/telemetry/logger';
 import { humanApprovalSignal } from '../../src/workflows/messages';
 import { createTestActivities } from '../fakes/test-activities';
-import { codeAnswer, createRepository, openRealParts, realActivities, transcript, type RealParts } from '../helpers/real-task';
-import { startLocalEnv, withWorkers } from '../helpers/temporal';
+import { codeAnswer, createRepository, realActivities, transcript } from '../helpers/real-task';
+import { useRealTaskStack } from '../helpers/real-stack';
+import { withWorkers } from '../helpers/temporal';
 import { failureOf, pendingApproval, startTask, stateOf, taskInput } from '../helpers/workflow';
 import { connectCommand, hostAddress, hostListener, proxyConnectCommand } from '../sandbox/helpers';
 
-let env: TestWorkflowEnvironment;
-let parts: RealParts;
+const stack = useRealTaskStack();
 
-beforeAll(async () => {
-  env = await startLocalEnv();
-  parts = await openRealParts();
-});
-afterAll(async () => {
-  await parts?.close();
-  await env?.teardown();
-});
-
-const repoDir = (name: string) => path.join(parts.work, 'repos', name);
+const repoDir = (name: string) => path.join(stack.parts().work, 'repos', name);
 
 describe('the trust boundary, attacked through tasks', () => {
   it('an edit through a link the repository commits to .git cannot make host git run a command', async () => {
-    const marker = path.join(parts.work, 'host-code-ran');
+    const marker = path.join(stack.parts().work, 'host-code-ran');
     const repository = await createRepository(repoDir('git-link'), { 'README.md': '# app\n', '.ado.yml': 'gates:\n  test: "true"\n' }, { g: '.git' });
     const gitConfig = `[core]\n\trepositoryformatversion = 0\n\tbare = false\n\tfsmonitor = "touch ${marker}; false"\n`;
     const answers = transcript([
@@ -51,8 +41,8 @@ describe('the trust boundary, attacked through tasks', () => {
         { type: 'write', path: 'notes.txt', content: 'an ordinary file\n' },
       ]),
     ]);
-    await withWorkers(env, await realActivities(parts, 'git-link', answers), async ({ queues }) => {
-      const handle = await startTask(env.client, queues.task, taskInput({ repository, maxIterations: 1 }));
+    await withWorkers(stack.env(), await realActivities(stack.parts(), 'git-link', answers), async ({ queues }) => {
+      const handle = await startTask(stack.env().client, queues.task, taskInput({ repository, maxIterations: 1 }));
       const outcome = handle.result();
       await outcome.catch(() => undefined);
       // git add ran (the ordinary edit was committed), and ran nothing the edits wrote.
@@ -68,7 +58,7 @@ describe('the trust boundary, attacked through tasks', () => {
 
   it("setup with network installs real npm and pip packages, and reaches none of ADO's services on loopback nor the host's own address", async () => {
     // The control plane on loopback, as `ado dev` runs it: Temporal, the API (no tokens), the codec endpoint.
-    const api = await startApiForStack({ client: env.client, store: parts.store, logger: silentLogger(), env: { ADO_API_PORT: '0' } });
+    const api = await startApiForStack({ client: stack.env().client, store: stack.parts().store, logger: silentLogger(), env: { ADO_API_PORT: '0' } });
     const decoded: Payload[][] = [];
     const realCodec = new AesGcmCodec(new Keyring([generateKey('k1')]));
     const codec = await startCodecServer({
@@ -80,16 +70,16 @@ describe('the trust boundary, attacked through tasks', () => {
     const beside = await hostListener('0.0.0.0');
     try {
       const port = (url: string) => Number(new URL(url.includes('://') ? url : `grpc://${url}`).port);
-      const temporalPort = port(env.address);
+      const temporalPort = port(stack.env().address);
       const targets: [string, string, number][] = [
         ['temporal', '127.0.0.1', temporalPort],
         ['api', '127.0.0.1', port(api.url)],
         ['codec', '127.0.0.1', port(codec.url)],
         ['host-address', hostAddress(), beside.port],
       ];
-      await withWorkers(env, createTestActivities().activities, async (victimQueues) => {
+      await withWorkers(stack.env(), createTestActivities().activities, async (victimQueues) => {
         // Another task, waiting for its plan to be approved: what the attack approved through the API.
-        const victim = await startTask(env.client, victimQueues.queues.task, taskInput({ hitlEnabled: true }));
+        const victim = await startTask(stack.env().client, victimQueues.queues.task, taskInput({ hitlEnabled: true }));
         await pendingApproval(victim, 'plan');
         const decision = `-X POST -H 'content-type: application/json' -d '{"approved":true,"checkpoint":"plan"}'`;
         const probe = [
@@ -108,8 +98,8 @@ describe('the trust boundary, attacked through tasks', () => {
           '.ado.yml': 'setup: { command: sh probe.sh, network: true, timeout: 5m }\ngates:\n  test: "true"\n',
         });
         const answers = transcript([codeAnswer('Add a note', [{ type: 'write', path: 'NOTE.md', content: 'note\n' }])]);
-        await withWorkers(env, await realActivities(parts, 'network', answers), async ({ queues }) => {
-          const handle = await startTask(env.client, queues.task, taskInput({ repository, maxIterations: 1 }));
+        await withWorkers(stack.env(), await realActivities(stack.parts(), 'network', answers), async ({ queues }) => {
+          const handle = await startTask(stack.env().client, queues.task, taskInput({ repository, maxIterations: 1 }));
           await failureOf(handle.result());
           const [setup] = (await stateOf(handle)).errors;
           expect(setup?.tool).toBe('setup');
@@ -160,8 +150,8 @@ describe('the trust boundary, attacked through tasks', () => {
         },
       ]),
     ]);
-    await withWorkers(env, await realActivities(parts, 'rewrite', answers), async ({ queues }) => {
-      const handle = await startTask(env.client, queues.task, taskInput({ repository, maxIterations: 1 }));
+    await withWorkers(stack.env(), await realActivities(stack.parts(), 'rewrite', answers), async ({ queues }) => {
+      const handle = await startTask(stack.env().client, queues.task, taskInput({ repository, maxIterations: 1 }));
       expect((await failureOf(handle.result())).type).toBe(FailureType.MaxIterationsExceeded);
       const [gate] = (await stateOf(handle)).errors;
       expect(gate).toMatchObject({ tool: 'test', exitCode: 1 });
@@ -184,8 +174,8 @@ describe('the trust boundary, attacked through tasks', () => {
         { type: 'write', path: 'vitest.config.js', content: 'export default {};\n' },
       ]),
     ]);
-    await withWorkers(env, await realActivities(parts, 'sensitive', answers), async ({ queues }) => {
-      const handle = await startTask(env.client, queues.task, taskInput({ repository, hitlEnabled: true }));
+    await withWorkers(stack.env(), await realActivities(stack.parts(), 'sensitive', answers), async ({ queues }) => {
+      const handle = await startTask(stack.env().client, queues.task, taskInput({ repository, hitlEnabled: true }));
       await pendingApproval(handle, 'plan');
       await handle.signal(humanApprovalSignal, { approved: true, reviewer: 'test' });
       const pr = await pendingApproval(handle, 'pr', 60_000);
@@ -198,7 +188,7 @@ describe('the trust boundary, attacked through tasks', () => {
       expect(pr.context).toContain("Review first: it edits how code is built or checked (the task was checked with the base branch's versions):");
       for (const line of listed) expect(pr.context).toContain(`- ${line}`);
       expect(pr.context).not.toContain('src/app.js');
-      const [record] = await parts.store.pullRequests.listForTask(handle.workflowId);
+      const [record] = await stack.parts().store.pullRequests.listForTask(handle.workflowId);
       expect(record?.description.split('\n').slice(0, 2)).toEqual([
         '> [!WARNING]',
         '> **Review these first.** This change edits files that decide how code is built, installed or checked.',
@@ -222,8 +212,8 @@ describe('the trust boundary, attacked through tasks', () => {
     const answers = transcript([codeAnswer('Add a note', [{ type: 'write', path: 'NOTE.md', content: 'note\n' }])]);
     // This operator allows 256 MiB of disk per run (the default ceiling is 8 GiB, too slow to fill in a test).
     const sandbox = { ceilings: { ...DEFAULT_SANDBOX_CEILINGS, diskBytes: 256 * 1024 ** 2 } };
-    await withWorkers(env, await realActivities(parts, 'limits', answers, sandbox), async ({ queues }) => {
-      const handle = await startTask(env.client, queues.task, taskInput({ repository, maxIterations: 1 }));
+    await withWorkers(stack.env(), await realActivities(stack.parts(), 'limits', answers, sandbox), async ({ queues }) => {
+      const handle = await startTask(stack.env().client, queues.task, taskInput({ repository, maxIterations: 1 }));
       await failureOf(handle.result());
       const errors = Object.fromEntries((await stateOf(handle)).errors.map((e) => [e.tool, e.message]));
       const soft = (name: string) => Number(new RegExp(`^Max ${name}\\s+(\\d+)`, 'm').exec(errors.test ?? '')?.[1]);

@@ -14,6 +14,7 @@ import { LocalPullRequestProvider } from '../../src/pr/local';
 import { createSandbox } from '../../src/sandbox';
 import { silentLogger } from '../../src/telemetry/logger';
 import { GitRemotes } from '../../src/workspace/remotes';
+import { WarmWorkspaces } from '../../src/workspace/warm';
 import { createRepository, openRealParts, realActivities, transcript, type RealParts } from '../helpers/real-task';
 
 let parts: RealParts;
@@ -51,6 +52,7 @@ describe('the first activity checks what only a worker knows', () => {
       sandbox: createSandbox({ backend: 'bubblewrap', logger }),
       remotes: new GitRemotes({ root: remotes, logger }),
       scratchDir: path.join(parts.work, 'scratch'),
+      workspaces: new WarmWorkspaces({ root: path.join(parts.work, 'scratch', 'warm'), logger }),
       pullRequests: new LocalPullRequestProvider({ store: parts.store.pullRequests, logger }),
     });
     await expect(prepare(activities, repo)).rejects.toBe(problem);

@@ -8,7 +8,8 @@ import { Context, CancelledFailure } from '@temporalio/activity';
 import type { AdoActivities } from '../../src/activities/interfaces';
 import { AGENT_TOOL_NAMES } from '../../src/domain/agent-tools';
 import type { GateResult, QualityGatesResult } from '../../src/domain/quality-gates';
-import type { PullRequestInfo, TokenUsage } from '../../src/domain/task';
+import { queuePrefixOf, workspaceQueue, type PullRequestInfo, type TokenUsage } from '../../src/domain/task';
+import { PROCESS_WORKER_ID } from '../../src/workspace/warm';
 
 export interface FakeFailure {
   tool: string;
@@ -134,6 +135,13 @@ export function createTestActivities(script: FakeScript = {}): FakeActivities {
           ...(finished ? { finished: { summary: 'done' } } : {}),
         };
       }),
+    acquireWorkspace: (input) =>
+      step('acquireWorkspace', input, () => ({
+        // This process's workspace queue, which the test workers serve (see createWorkers).
+        taskQueue: workspaceQueue(queuePrefixOf(Context.current().info.taskQueue, 'code'), PROCESS_WORKER_ID),
+        setup: 'none' as const,
+      })),
+    releaseWorkspace: (input) => step('releaseWorkspace', input, () => undefined),
     generateCode: (input) =>
       step('generateCode', input, () => ({
         sha: `sha${++sha}`,

@@ -8,8 +8,6 @@
 import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll } from 'vitest';
 import YAML from 'yaml';
 import { agentConfigFromEnv, type AgentConfig } from '../../src/agent/config';
 import { createActivities } from '../../src/activities';
@@ -18,13 +16,14 @@ import { ScriptedLlmClient } from '../../src/llm/scripted';
 import type { Transcript } from '../../src/llm/transcript';
 import { LocalPullRequestProvider } from '../../src/pr/local';
 import { createSandbox, type CreateSandboxOptions } from '../../src/sandbox';
+import type { Sandbox, SandboxRunSpec } from '../../src/sandbox/types';
 import { openStore } from '../../src/store/open-store';
 import type { AdoStore } from '../../src/store/types';
 import { silentLogger } from '../../src/telemetry/logger';
 import { git, identityEnv } from '../../src/workspace/git';
 import { GitRemotes } from '../../src/workspace/remotes';
+import { WarmWorkspaces } from '../../src/workspace/warm';
 import { freshStoreLocation, type FreshStoreLocation } from './postgres';
-import { startLocalEnv } from './temporal';
 
 export interface RealParts {
   /** A folder of the test's own, traversable by the sandbox user (workspaces live under it). */
@@ -82,12 +81,16 @@ export function transcript(code: string[]): Transcript {
   };
 }
 
-/** The real activities, with `answers` as the model and a sandbox built from `sandbox`. */
+/**
+ * The real activities, with `answers` as the model and a sandbox built from `sandbox`; `onRun`
+ * sees every command the sandbox is given (to count them from outside the activities).
+ */
 export async function realActivities(
   parts: RealParts,
   name: string,
   answers: Transcript,
   sandbox: CreateSandboxOptions = {},
+  onRun?: (spec: SandboxRunSpec) => void,
   agent: Partial<AgentConfig> = {},
 ): Promise<AdoActivities> {
   const transcriptPath = path.join(parts.work, `${name}.transcript.yaml`);
@@ -100,29 +103,22 @@ export async function realActivities(
     llm: new ScriptedLlmClient({ transcriptPath }),
     store: parts.store,
     notifiers: [],
-    sandbox: createSandbox({ backend: 'bubblewrap', logger, ...sandbox }),
+    sandbox: observed(createSandbox({ backend: 'bubblewrap', logger, ...sandbox }), onRun),
     remotes: new GitRemotes({ root: path.join(parts.work, 'git'), logger }),
     scratchDir,
+    workspaces: new WarmWorkspaces({ root: path.join(scratchDir, 'warm'), logger }),
     pullRequests: new LocalPullRequestProvider({ store: parts.store.pullRequests, logger }),
     agent: { ...agentConfigFromEnv({ ADO_CODER_MODE: 'agent' }), ...agent },
   });
 }
 
-/** For a test file: a local Temporal dev server and the real parts, started before its tests and closed after. */
-export function useRealStack(): { env: () => TestWorkflowEnvironment; parts: () => RealParts } {
-  let env: TestWorkflowEnvironment | undefined;
-  let parts: RealParts | undefined;
-  beforeAll(async () => {
-    env = await startLocalEnv();
-    parts = await openRealParts();
-  });
-  afterAll(async () => {
-    await parts?.close();
-    await env?.teardown();
-  });
-  const started = <T>(value: T | undefined): T => {
-    if (value === undefined) throw new Error('the stack starts before the tests of the file');
-    return value;
+function observed(sandbox: Sandbox, onRun: ((spec: SandboxRunSpec) => void) | undefined): Sandbox {
+  if (!onRun) return sandbox;
+  return {
+    backend: sandbox.backend,
+    run: (spec, options) => {
+      onRun(spec);
+      return sandbox.run(spec, options);
+    },
   };
-  return { env: () => started(env), parts: () => started(parts) };
 }

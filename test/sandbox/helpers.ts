@@ -1,14 +1,11 @@
 /** Throwaway workspaces and host-side probes for the sandbox and gate tests; each cleans up after its test. */
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { onTestFinished } from 'vitest';
-import which from 'which';
-import { runscCacheFolder } from '../../src/sandbox/gvisor/runsc-binary';
-import { userCacheDir } from '../../src/temporal/binaries';
 import { hostListener as listenOnHost, type HostListener } from '../../src/sandbox/escape/host-fixtures';
 
+export { gvisorReadyHere as gvisorAvailable } from '../../src/sandbox/gvisor/runsc-binary';
 export { ALLOCATE_FOREVER, connectCommand, hostAddress, hostProcessesWith, proxyConnectCommand, type HostListener } from '../../src/sandbox/escape/host-fixtures';
 
 /** A fresh folder under the system temp folder holding `files` (path → content), removed after the test. */
@@ -29,9 +26,3 @@ export async function hostListener(host = '127.0.0.1'): Promise<HostListener> {
   return listener;
 }
 
-/** Whether the gVisor backend can run here: ADO runs as root and runsc is on PATH or in ADO's cache (`.ci/run` builds it). */
-export function gvisorAvailable(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  const cached = path.join(runscCacheFolder(userCacheDir()), 'bin', 'runsc');
-  return which.sync('runsc', { nothrow: true }) !== null || existsSync(cached);
-}

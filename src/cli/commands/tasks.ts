@@ -6,7 +6,7 @@ import { agentConfigFromEnv } from '../../agent/config';
 import { CODER_MODES, TASK_PHASES, type CoderMode, type TaskBudget, type TaskPhase } from '../../domain/task';
 import type { CliContext } from '../context';
 import { currentUser, duration, positiveInt, positiveNumber } from '../options';
-import { describeState, followLines, printJson, printLine } from '../output';
+import { describeReport, describeState, followLines, printJson, printLine } from '../output';
 
 export function registerTaskCommands(program: Command, ctx: CliContext): void {
   program
@@ -72,11 +72,11 @@ export function registerTaskCommands(program: Command, ctx: CliContext): void {
     .command('status')
     .description("show a task's state: phase, iterations, errors, pending approval")
     .argument('<taskId>')
-    .option('--json', 'print the taskState query result as JSON', false)
+    .option('--json', 'print the taskState query result as JSON (without a worker\'s answer: what the server knows, and why)', false)
     .action(async (taskId: string, opts: { json: boolean }) => {
-      const state = await (await ctx.tasks()).state(taskId);
-      if (opts.json) printJson(state);
-      else printLine(describeState(state));
+      const report = await (await ctx.tasks()).report(taskId);
+      if (opts.json) printJson(report.state ?? report);
+      else printLine(report.state ? describeState(report.state) : describeReport(report));
     });
 
   program

@@ -6,8 +6,10 @@
  * its `go` branch, the one Go builds from.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import which from 'which';
 import { installOnce } from '../../config/install-once';
 import { AdoError, FailureType, nonRetryable } from '../../domain/errors';
 import { findOnPath, isExecutable, userCacheDir } from '../../temporal/binaries';
@@ -37,6 +39,15 @@ export interface LocateRunscOptions {
 /** The cache folder of the pinned build (its binary is `bin/runsc` inside). */
 export function runscCacheFolder(cacheDir: string): string {
   return path.join(cacheDir, `runsc-${RUNSC_BUILD.version}`);
+}
+
+/**
+ * Whether the gVisor backend can run here without building anything: ADO runs as root and runsc
+ * is on PATH or in ADO's cache. (Tests and the benchmark ask, to include gVisor or leave it out.)
+ */
+export function gvisorReadyHere(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (process.getuid?.() !== 0) return false;
+  return which.sync('runsc', { nothrow: true, path: env.PATH }) !== null || existsSync(path.join(runscCacheFolder(userCacheDir(env)), 'bin', 'runsc'));
 }
 
 /**

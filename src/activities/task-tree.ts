@@ -1,0 +1,59 @@
+/**
+ * The working tree an activity uses. On a worker's workspace queue it is the task's warm
+ * workspace, kept for the task's next activity, where `setup` runs only when what it installs
+ * changed; anywhere else (activities scheduled by workflows from before warm workspaces) a fresh
+ * checkout, removed afterwards, where `setup` runs every time.
+ */
+import { Context } from '@temporalio/activity';
+import type { QualityGatesResult } from '../domain/quality-gates';
+import type { RepoRef } from '../domain/repo-ref';
+import { isWorkspaceQueue } from '../domain/task';
+import type { RepoConfig } from '../gates/config';
+import type { Sandbox } from '../sandbox/types';
+import { setupKey, type WarmWorkspaces } from '../workspace/warm';
+import { Workspace } from '../workspace/workspace';
+import type { ActivityRun } from './context';
+import { runSetup } from './repo-commands';
+
+export interface TaskTreeDeps {
+  sandbox: Sandbox;
+  scratchDir: string;
+  workspaces: WarmWorkspaces;
+}
+
+export interface TaskTree {
+  workspace: Workspace;
+  /** Runs the repository's `setup` when the tree needs it; its failure as a gate outcome, else undefined. */
+  setup: (config: RepoConfig) => Promise<QualityGatesResult | undefined>;
+}
+
+/** Runs `use` on the task's tree at `ref.sha` (see the module comment for which tree). */
+export async function withTaskTree<T>(deps: TaskTreeDeps, taskId: string, ref: RepoRef, run: ActivityRun, use: (tree: TaskTree) => Promise<T>): Promise<T> {
+  if (isWorkspaceQueue(Context.current().info.taskQueue)) return use(await warmTree(deps, taskId, ref, run));
+  const workspace = await Workspace.checkout(ref, deps.scratchDir, { logger: run.logger });
+  try {
+    return await use({ workspace, setup: (config) => runSetup(deps.sandbox, config, workspace.dir, run) });
+  } finally {
+    await workspace.dispose();
+  }
+}
+
+/** Task `taskId`'s warm workspace on this worker at `ref.sha` (acquired when this worker has none). */
+export async function warmTree(deps: TaskTreeDeps, taskId: string, ref: RepoRef, run: ActivityRun): Promise<TaskTree> {
+  const workspace = await deps.workspaces.acquire(taskId, ref, run.logger);
+  return {
+    workspace,
+    setup: async (config) => {
+      if (!config.setup) return undefined;
+      const key = await setupKey(workspace, config.setup.command);
+      if ((await deps.workspaces.setupKeyOf(taskId)) === key) return undefined;
+      run.logger.info({ command: config.setup.command }, 'Running setup in the warm workspace');
+      const failed = await runSetup(deps.sandbox, config, workspace.dir, run);
+      if (failed) return failed;
+      // What setup installed stays out of the task's commits, and survives the next sync.
+      await workspace.excludeUntracked();
+      await deps.workspaces.recordSetup(taskId, key);
+      return undefined;
+    },
+  };
+}

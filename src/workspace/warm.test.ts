@@ -1,0 +1,92 @@
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { importedRepo, pushChange, useGitTestFolder } from '../../test/helpers/git-repos';
+import { createSandbox } from '../sandbox';
+import { git } from './git';
+import { setupKey, WarmWorkspaces } from './warm';
+
+const work = useGitTestFolder('warm');
+const workspaces = (workerId = 'w1') => new WarmWorkspaces({ root: path.join(work(), 'warm'), workerId });
+
+describe('WarmWorkspaces', () => {
+  it('keeps a task tree between activities: a new sha is checked out, uncommitted changes are dropped, excluded setup output stays', async () => {
+    const ref = await importedRepo(work(), 'keep', { 'src/a.ts': 'export const a = 1;\n' });
+    const pool = workspaces();
+    const first = await pool.acquire('task-keep', ref);
+    await mkdir(path.join(first.dir, 'node_modules', 'dep'), { recursive: true });
+    await writeFile(path.join(first.dir, 'node_modules', 'dep', 'index.js'), 'module.exports = 1;\n');
+    expect(await first.excludeUntracked()).toEqual(['node_modules/']);
+    await writeFile(path.join(first.dir, 'src', 'a.ts'), 'half-applied edit of an attempt that died\n');
+    await writeFile(path.join(first.dir, 'stray.txt'), 'left by that attempt\n');
+
+    const next = await pushChange(work(), ref, 'ado/task-keep', { 'src/b.ts': 'export const b = 2;\n' });
+    const again = await pool.acquire('task-keep', { ...ref, sha: next });
+    expect(again).toBe(first);
+    expect(again.sha).toBe(next);
+    expect(await readFile(path.join(again.dir, 'src', 'a.ts'), 'utf8')).toBe('export const a = 1;\n');
+    expect(existsSync(path.join(again.dir, 'src', 'b.ts'))).toBe(true);
+    expect(existsSync(path.join(again.dir, 'stray.txt'))).toBe(false);
+    expect(existsSync(path.join(again.dir, 'node_modules', 'dep', 'index.js'))).toBe(true);
+    // The git directory is beside the tree, out of every sandboxed command's reach.
+    expect(existsSync(path.join(again.dir, '.git'))).toBe(false);
+    await writeFile(path.join(again.dir, 'src', 'c.ts'), 'export const c = 3;\n');
+    const committed = await again.commitAndPush({ branch: 'ado/task-keep', message: 'iteration' });
+    expect(await git(['show', '--name-only', '--format=', committed], { cwd: ref.remote })).toBe('src/c.ts');
+
+    expect(await pool.release('task-keep')).toBe(true);
+    expect(existsSync(path.dirname(again.dir))).toBe(false);
+  });
+
+  it('keeps one task out of another: a sandboxed command in one tree cannot read or write the other', async () => {
+    const ref = await importedRepo(work(), 'apart', { 'README.md': '# apart\n' });
+    await chmod(work(), 0o755);
+    const pool = workspaces();
+    const secret = await pool.acquire('task-secret', ref);
+    await writeFile(path.join(secret.dir, 'secret.txt'), 'SECRET-41c2\n');
+    const other = await pool.acquire('task-other', ref);
+    expect(path.dirname(other.dir)).not.toBe(path.dirname(secret.dir));
+
+    const sandbox = createSandbox({ backend: 'bubblewrap' });
+    const read = await sandbox.run({ command: `cat ${secret.dir}/secret.txt; ls ${path.dirname(secret.dir)}`, workdir: other.dir });
+    expect(read.exitCode).not.toBe(0);
+    expect(read.output).not.toContain('SECRET-41c2');
+    const gitDir = path.join(path.dirname(other.dir), 'git');
+    const planted = await sandbox.run({ command: `echo 'touch /tmp/pwned' > ${gitDir}/hooks/post-checkout`, workdir: other.dir });
+    expect(planted.exitCode).not.toBe(0);
+    expect(existsSync(path.join(gitDir, 'hooks', 'post-checkout'))).toBe(false);
+    await Promise.all([pool.release('task-secret'), pool.release('task-other')]);
+  });
+
+  it('sweeps workspaces whose owner process is gone, and keeps the ones this process holds', async () => {
+    const ref = await importedRepo(work(), 'sweep', { 'README.md': '# sweep\n' });
+    const crashed = workspaces('crashed');
+    const left = await crashed.acquire('task-left', ref);
+    const ownerFile = path.join(path.dirname(left.dir), 'owner.json');
+    const owner = JSON.parse(await readFile(ownerFile, 'utf8')) as { pid: number };
+    // A pid no process has: the owner died with the worker.
+    await writeFile(ownerFile, JSON.stringify({ ...owner, pid: 2 ** 22 + 1 }));
+
+    const alive = workspaces('alive');
+    const held = await alive.acquire('task-held', ref);
+    expect(await alive.sweep()).toEqual([path.dirname(left.dir)]);
+    expect(existsSync(left.dir)).toBe(false);
+    expect(existsSync(held.dir)).toBe(true);
+    // Too old counts as gone, whoever holds it.
+    expect(await workspaces('other').sweep(Date.now() + 25 * 3_600_000)).toEqual([path.dirname(held.dir)]);
+  });
+
+  it('keys setup by its command and the dependency files: a changed lockfile changes the key, a source edit does not', async () => {
+    const ref = await importedRepo(work(), 'key', { 'package.json': '{"name":"k"}\n', 'package-lock.json': '{"v":1}\n', 'src/a.ts': '1\n' });
+    const pool = workspaces();
+    const tree = await pool.acquire('task-key', ref);
+    const base = await setupKey(tree, 'npm ci');
+    expect(await setupKey(tree, 'npm install')).not.toBe(base);
+    await tree.sync(await pushChange(work(), ref, 'ado/task-key', { 'src/a.ts': '2\n' }));
+    expect(await setupKey(tree, 'npm ci')).toBe(base);
+    await tree.sync(await pushChange(work(), { ...ref, sha: tree.sha }, 'ado/task-key', { 'package-lock.json': '{"v":2}\n' }));
+    expect(await setupKey(tree, 'npm ci')).not.toBe(base);
+    await pool.release('task-key');
+  });
+});

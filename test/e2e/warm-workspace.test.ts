@@ -1,0 +1,66 @@
+/**
+ * Warm task workspaces through whole tasks on ADO's real parts (dev server, real activities, git,
+ * bubblewrap): the repository's `setup` runs once per task while its dependencies stay the same,
+ * again when the model changes a lockfile, and the workspace is gone when the task ends. Setup
+ * runs are counted from outside the activities, as commands handed to the sandbox.
+ */
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { SandboxRunSpec } from '../../src/sandbox/types';
+import { codeAnswer, createRepository, realActivities, transcript } from '../helpers/real-task';
+import { useRealTaskStack } from '../helpers/real-stack';
+import { withWorkers } from '../helpers/temporal';
+import { startTask, taskInput } from '../helpers/workflow';
+
+const stack = useRealTaskStack();
+
+const SETUP = 'mkdir -p deps && echo installed > deps/ready';
+
+/** A repository whose gates need what setup installed, and pass once src/state.txt says "fixed". */
+function repository(name: string): Promise<string> {
+  return createRepository(path.join(stack.parts().work, 'repos', name), {
+    'package.json': '{ "name": "app", "version": "1.0.0" }\n',
+    'package-lock.json': '{ "lockfileVersion": 3, "revision": 1 }\n',
+    'src/state.txt': 'broken\n',
+    '.ado.yml': `setup: "${SETUP}"\nexecute: "test -f deps/ready"\ngates:\n  test: "test -f deps/ready && grep -q fixed src/state.txt"\n  lint: "test -f deps/ready"\n`,
+  });
+}
+
+const edit = (file: string, content: string) => ({ type: 'write', path: file, content });
+
+/** Runs a task of `answers` (one per iteration) to its end; returns the commands the sandbox was given. */
+async function runTask(name: string, answers: string[]): Promise<SandboxRunSpec[]> {
+  const runs: SandboxRunSpec[] = [];
+  const activities = await realActivities(stack.parts(), name, transcript(answers), {}, (spec) => runs.push(spec));
+  await withWorkers(stack.env(), activities, async ({ queues }) => {
+    const handle = await startTask(stack.env().client, queues.task, taskInput({ repository: await repository(name), maxIterations: answers.length }));
+    expect((await handle.result()).iterations).toBe(answers.length);
+  });
+  return runs;
+}
+
+const setupRuns = (runs: SandboxRunSpec[]) => runs.filter((r) => r.command === SETUP).length;
+const warmRoot = () => path.join(stack.parts().work, 'scratch', 'warm');
+
+describe('warm task workspaces', () => {
+  it('runs setup once for a task of two iterations (execute and four gate runs reuse it), and removes the workspace at the end', async () => {
+    const runs = await runTask('once', [
+      codeAnswer('Try', [edit('src/state.txt', 'still broken\n')]),
+      codeAnswer('Fix', [edit('src/state.txt', 'fixed\n')]),
+    ]);
+    expect(setupRuns(runs)).toBe(1);
+    // execute twice, two gates twice: all on the tree setup prepared.
+    expect(runs.length).toBe(1 + 2 + 4);
+    expect(existsSync(warmRoot()) ? await readdir(warmRoot()) : []).toEqual([]);
+  });
+
+  it('runs setup again when the model changes the lockfile, and only then', async () => {
+    const runs = await runTask('lockfile', [
+      codeAnswer('Bump a dependency', [edit('package-lock.json', '{ "lockfileVersion": 3, "revision": 2 }\n')]),
+      codeAnswer('Fix', [edit('src/state.txt', 'fixed\n')]),
+    ]);
+    expect(setupRuns(runs)).toBe(2);
+  });
+});
