@@ -14,8 +14,9 @@ import { measureRecovery } from './recovery';
 import { printReport, writeReport, type Section } from './report';
 import { runSandboxBench } from './sandbox.bench';
 import { newPrefix, startStack } from './stack';
+import { measureWorkspace } from './workspace.bench';
 
-const MEASUREMENTS = ['sandbox', 'agent', 'overhead', 'throughput', 'approval', 'memory', 'recovery'] as const;
+const MEASUREMENTS = ['sandbox', 'agent', 'workspace', 'overhead', 'throughput', 'approval', 'memory', 'recovery'] as const;
 type Measurement = (typeof MEASUREMENTS)[number];
 
 interface Options {
@@ -106,7 +107,8 @@ async function main(options: Options): Promise<void> {
   const wanted = (m: Measurement) => options.only.includes(m);
   const sections = wanted('sandbox') ? [await section('sandbox', sandboxSection)] : [];
   if (wanted('agent')) sections.push(await section('coding agent', agentSection));
-  if (options.only.some((m) => m !== 'sandbox' && m !== 'agent')) {
+  if (wanted('workspace')) sections.push(await section('workspace', measureWorkspace));
+  if (options.only.some((m) => m !== 'sandbox' && m !== 'agent' && m !== 'workspace')) {
     // The server or a worker that does not start costs the orchestration figures, not the others.
     sections.push(...(await orchestrationSections(options, wanted).catch((err: unknown) => [errorSection('orchestration (Temporal dev server, workers)', err)])));
   }

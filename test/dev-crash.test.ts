@@ -28,10 +28,10 @@ interface Dev {
 }
 
 /** `ado dev` in a process of its own, as a user starts it. */
-function dev(home: string, port: number, uiPort: number): Dev {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'dev', '--port', String(port), '--ui-port', String(uiPort)], {
+function dev(home: string, port: number, uiPort: number, ...args: string[]): Dev {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'dev', '--port', String(port), '--ui-port', String(uiPort), ...args], {
     cwd: ROOT,
-    env: { ...process.env, ADO_HOME: home, ADO_API_PORT: '0', ADO_LOG_LEVEL: 'error' },
+    env: { ...process.env, ADO_HOME: home, ADO_API_PORT: '0', ADO_LOG_LEVEL: 'error', ADO_DATABASE_URL: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   started.push(child);
@@ -73,8 +73,10 @@ describe('ado dev, killed', () => {
     await first.exited;
     await waitFor(async () => (processesUsing(temporalDb).length === 0 ? true : undefined), 'the server to die with ado dev');
 
-    const second = dev(home, port, uiPort);
+    // Restarted without workers this time: it says what separate workers need.
+    const second = dev(home, port, uiPort, '--no-worker');
     await until(second, 'ADO is running.');
+    expect(second.output()).toContain('Set ADO_DATABASE_URL (PostgreSQL) for `ado dev --no-worker` and for each `ado worker`.');
     expect(processesUsing(temporalDb)).toHaveLength(1);
     second.child.kill('SIGINT');
     expect(await second.exited).toBe(0);

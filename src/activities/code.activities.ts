@@ -11,14 +11,16 @@ import { codeAnswerSchema, codePrompt } from '../llm/prompts';
 import { chatStructured } from '../llm/structured';
 import type { LlmClient } from '../llm/types';
 import type { Sandbox } from '../sandbox/types';
+import type { PullRequestProvider } from '../pr/provider';
 import type { Logger } from '../telemetry/logger';
 import { applyEdits } from '../workspace/edits';
 import { gitOrNull } from '../workspace/git';
 import type { GitRemotes } from '../workspace/remotes';
+import { localView } from '../workspace/shared-remote';
 import type { WarmWorkspaces } from '../workspace/warm';
 import { commitMessage } from '../workspace/workspace';
 import { createAgentActivities, type AgentActivityDeps } from './agent.activities';
-import { activityRun } from './context';
+import { activityRun, heartbeatWhile } from './context';
 import type { CodeActivities } from './interfaces';
 import { promptFiles } from './prompt-files';
 import { loadBaseConfig, runCommands } from './repo-commands';
@@ -31,6 +33,8 @@ export interface CodeActivityDeps extends AgentActivityDeps {
   remotes: GitRemotes;
   scratchDir: string;
   workspaces: WarmWorkspaces;
+  /** Checks at task start that a pull request could be opened (token, push access). */
+  pullRequests: Pick<PullRequestProvider, 'preflight'>;
 }
 
 export function createCodeActivities(deps: CodeActivityDeps): CodeActivities {
@@ -40,11 +44,14 @@ export function createCodeActivities(deps: CodeActivityDeps): CodeActivities {
 
     async prepareWorkspace({ taskId, repository, branch, startSha }) {
       const run = activityRun(deps.logger, taskId);
-      // What only a worker knows, checked before any model call: its model configuration, and
-      // the repository's config at the base commit (read by every later activity).
+      // What only a worker knows, checked before any model call: its model configuration, that
+      // a pull request could be opened (a GitHub token that may push), and the repository's
+      // config at the base commit (read by every later activity).
       if (llm.unusable) throw llm.unusable;
-      const imported = await remotes.importRepository(repository, branch);
-      await loadRepoConfig((name) => gitOrNull(['show', `${imported.baseSha}:${name}`], { cwd: imported.remote, keepTrailingNewline: true }));
+      await deps.pullRequests.preflight?.({ repository });
+      const imported = await heartbeatWhile(run, remotes.importRepository(repository, branch));
+      const view = await localView(imported.remote);
+      await loadRepoConfig((name) => gitOrNull(['show', `${imported.baseSha}:${name}`], { cwd: view, keepTrailingNewline: true }));
       const taskBranch = `ado/${taskId}`;
       // A new run starts its branch afresh (at the base, or where a resumed task left off).
       const sha = await remotes.ensureTaskBranch(imported.remote, taskBranch, startSha ?? imported.baseSha, { reset: true });

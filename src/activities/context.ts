@@ -25,3 +25,16 @@ export function activityRun(base: Logger, taskId: string): ActivityRun {
     key: `${workflowId}/${workflowExecution?.runId ?? ''}/${activityId}`,
   };
 }
+
+/**
+ * Resolves as `work` does, heartbeating every `everyMs` meanwhile: a first fetch or checkout of a
+ * big repository reports no progress of its own, and must not look like a dead worker.
+ */
+export async function heartbeatWhile<T>(run: ActivityRun, work: Promise<T>, everyMs = 5000): Promise<T> {
+  const timer = setInterval(run.onProgress, everyMs);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
+}

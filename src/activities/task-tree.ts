@@ -12,7 +12,7 @@ import type { RepoConfig } from '../gates/config';
 import type { Sandbox } from '../sandbox/types';
 import { setupKey, type WarmWorkspaces } from '../workspace/warm';
 import { Workspace } from '../workspace/workspace';
-import type { ActivityRun } from './context';
+import { heartbeatWhile, type ActivityRun } from './context';
 import { runSetup } from './repo-commands';
 
 export interface TaskTreeDeps {
@@ -40,7 +40,7 @@ export async function withTaskTree<T>(deps: TaskTreeDeps, taskId: string, ref: R
 
 /** Task `taskId`'s warm workspace on this worker at `ref.sha` (acquired when this worker has none). */
 export async function warmTree(deps: TaskTreeDeps, taskId: string, ref: RepoRef, run: ActivityRun): Promise<TaskTree> {
-  const workspace = await deps.workspaces.acquire(taskId, ref, run.logger);
+  const workspace = await heartbeatWhile(run, deps.workspaces.acquire(taskId, ref, run.logger));
   return {
     workspace,
     setup: async (config) => {

@@ -82,6 +82,7 @@ export function describeState(state: TaskExecutionState): string {
   if (state.session) lines.push(...sessionLines(state.session));
   const lastErrors = state.errors.filter((e) => e.iteration === state.attempts);
   for (const e of lastErrors) lines.push(`  error (${e.tool}${e.exitCode !== undefined ? `, exit ${e.exitCode}` : ''}): ${e.message.split('\n')[0]}`);
+  for (const ignored of state.ignoredDecisions ?? []) lines.push(`  ignored decision (${ignored.at}): ${ignored.reason}`);
   if (state.pendingApproval) {
     lines.push(`  waiting for approval at "${state.pendingApproval.checkpoint}" (until ${state.pendingApproval.expiresAt})`);
     // The plan is what a human decides on at this checkpoint.

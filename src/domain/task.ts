@@ -215,6 +215,12 @@ export interface PhaseChange {
 }
 
 /** The `taskState` query result: everything a human or console needs to follow a task. */
+/** A decision signal the task dropped, and why. */
+export interface IgnoredDecision {
+  at: string;
+  reason: string;
+}
+
 export interface TaskExecutionState {
   taskId: string;
   repository: string;
@@ -233,6 +239,8 @@ export interface TaskExecutionState {
   checkpointId?: string;
   pendingApproval?: ApprovalRequest;
   approvals: ApprovalRecord[];
+  /** `humanApproval` signals the task could not use (malformed, stale, another checkpoint), the last few: a signal has no answer, so they are shown here. */
+  ignoredDecisions?: IgnoredDecision[];
   baseBranch?: string;
   baseSha?: string;
   /** The shared git remote holding the task branch. */

@@ -4,6 +4,7 @@ import { InMemoryPullRequests } from '../../test/fakes/in-memory-pull-requests';
 import { createPullRequestProvider, prConfigFromEnv } from './config';
 import { GitHubPullRequestProvider } from './github';
 import { LocalPullRequestProvider } from './local';
+import type { PullRequestRouter } from './routing';
 
 function configError(env: Record<string, string>): AdoError {
   try {
@@ -17,9 +18,11 @@ function configError(env: Record<string, string>): AdoError {
 }
 
 describe('prConfigFromEnv', () => {
-  it('defaults to the local provider, also for empty values', () => {
-    expect(prConfigFromEnv({})).toEqual({ provider: 'local' });
-    expect(prConfigFromEnv({ ADO_PR_PROVIDER: '', GITHUB_TOKEN: '' })).toEqual({ provider: 'local' });
+  it('chooses by repository when unset, also for empty values, keeping a token for GitHub repositories', () => {
+    expect(prConfigFromEnv({})).toEqual({ provider: 'auto', apiUrl: 'https://api.github.com' });
+    expect(prConfigFromEnv({ ADO_PR_PROVIDER: '', GITHUB_TOKEN: '' })).toEqual({ provider: 'auto', apiUrl: 'https://api.github.com' });
+    expect(prConfigFromEnv({ GITHUB_TOKEN: 't0k' })).toEqual({ provider: 'auto', apiUrl: 'https://api.github.com', token: 't0k' });
+    expect(prConfigFromEnv({ ADO_PR_PROVIDER: 'local' })).toEqual({ provider: 'local', apiUrl: 'https://api.github.com' });
   });
 
   it('reads the github provider with its token and API URL', () => {
@@ -44,9 +47,26 @@ describe('prConfigFromEnv', () => {
 describe('createPullRequestProvider', () => {
   it('builds the provider the config names', () => {
     const store = new InMemoryPullRequests();
-    expect(createPullRequestProvider({ provider: 'local' }, { store })).toBeInstanceOf(LocalPullRequestProvider);
+    expect(createPullRequestProvider({ provider: 'local', apiUrl: 'https://api.github.com' }, { store })).toBeInstanceOf(LocalPullRequestProvider);
     const github = createPullRequestProvider({ provider: 'github', token: 't', apiUrl: 'http://127.0.0.1:1' }, { store });
     expect(github).toBeInstanceOf(GitHubPullRequestProvider);
     expect(github.name).toBe('github');
+  });
+
+  it('without a switch, sends GitHub repositories to GitHub and the others to the local provider', () => {
+    const store = new InMemoryPullRequests();
+    const router = createPullRequestProvider({ provider: 'auto', token: 't', apiUrl: 'https://api.github.com' }, { store }) as PullRequestRouter;
+    expect(router.providerFor('https://github.com/acme/app')).toBeInstanceOf(GitHubPullRequestProvider);
+    expect(router.providerFor('git@github.com:acme/app.git')).toBeInstanceOf(GitHubPullRequestProvider);
+    expect(router.providerFor('/home/me/app')).toBeInstanceOf(LocalPullRequestProvider);
+    expect(router.providerFor('https://gitlab.com/acme/app')).toBeInstanceOf(LocalPullRequestProvider);
+    const enterprise = createPullRequestProvider({ provider: 'auto', token: 't', apiUrl: 'https://ghe.example.com/api/v3' }, { store }) as PullRequestRouter;
+    expect(enterprise.providerFor('https://ghe.example.com/team/app.git')).toBeInstanceOf(GitHubPullRequestProvider);
+    expect(enterprise.providerFor('https://github.com/acme/app')).toBeInstanceOf(LocalPullRequestProvider);
+  });
+
+  it('refuses a GitHub repository when no token is configured, saying what to set', () => {
+    const router = createPullRequestProvider({ provider: 'auto', apiUrl: 'https://api.github.com' }, { store: new InMemoryPullRequests() }) as PullRequestRouter;
+    expect(() => router.providerFor('https://github.com/acme/private')).toThrow(expect.objectContaining({ type: FailureType.InvalidConfig, nonRetryable: true, message: expect.stringContaining('set GITHUB_TOKEN') }));
   });
 });

@@ -34,3 +34,25 @@ export function parseGitHubRepository(url: string): GitHubRepository {
   }
   return { owner, repo };
 }
+
+/** The web (and git) root of the GitHub whose REST API is at `apiUrl`: `https://github.com/`, `https://<host>/`. */
+export function gitHubWebUrl(apiUrl: string): string {
+  const url = new URL(apiUrl);
+  if (url.hostname === 'api.github.com') return 'https://github.com/';
+  return `${url.protocol}//${url.host}/`;
+}
+
+/** Whether `repository` (a URL or scp-like address) lives on the GitHub at `webUrl`. */
+export function isOnGitHub(repository: string, webUrl: string): boolean {
+  const host = new URL(webUrl).host.toLowerCase();
+  const trimmed = repository.trim();
+  const scp = /^[\w.-]+@([\w.-]+):/.exec(trimmed);
+  if (scp?.[1]) return scp[1].toLowerCase() === new URL(webUrl).hostname.toLowerCase();
+  if (!/^(https?|ssh|git):\/\//i.test(trimmed)) return false;
+  try {
+    const url = new URL(trimmed);
+    return url.host.toLowerCase() === host || (url.protocol === 'ssh:' && url.hostname.toLowerCase() === new URL(webUrl).hostname.toLowerCase());
+  } catch {
+    return false;
+  }
+}

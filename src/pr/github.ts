@@ -10,7 +10,7 @@ import { silentLogger, type Logger } from '../telemetry/logger';
 import { firstLines, git, GitCommandError, gitConfigEnv, requireBranchName } from '../workspace/git';
 import { localView } from '../workspace/shared-remote';
 import { parseGitHubRepository, type GitHubRepository } from './github-repository';
-import type { OpenPullRequestInput, PullRequestProvider } from './provider';
+import type { OpenPullRequestInput, PreflightInput, PullRequestProvider } from './provider';
 
 export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
 
@@ -65,6 +65,34 @@ export class GitHubPullRequestProvider implements PullRequestProvider {
     const pull = (await this.findPull(target, input.headBranch)) ?? (await this.createPull(target, input));
     this.logger.info({ pr: pull.number, url: pull.html_url }, 'GitHub pull request ready');
     return toInfo(target, pull);
+  }
+
+  /**
+   * Checks, before any model call (and before the import, which needs the same token), what
+   * `open` will need: a GitHub repository URL, a token that may push to it (the API's view of its
+   * permissions), and a push URL that takes the token.
+   */
+  async preflight(input: PreflightInput): Promise<void> {
+    let target: GitHubRepository;
+    try {
+      target = parseGitHubRepository(input.repository);
+    } catch (err) {
+      throw nonRetryable(
+        FailureType.InvalidConfig,
+        `The GitHub pull-request provider needs the task's repository on GitHub, not ${input.repository}: give --repo https://github.com/<owner>/<repo>, or unset ADO_PR_PROVIDER=github to keep local repositories' pull requests in ADO`,
+        { cause: err },
+      );
+    }
+    const repo = await this.call(`read ${target.owner}/${target.repo}`, async () => (await this.octokit.rest.repos.get({ ...target })).data);
+    if (repo.permissions && !repo.permissions.push) {
+      throw nonRetryable(FailureType.InvalidConfig, `GITHUB_TOKEN may read ${target.owner}/${target.repo} but not push to it: give the token contents:write and pull_requests:write on the repository`);
+    }
+    const pushUrl = this.options.pushUrl ?? input.repository;
+    try {
+      await git(['ls-remote', '--heads', pushUrl], { env: gitAuthEnv(this.options.token) });
+    } catch (err) {
+      throw pushFailure(`Could not push to ${pushUrl}`, err);
+    }
   }
 
   /** Merges with a merge commit, only if the head is still the reviewed commit. */
@@ -139,7 +167,12 @@ export class GitHubPullRequestProvider implements PullRequestProvider {
  * `x-access-token`). The environment of a process is private to its user, unlike its arguments.
  */
 export function gitAuthEnv(token: string): Record<string, string> {
-  return gitConfigEnv([['http.extraHeader', `Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`]], process.env);
+  return gitConfigEnv([['http.extraHeader', gitHubAuthorization(token)]], process.env);
+}
+
+/** The header git sends GitHub for `token` (basic auth with user `x-access-token`). */
+export function gitHubAuthorization(token: string): string {
+  return `Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`;
 }
 
 /** Refused credentials and unknown repositories are final; anything else (network) may pass. */

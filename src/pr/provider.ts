@@ -17,6 +17,12 @@ export interface OpenPullRequestInput {
   description: string;
 }
 
+/** What a provider checks when a task starts, before any model call. */
+export interface PreflightInput {
+  /** The user's repository as the task names it. */
+  repository: string;
+}
+
 export interface PullRequestProvider {
   /** `local` or `github`: recorded on every `PullRequestInfo` it returns. */
   readonly name: string;
@@ -24,4 +30,9 @@ export interface PullRequestProvider {
   open(input: OpenPullRequestInput): Promise<PullRequestInfo>;
   /** Merges it into its base; merging a merged pull request returns it as it is. */
   merge(pr: PullRequestInfo): Promise<PullRequestInfo>;
+  /**
+   * Throws a non-retryable error saying what to set when a pull request for this task could not
+   * be opened (no token, no push access…): called when the task starts. Absent: nothing to check.
+   */
+  preflight?(input: PreflightInput): Promise<void>;
 }

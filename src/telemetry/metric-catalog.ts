@@ -47,6 +47,7 @@ export const METRICS = [
   { name: 'ado_tasks_by_phase', kind: 'gauge', labels: ['namespace', 'task_queue', 'phase'], source: 'monitor' },
   { name: 'ado_task_phase_transitions', kind: 'counter', labels: ['phase'], source: 'workflow' },
   { name: 'ado_iterations_to_green', kind: 'histogram', labels: [], source: 'workflow', buckets: [1, 2, 3, 4, 5, 6, 8, 10, 15, 20] },
+  { name: 'ado_approval_signals_ignored', kind: 'counter', labels: [], source: 'workflow' },
   { name: 'ado_approval_wait_seconds', kind: 'histogram', labels: ['checkpoint', 'outcome'], source: 'workflow', buckets: SECONDS_TO_HOURS },
   {
     name: 'ado_task_tokens',

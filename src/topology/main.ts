@@ -9,7 +9,7 @@ import { openSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { locateTemporalServer, locateTemporalUiServer } from '../temporal/server-binaries';
-import { sendControl, serveControl } from './control';
+import { sendControl } from './control';
 import { readState, startTopology } from './topology';
 
 const USAGE = `usage: deploy/topology <command> [--dir <folder>]
@@ -66,33 +66,14 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** The supervisor itself (what `up` starts in the background). */
+/** The supervisor itself (what `up` starts in the background); its control socket is the topology's. */
 async function serve(dir: string, ui: boolean): Promise<number> {
   const topology = await startTopology({ dir, env: process.env, ui, log: (line) => process.stdout.write(`[topology] ${line}\n`) });
-  let closeControl: () => Promise<void> = async () => {};
-  const stopped = new Promise<void>((resolve) => {
-    const down = () => {
-      void topology
-        .stop()
-        .then(() => closeControl())
-        .then(resolve);
-    };
-    process.once('SIGTERM', down);
-    process.once('SIGINT', down);
-    void serveControl(dir, async (request) => {
-      if (request.action === 'status') return topology.supervisor.status();
-      if (request.action === 'down') {
-        setImmediate(down);
-        return topology.supervisor.status();
-      }
-      await topology.supervisor.control(request.name, request.action);
-      return topology.supervisor.status();
-    }).then((close) => {
-      closeControl = close;
-      process.stdout.write('[topology] ready\n');
-    });
-  });
-  await stopped;
+  const down = () => void topology.stop();
+  process.once('SIGTERM', down);
+  process.once('SIGINT', down);
+  process.stdout.write('[topology] ready\n');
+  await topology.stopped;
   return 0;
 }
 

@@ -19,6 +19,8 @@ export interface ProcessSpec {
   user?: string;
   /** Start again when it exits on its own. @default true */
   restart?: boolean;
+  /** What `stop` sends first (PostgreSQL: SIGINT, its fast shutdown). @default 'SIGTERM' */
+  stopSignal?: NodeJS.Signals;
 }
 
 export type ProcessState = 'running' | 'stopped' | 'restarting' | 'exited';
@@ -63,7 +65,10 @@ export class Supervisor {
   async add(spec: ProcessSpec): Promise<void> {
     if (this.processes.has(spec.name)) throw new Error(`Process ${spec.name} exists already`);
     await mkdir(path.join(this.dir, 'logs'), { recursive: true });
-    const managed: Managed = { spec, state: 'stopped', restarts: 0, log: createWriteStream(path.join(this.dir, 'logs', `${spec.name}.log`), { flags: 'a' }) };
+    const log = createWriteStream(path.join(this.dir, 'logs', `${spec.name}.log`), { flags: 'a' });
+    // A log that cannot be written must not take the supervisor down with it.
+    log.on('error', () => {});
+    const managed: Managed = { spec, state: 'stopped', restarts: 0, log };
     this.processes.set(spec.name, managed);
     this.launch(managed);
   }
@@ -126,7 +131,8 @@ export class Supervisor {
     child.stdout?.pipe(managed.log, { end: false });
     child.stderr?.pipe(managed.log, { end: false });
     managed.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
+      // `close`, not `exit`: the child's output is all in the log by then.
+      child.once('close', (code, signal) => {
         managed.lastExit = { code, signal, at: new Date().toISOString() };
         managed.log.write(`--- ${managed.lastExit.at} exit code=${code} signal=${signal}\n`);
         if (managed.child === child && managed.state === 'running') {
@@ -155,7 +161,7 @@ export class Supervisor {
       this.onChange();
       return;
     }
-    child.kill('SIGTERM');
+    child.kill(managed.spec.stopSignal ?? 'SIGTERM');
     const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await managed.exited;
     clearTimeout(killer);

@@ -16,6 +16,7 @@ import { codecKeysFromEnv } from '../codec/keys-config';
 import { locateBinary, TEMPORAL_CLI } from '../temporal/binaries';
 import { isPortFree } from '../temporal/ports';
 import { locateTemporalServer, locateTemporalUiServer } from '../temporal/server-binaries';
+import { serveControl } from './control';
 import { Supervisor, type ProcessSpec } from './supervisor';
 
 const run = promisify(execFile);
@@ -56,7 +57,10 @@ export interface TopologyState {
 export interface RunningTopology {
   state: TopologyState;
   supervisor: Supervisor;
+  /** Stops every process (and the control socket). */
   stop(): Promise<void>;
+  /** Resolves once the topology has stopped, by `stop()` or a `down` on the control socket. */
+  stopped: Promise<void>;
 }
 
 export function statePath(dir: string): string {
@@ -84,10 +88,15 @@ export async function startTopology(options: TopologyOptions): Promise<RunningTo
   const supervisor = new Supervisor(dir, () => {
     if (state) writing = writing.then(() => writeState(dir, { ...state!, processes: supervisor.status() })).catch(() => {});
   });
+  let closeControl = async () => {};
+  let markStopped = () => {};
+  const stopped = new Promise<void>((resolve) => (markStopped = resolve));
   const stop = async () => {
+    await closeControl();
     await supervisor.stopAll();
     state = undefined;
     await writing;
+    markStopped();
   };
   try {
     const pg = await startPostgres(supervisor, dir, ports.postgres, secrets, log);
@@ -202,8 +211,13 @@ export async function startTopology(options: TopologyOptions): Promise<RunningTo
     await writeState(dir, state);
     await waitForHttp(`${apiUrl}/healthz`, 'the ADO API');
     await waitForHttp(`http://127.0.0.1:${ports.git}/healthz`, 'the git server');
+    closeControl = await serveControl(dir, async (request) => {
+      if (request.action === 'down') setImmediate(() => void stop());
+      else if (request.action !== 'status') await supervisor.control(request.name, request.action);
+      return supervisor.status();
+    });
     log(`Topology up: ${supervisor.status().map((p) => p.name).join(', ')}`);
-    return { state, supervisor, stop };
+    return { state, supervisor, stop, stopped };
   } catch (err) {
     await stop();
     throw err;
@@ -310,6 +324,8 @@ async function startPostgres(supervisor: Supervisor, dir: string, port: number, 
     command: path.join(bin, 'postgres'),
     args: ['-D', data, '-p', String(port), '-k', socketDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=300'],
     env: { PATH: process.env.PATH, LC_ALL: 'C' },
+    // SIGTERM would wait for every client (Temporal never leaves) to disconnect.
+    stopSignal: 'SIGINT',
     ...(user ? { user } : {}),
   });
   const admin = async () => {

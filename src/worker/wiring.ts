@@ -12,7 +12,9 @@ import type { LlmClient } from '../llm/types';
 import { ConsoleNotifier } from '../notifications/console';
 import { createNotifiers, notificationConfigFromEnv } from '../notifications/config';
 import type { Notifier } from '../notifications/notifier';
-import { createPullRequestProvider, prConfigFromEnv } from '../pr/config';
+import { createPullRequestProvider, prConfigFromEnv, type PrConfig } from '../pr/config';
+import { gitHubAuthorization } from '../pr/github';
+import { gitHubWebUrl } from '../pr/github-repository';
 import { createSandbox, sandboxConfigFromEnv } from '../sandbox';
 import type { Sandbox } from '../sandbox/types';
 import { agentConfigFromEnv } from '../agent/config';
@@ -39,7 +41,7 @@ export interface SharedParts {
 export async function openSharedParts(options: { env: NodeJS.ProcessEnv; home: string; logger: Logger; cwd?: string }): Promise<SharedParts> {
   const { env, home, logger } = options;
   const deployment = deploymentConfigFromEnv(env, home, options.cwd);
-  useSharedRemotes(deployment);
+  useGitCredentials(deployment, prConfigFromEnv(env));
   const sandbox = createSandbox({ ...sandboxConfigFromEnv(env), logger });
   const store = await openStore({ ...storeConfigFromEnv(env, options.cwd), logger });
   const workspaces = new WarmWorkspaces({ root: path.join(deployment.workspaces, 'warm'), logger });
@@ -78,11 +80,15 @@ export function llmFromEnv(env: NodeJS.ProcessEnv, logger: Logger): { llm: LlmCl
 }
 
 /**
- * Gives this process's git calls the shared remotes' cache folder and credentials. The header is
- * scoped to the remotes' URL, so it never goes to a user's repository host.
+ * Gives this process's git calls the shared remotes' cache folder and credentials, and the GitHub
+ * token for repositories on GitHub (private ones import with it). Each header is scoped to its
+ * URL, so neither goes to another host.
  */
-export function useSharedRemotes(deployment: DeploymentConfig): void {
+export function useGitCredentials(deployment: DeploymentConfig, pr: PrConfig): void {
   const url = /^https?:\/\//.test(deployment.gitRemotes) ? deployment.gitRemotes.replace(/\/*$/, '/') : undefined;
-  const credentials = url && deployment.gitRemotesCredentials ? [{ urlPrefix: url, header: authorizationHeader(deployment.gitRemotesCredentials) }] : [];
+  const credentials = [
+    ...(url && deployment.gitRemotesCredentials ? [{ urlPrefix: url, header: authorizationHeader(deployment.gitRemotesCredentials) }] : []),
+    ...(pr.token === undefined ? [] : [{ urlPrefix: gitHubWebUrl(pr.apiUrl), header: gitHubAuthorization(pr.token) }]),
+  ];
   configureSharedRemotes({ cacheRoot: deployment.gitCache, credentials });
 }

@@ -149,9 +149,15 @@ describe('taskExecutionWorkflow with HITL', () => {
       await expect(handle.executeUpdate(decideUpdate, { args: [{ approved: true, requestId: 'not-this-one' }] })).rejects.toThrow(
         WorkflowUpdateFailedError,
       );
-      // A mismatched signal is ignored too.
+      // A mismatched signal is ignored too, and so is a malformed one; the state says so.
       await handle.signal(humanApprovalSignal, { approved: false, checkpoint: 'stuck' });
-      expect((await stateOf(handle)).pendingApproval?.id).toBe(plan.id);
+      await handle.signal(humanApprovalSignal, { approved: 'yes' } as unknown as { approved: boolean });
+      const ignored = await stateOf(handle);
+      expect(ignored.pendingApproval?.id).toBe(plan.id);
+      expect(ignored.ignoredDecisions?.map((d) => d.reason)).toEqual([
+        'Task ' + ignored.taskId + ' waits at checkpoint "plan", not "stuck".',
+        'A decision needs "approved": true or false.',
+      ]);
 
       await handle.executeUpdate(decideUpdate, { args: [{ approved: true, requestId: plan.id }] });
       // The same decision again: nothing pending for it any more.

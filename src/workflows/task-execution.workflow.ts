@@ -122,6 +122,8 @@ const AGENT_CODER_PATCH = 'agent-coder';
 const SHOWN_SESSION_STEPS = 100;
 
 const MAX_CONTEXT_CHARS = 4000;
+/** How many dropped decision signals the state keeps (the metric counts them all). */
+const MAX_IGNORED_DECISIONS = 5;
 
 /**
  * ADO's task metrics (all listed in src/telemetry/metric-catalog.ts). The SDK hands them to the
@@ -135,6 +137,9 @@ const taskMetrics = {
     metricMeter
       .createHistogram('ado_iterations_to_green' satisfies AdoMetricName, 'int', 'iterations', 'Code iterations until the quality gates passed')
       .record(iterations);
+  },
+  signalIgnored(): void {
+    metricMeter.createCounter('ado_approval_signals_ignored' satisfies AdoMetricName, 'signals', 'humanApproval signals the task could not use').add(1);
   },
   approvalWaited(checkpoint: CheckpointName, outcome: 'approved' | 'rejected' | 'timeout', ms: number): void {
     metricMeter
@@ -240,7 +245,12 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
     try {
       validateDecision(decision);
     } catch (err) {
-      log.warn('Ignored humanApproval signal', { reason: (err as Error).message });
+      // A signal has no answer: the log, a metric and the task's state say it was dropped.
+      const reason = (err as Error).message;
+      log.warn('Ignored humanApproval signal', { reason });
+      taskMetrics.signalIgnored();
+      state.ignoredDecisions = [...(state.ignoredDecisions ?? []), { at: new Date().toISOString(), reason }].slice(-MAX_IGNORED_DECISIONS);
+      touch();
       return;
     }
     acceptDecision(decision);

@@ -1,4 +1,5 @@
-import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AdoError, FailureType } from '../domain/errors';
@@ -124,9 +125,31 @@ describe('GitRemotes.importRepository', () => {
     expect(err.message).toContain('main');
   });
 
-  it('reports an unreachable URL as a non-retryable repository error', async () => {
+  it('reports a server that does not answer as a retryable repository error (the task start checked it answered)', async () => {
     const port = await freePortWithNothingListening();
     const url = `http://127.0.0.1:${port}/team/app.git`;
+
+    const err = await rejection(new GitRemotes({ root: path.join(work(), 'git') }).importRepository(url, 'main'));
+
+    expect(err).toMatchObject({ type: FailureType.RepositoryError, nonRetryable: false });
+    expect(err.message).toContain(`Could not reach repository ${url}`);
+  });
+
+  it('reports a repository the server does not have as a non-retryable repository error', async () => {
+    const server = createHttpServer((_req, res) => res.writeHead(404).end('not found'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/team/missing.git`;
+      const err = await rejection(new GitRemotes({ root: path.join(work(), 'git') }).importRepository(url, 'main'));
+      expect(err).toMatchObject({ type: FailureType.RepositoryError, nonRetryable: true });
+      expect(err.message).toContain(`Cannot read repository ${url}`);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('reports a repository that is not there as a non-retryable repository error', async () => {
+    const url = `file://${path.join(work(), 'no-such-repository.git')}`;
 
     const err = await rejection(new GitRemotes({ root: path.join(work(), 'git') }).importRepository(url, 'main'));
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { AdoError, FailureType, nonRetryable } from '../domain/errors';
 import { silentLogger, type Logger } from '../telemetry/logger';
 import { firstLines, git, GitCommandError, gitOrNull, isAncestor, isGitUrl, requireBranchName, revParse } from './git';
-import { ensureBare, localView, setRemoteRef } from './shared-remote';
+import { ensureBare, isTransportFailure, localView, serverAway, setRemoteRef } from './shared-remote';
 
 export interface ImportedRepository {
   /** The shared bare remote holding the branch. */
@@ -92,8 +92,12 @@ export class GitRemotes {
     const current = await revParse(view, ref);
     if (current === null) {
       // Create-only (no old value), so a concurrent creator wins instead of being overwritten.
-      await setRemoteRef(remote, view, ref, sha, null).catch(retryable(`Could not create branch ${taskBranch}`));
-      return (await revParse(await localView(remote), ref)) ?? sha;
+      // Create-only: when a concurrent creator won, its branch is the branch.
+      const created = await setRemoteRef(remote, view, ref, sha, null).then(
+        () => sha,
+        async (err: unknown) => (await revParse(await localView(remote), ref)) ?? retryable(`Could not create branch ${taskBranch}`)(err),
+      );
+      return created;
     }
     if (options.reset && current !== sha) {
       await setRemoteRef(remote, view, ref, sha, current).catch(retryable(`Could not move branch ${taskBranch}`));
@@ -152,7 +156,14 @@ export class GitRemotes {
     if (current !== null && !(await isAncestor(view, current, imported))) {
       this.logger.warn({ remote, branch, dropped: current, now: imported }, 'Repository branch moved elsewhere; ADO merges not in it leave the mirror branch');
     }
-    await setRemoteRef(remote, view, ref, imported, current).catch(retryable(`Could not update branch ${branch}`));
+    try {
+      await setRemoteRef(remote, view, ref, imported, current);
+    } catch (err) {
+      // A concurrent import of the same repository may have moved it where this one would.
+      const now = await revParse(await localView(remote), ref);
+      if (now !== null && (now === imported || (await isAncestor(view, imported, now)))) return now;
+      retryable(`Could not update branch ${branch}`)(err);
+    }
     return imported;
   }
 }
@@ -193,6 +204,8 @@ async function fetchFailure(err: unknown, source: Source, branch: string): Promi
 
 function unreachable(source: Source, err: unknown): AdoError {
   const why = err instanceof GitCommandError ? firstLines(err.stderr, 3) : String(err);
+  // The pre-flight read it when the task started: a server away for a while is worth a retry.
+  if (isTransportFailure(why)) return serverAway(`Could not reach repository ${source.location}: ${why}`, err);
   return nonRetryable(
     FailureType.RepositoryError,
     `Cannot read repository ${source.location}: ${why}. Check the URL, the network and the credentials git uses for it`,

@@ -84,5 +84,27 @@ export function remoteFailure(what: string, err: unknown): AdoError {
   if (/\b40[13]\b|authentication failed|could not read (username|password)/i.test(why)) {
     return nonRetryable(FailureType.InvalidConfig, `${what}: the git server refused the credentials (${why}). Set ADO_GIT_REMOTES_CREDENTIALS to the token it expects`, { cause: err });
   }
+  if (isTransportFailure(why)) return serverAway(`${what}: ${why}`, err);
   return new AdoError(FailureType.RepositoryError, `${what}: ${why}`, { cause: err });
+}
+
+/**
+ * How long an activity waits before its next attempt when a git server is away: the retry
+ * policy's three attempts then span a minute, what a restart or a short outage takes.
+ */
+export const SERVER_AWAY_RETRY_DELAY_MS = 30_000;
+
+/** A retryable `RepositoryError` for a git server that is away, with the longer wait. */
+export function serverAway(message: string, cause: unknown): AdoError {
+  return new AdoError(FailureType.RepositoryError, message, { cause, nextRetryDelayMs: SERVER_AWAY_RETRY_DELAY_MS });
+}
+
+/**
+ * Whether git's `stderr` says the server could not be reached or failed (refused connection,
+ * timeout, 5xx): a retry may succeed, unlike a refusal or a missing repository or commit.
+ */
+export function isTransportFailure(stderr: string): boolean {
+  // git's "unable to access '<url>': <curl's reason>" is the transport's, unless the server answered 4xx.
+  if (/unable to access/i.test(stderr) && !/returned error: 4\d\d/i.test(stderr)) return true;
+  return /Failed to connect|Connection refused|Could not resolve host|Connection timed out|Operation timed out|Empty reply from server|Recv failure|RPC failed|returned error: 5\d\d|remote end hung up|early EOF|transfer closed/i.test(stderr);
 }

@@ -11,6 +11,7 @@ import { AdoError, FailureType, nonRetryable } from '../domain/errors';
 import { silentLogger, type Logger } from '../telemetry/logger';
 import { ADO_IDENTITY, git, GitCommandError, gitOrNull, HARDENED_RECEIVE_PACK, identityEnv, isLocalRemote, requireBranchName, type GitIdentity, type GitOptions } from './git';
 import { resolveInside } from './paths';
+import { isTransportFailure, serverAway } from './shared-remote';
 
 export interface CommitAndPushOptions {
   /** Branch of the shared remote to push to (the task branch). */
@@ -180,7 +181,9 @@ export class Workspace {
       const local = isLocalRemote(this.ref.remote) || this.ref.remote.startsWith('file://');
       await this.git(['push', '--quiet', ...(local ? [HARDENED_RECEIVE_PACK] : []), `--force-with-lease=${ref}:${tip ?? ''}`, this.ref.remote, `${commit}:${ref}`]);
     } catch (err) {
-      // Someone moved the branch since we looked; a retry looks again.
+      // Someone moved the branch since we looked, or the server is away; a retry looks again.
+      const why = err instanceof GitCommandError ? err.stderr : '';
+      if (isTransportFailure(why)) throw serverAway(`Could not push to ${options.branch}: ${(err as Error).message}`, err);
       throw new AdoError(FailureType.RepositoryError, `Could not push to ${options.branch}: ${(err as Error).message}`, { cause: err });
     }
     return this.moveHead(commit);
@@ -200,7 +203,10 @@ export class Workspace {
   }
 
   private async remoteTip(ref: string): Promise<string | null> {
-    const line = await this.git(['ls-remote', this.ref.remote, ref]);
+    const line = await this.git(['ls-remote', this.ref.remote, ref]).catch((err: unknown) => {
+      const why = err instanceof GitCommandError ? err.stderr : '';
+      throw isTransportFailure(why) ? serverAway(`Could not read ${ref} of the shared remote ${this.ref.remote}: ${why.trim()}`, err) : err;
+    });
     return line.split('\t')[0] || null;
   }
 
@@ -258,6 +264,7 @@ async function ensureCommit(at: GitOptions, remote: string, sha: string): Promis
     await git(['fetch', '--quiet', '--no-tags', remote, sha], at);
   } catch (err) {
     const why = err instanceof GitCommandError ? err.stderr.trim() : String(err);
+    if (isTransportFailure(why)) throw serverAway(`Could not reach the shared remote ${remote} for commit ${sha} (${why})`, err);
     throw nonRetryable(FailureType.RepositoryError, `Commit ${sha} is not in the shared remote ${remote} (${why})`, { cause: err });
   }
 }

@@ -18,7 +18,6 @@ import { Client as PgClient } from 'pg';
 import { controlProcess } from '../../src/topology/control';
 import { startTopology, type RunningTopology } from '../../src/topology/topology';
 import { gitOrNull } from '../../src/workspace/git';
-import { isolateGitConfig } from '../helpers/git-repos';
 import { pushUserRepository, startTask, waitForTask, type ApiTask } from '../topology/client';
 import { startModelDouble, writeDirective, type ModelDouble, type Purpose } from '../topology/model-double';
 import { startFaultProxy } from './fault-proxy';
@@ -66,6 +65,7 @@ async function startWebhookReceiver() {
 interface FaultRecord {
   at: string;
   what: string;
+  failed?: boolean;
 }
 
 /** Injects one random process fault every `meanSeconds` on average until `stop()`. */
@@ -92,14 +92,14 @@ function startProcessFaults(dir: string, meanSeconds: number, start: number) {
           await controlProcess(dir, 'postgres', 'restart');
           log.push({ at: stamp(start), what: 'restart postgres' });
         } else {
-          const away = 5 + Math.floor(Math.random() * 15);
+          const away = 5 + Math.floor(Math.random() * 10);
           await controlProcess(dir, 'git-server', 'stop');
           log.push({ at: stamp(start), what: `git server away for ${away} s` });
           await wait(away * 1000);
           await controlProcess(dir, 'git-server', 'start');
         }
       } catch (err) {
-        log.push({ at: stamp(start), what: `${kind} could not be injected: ${(err as Error).message}` });
+        log.push({ at: stamp(start), what: `${kind} could not be injected: ${(err as Error).message}`, failed: true });
       }
     }
   })();
@@ -172,7 +172,6 @@ interface TaskResult {
 }
 
 async function main(): Promise<void> {
-  await isolateGitConfig();
   const dir = args.dir ? path.resolve(args.dir) : await mkdtemp(path.join(os.tmpdir(), 'ado-chaos-'));
   const model: ModelDouble = await startModelDouble();
   const proxy = await startFaultProxy(model.url, { rate: FAULTS ? Number(args['model-fault-rate']) : 0 });
@@ -223,7 +222,7 @@ async function main(): Promise<void> {
     const mirror = (await readdir(served)).find((name) => name.startsWith('chaos-app-'));
     const connection = await Connection.connect({ address: state.temporalAddress });
     const client = new Client({ connection, namespace: state.namespace });
-    const pg = new PgClient({ connectionString: state.databaseUrl, password: state.clientEnv.PGPASSWORD });
+    const pg = new PgClient({ host: '127.0.0.1', port: state.postgresPort, user: 'ado', database: 'ado', password: state.clientEnv.PGPASSWORD });
     await pg.connect();
     const prs = new Map((await pg.query<{ task_id: string; n: string }>('SELECT task_id, count(*) AS n FROM pull_requests GROUP BY task_id')).rows.map((r) => [r.task_id, Number(r.n)]));
     await pg.end();
@@ -264,7 +263,7 @@ async function main(): Promise<void> {
     say(`| completed | ${completed} |`);
     say(`| failed cleanly | ${failed}${failureTypes.size ? ` (${[...failureTypes].map(([t, n]) => `${t}: ${n}`).join(', ')})` : ''} |`);
     say(`| lost | ${lost} |`);
-    say(`| process faults | ${faults?.log.length ?? 0} |`);
+    say(`| process faults | ${faults?.log.filter((f) => !f.failed).length ?? 0} |`);
     say(`| model faults | ${[...proxy.injected].map(([k, n]) => `${k}: ${n}`).join(', ') || 'none'} |`);
     say(`| model answers | ${model.answers.length} |`);
     say(`| duplicate commits / PRs / notifications / model answers after their step | ${dup.commits} / ${dup.pullRequests} / ${dup.notifications} / ${dup.modelAnswers} |`);

@@ -33,7 +33,7 @@ const edit = (file: string, content: string) => ({ type: 'write', path: file, co
 /** Runs a task of `answers` (one per iteration) to its end; returns the commands the sandbox was given. */
 async function runTask(name: string, answers: string[]): Promise<SandboxRunSpec[]> {
   const runs: SandboxRunSpec[] = [];
-  const activities = await realActivities(stack.parts(), name, transcript(answers), {}, (spec) => runs.push(spec));
+  const activities = await realActivities(stack.parts(), name, transcript(answers), {}, (spec) => void runs.push(spec));
   await withWorkers(stack.env(), activities, async ({ queues }) => {
     const handle = await startTask(stack.env().client, queues.task, taskInput({ repository: await repository(name), maxIterations: answers.length }));
     expect((await handle.result()).iterations).toBe(answers.length);

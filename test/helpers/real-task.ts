@@ -16,7 +16,7 @@ import { ScriptedLlmClient } from '../../src/llm/scripted';
 import type { Transcript } from '../../src/llm/transcript';
 import { LocalPullRequestProvider } from '../../src/pr/local';
 import { createSandbox, type CreateSandboxOptions } from '../../src/sandbox';
-import type { Sandbox, SandboxRunSpec } from '../../src/sandbox/types';
+import type { Sandbox, SandboxRunResult, SandboxRunSpec } from '../../src/sandbox/types';
 import { openStore } from '../../src/store/open-store';
 import type { AdoStore } from '../../src/store/types';
 import { silentLogger } from '../../src/telemetry/logger';
@@ -82,15 +82,18 @@ export function transcript(code: string[]): Transcript {
 }
 
 /**
- * The real activities, with `answers` as the model and a sandbox built from `sandbox`; `onRun`
- * sees every command the sandbox is given (to count them from outside the activities).
+ * Sees each command the sandbox is given as it starts (to count them from outside the
+ * activities); a function it returns is called with the run's result and wall time.
  */
+export type SandboxObserver = (spec: SandboxRunSpec) => void | ((result: SandboxRunResult, ms: number) => void);
+
+/** The real activities, with `answers` as the model and a sandbox built from `sandbox`, watched by `onRun`. */
 export async function realActivities(
   parts: RealParts,
   name: string,
   answers: Transcript,
   sandbox: CreateSandboxOptions = {},
-  onRun?: (spec: SandboxRunSpec) => void,
+  onRun?: SandboxObserver,
   agent: Partial<AgentConfig> = {},
 ): Promise<AdoActivities> {
   const transcriptPath = path.join(parts.work, `${name}.transcript.yaml`);
@@ -112,13 +115,16 @@ export async function realActivities(
   });
 }
 
-function observed(sandbox: Sandbox, onRun: ((spec: SandboxRunSpec) => void) | undefined): Sandbox {
+function observed(sandbox: Sandbox, onRun: SandboxObserver | undefined): Sandbox {
   if (!onRun) return sandbox;
   return {
     backend: sandbox.backend,
-    run: (spec, options) => {
-      onRun(spec);
-      return sandbox.run(spec, options);
+    run: async (spec, options) => {
+      const finished = onRun(spec);
+      const started = performance.now();
+      const result = await sandbox.run(spec, options);
+      finished?.(result, performance.now() - started);
+      return result;
     },
   };
 }

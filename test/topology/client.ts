@@ -2,13 +2,12 @@
  * Driving a running topology from outside, as a user would: a repository pushed to its git
  * server, tasks started and watched through the ADO API with the API token.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { git, gitConfigEnv } from '../../src/workspace/git';
+import { git, gitConfigEnv, identityEnv } from '../../src/workspace/git';
 import { authorizationHeader } from '../../src/workspace/shared-remote';
 import type { TopologyState } from '../../src/topology/topology';
-import { createRepo } from '../helpers/git-repos';
 
 /** git environment that carries the topology's git token to its server. */
 export function gitServerEnv(state: TopologyState): Record<string, string> {
@@ -19,7 +18,14 @@ export function gitServerEnv(state: TopologyState): Record<string, string> {
 export async function pushUserRepository(state: TopologyState, name: string, files: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ado-user-repo-'));
   try {
-    await createRepo(dir, files);
+    // Not test/helpers/git-repos: the chaos harness runs outside vitest.
+    await git(['init', '--quiet', '--initial-branch=main', dir]);
+    for (const [rel, content] of Object.entries(files)) {
+      await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
+      await writeFile(path.join(dir, rel), content);
+    }
+    await git(['add', '--all'], { cwd: dir });
+    await git(['commit', '--quiet', '-m', 'initial'], { cwd: dir, env: identityEnv() });
     const url = `${state.gitUrl}/${name}.git`;
     await git(['push', '--quiet', url, 'main:refs/heads/main'], { cwd: dir, env: gitServerEnv(state) });
     return url;

@@ -5,7 +5,8 @@ import { startApiForStack } from '../../api/launch';
 import { deploymentConfigFromEnv } from '../../config/deployment';
 import { adoHome } from '../../config/paths';
 import { notificationConfigFromEnv } from '../../notifications/config';
-import { useSharedRemotes } from '../../worker/wiring';
+import { prConfigFromEnv } from '../../pr/config';
+import { useGitCredentials } from '../../worker/wiring';
 import { openStore, storeConfigFromEnv } from '../../store';
 import type { CliContext } from '../context';
 import { listenPort, untilSignal } from '../options';
@@ -25,8 +26,8 @@ export function registerApiCommand(program: Command, ctx: CliContext): void {
       // Bad settings fail here, before anything is connected or opened.
       apiConfigFromEnv(env, opts);
       notificationConfigFromEnv(env);
-      // The API checks a task's repository when it starts; the shared git server's is one of them.
-      useSharedRemotes(deploymentConfigFromEnv(env, adoHome(env)));
+      // The API checks a task's repository when it starts: on the shared git server, or a private GitHub one.
+      useGitCredentials(deploymentConfigFromEnv(env, adoHome(env)), prConfigFromEnv(env));
       const logger = ctx.logger;
       const settings = ctx.settings();
       const client = await ctx.temporal();

@@ -46,6 +46,13 @@ describe('ado sandbox check', () => {
     expect(result.stderr).toContain('cannot write outside the workspace');
   });
 
+  it('says what to fix, and runs no probe, when the backend cannot start here', async () => {
+    const result = await check([], { ADO_SANDBOX: 'gvisor', ADO_RUNSC_PATH: '/nonexistent/runsc' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/ADO_RUNSC_PATH=\/nonexistent\/runsc is not an executable file|The gVisor backend needs root/);
+    expect(result.stdout).not.toContain('ESCAPED');
+  });
+
   it.runIf(gvisorAvailable())('checks the gVisor backend when the operator chooses it', async () => {
     const result = await check(['--only', 'outside the workspace'], { ADO_SANDBOX: 'gvisor' });
     expect(result.code).toBe(0);

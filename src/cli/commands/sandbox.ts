@@ -1,10 +1,25 @@
 /** `ado sandbox check`: what the configured sandbox backend contains on this host. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { createSandbox, sandboxConfigFromEnv } from '../../sandbox';
+import { FailureType, nonRetryable } from '../../domain/errors';
+import { createSandbox, sandboxConfigFromEnv, type Sandbox } from '../../sandbox';
 import { ESCAPE_PROBES } from '../../sandbox/escape/probes';
 import { runEscapeProbes, type ProbeVerdict } from '../../sandbox/escape/run-probes';
 import type { CliContext } from '../context';
 import { printJson, printLine } from '../output';
+
+/** Runs `true` once in a throwaway workspace: throws the backend's error (what to fix) when it cannot start. */
+async function startsHere(box: Sandbox): Promise<void> {
+  const workdir = await mkdtemp(path.join(os.tmpdir(), 'ado-sandbox-check-'));
+  try {
+    const result = await box.run({ command: 'true', workdir });
+    if (result.exitCode !== 0) throw nonRetryable(FailureType.InvalidConfig, `The ${box.backend} sandbox cannot run a command on this host: ${result.reason} ${result.output.trim()}`);
+  } finally {
+    await rm(workdir, { recursive: true, force: true });
+  }
+}
 
 /** One table row: the verdict, the time, the probe, and under it what got out. */
 function verdictLines(verdict: ProbeVerdict): string[] {
@@ -37,6 +52,8 @@ export function registerSandboxCommands(program: Command, ctx: CliContext): void
       // The probes' refusals are what they test: only errors are worth a log line here.
       const logger = ctx.logger.child({}, { level: 'error' });
       const box = createSandbox({ ...config, logger, progress: (line) => process.stderr.write(`${line}\n`) });
+      // A backend that cannot start here fails now, with its own message, rather than as probes that "escaped".
+      await startsHere(box);
       if (opts.json !== true) {
         printLine(`Sandbox backend: ${box.backend}. Running ${probes.length} escape probes${probes.length === ESCAPE_PROBES.length ? ' (about a minute)' : ''}…`);
         printLine('');

@@ -8,6 +8,7 @@ import { connectWorkers } from '../../client/connection';
 import { adoHome } from '../../config/paths';
 import { runDemo } from '../../demo/demo';
 import { startEmbeddedStack } from '../../dev/stack';
+import { storeConfigFromEnv } from '../../store';
 import { freePort, isPortFree } from '../../temporal/ports';
 import { FailureType, nonRetryable } from '../../domain/errors';
 import { loggerOptionsFromEnv, type Logger } from '../../telemetry/logger';
@@ -73,6 +74,12 @@ export function registerServerCommands(program: Command, ctx: CliContext): void 
       printLine(`  API + console:  ${stack.apiUrl} (auth ${stack.apiAuthRequired ? 'on' : 'off: this machine only'})`);
       if (metricsUrl) printLine(`  metrics:        ${metricsUrl}`);
       printLine(`  workers:        ${opts.worker ? `every pool; LLM: ${stack.llmDescription}` : 'none (start them with `ado worker`)'}`);
+      if (!opts.worker && !storeConfigFromEnv(env).databaseUrl) {
+        printLine(
+          '  store:          embedded (PGlite), which opens in one process only: `ado worker` processes cannot share it.\n' +
+            '                  Set ADO_DATABASE_URL (PostgreSQL) for `ado dev --no-worker` and for each `ado worker`.',
+        );
+      }
       if (stack.llmProblem) printLine(`  LLM not configured — tasks will fail at planning until you set it:\n    ${stack.llmProblem.replace(/\n/g, '\n    ')}`);
       printLine(`  try:            ado demo   (offline, recorded model answers)`);
       printLine(`Press Ctrl-C to stop everything started here.`);
