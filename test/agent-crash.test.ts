@@ -92,5 +92,8 @@ describe('agent coder crash safety', () => {
     expect(turnsAsked).toEqual([1, 2, 3, 4, 5]);
     const state = await stateOf(handle);
     expect(state.session?.steps.map((s) => `${s.tool}:${s.outcome}`)).toEqual(['search:ok', 'view:ok', 'run:ok', 'str_replace:ok', 'finish:ok']);
-  });
+    // The interrupted call ran again on a workspace acquired anew, on the surviving worker.
+    const session = await client.workflow.getHandle(state.session!.workflowId).fetchHistory();
+    expect(session.events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'acquireWorkspace')).toHaveLength(2);
+  }, 300_000);
 });

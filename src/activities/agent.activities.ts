@@ -1,8 +1,8 @@
 /**
- * The coding session's activities (pool `code`): one model turn, one tool call. Bulky data never
- * travels through workflow history: the conversation, each model answer and each observation are
- * stored in the ADO store under keys named for what they hold (session, turn, step), and the
- * workflow passes those keys. The keys make both activities safe to run twice: a turn whose answer
+ * The coding session's activities (pool `code`): one model turn, and one tool call on the task's
+ * warm workspace (see task-tree.ts). Bulky data never travels through workflow history: the
+ * conversation, each model answer and each observation are stored in the ADO store under keys
+ * named for what they hold (session, turn, step), and the workflow passes those keys. The keys make both activities safe to run twice: a turn whose answer
  * is stored already does not ask the model again (a worker that died after the model answered
  * costs no second call), and a tool call's edit commit is found again on the task branch.
  */
@@ -16,19 +16,16 @@ import { parseToolCall, shortArgument } from '../domain/agent-tools';
 import { FailureType, nonRetryable } from '../domain/errors';
 import { errorFingerprint, hash53 } from '../domain/fingerprint';
 import type { ChatResponse, LlmClient } from '../llm/types';
-import type { Sandbox } from '../sandbox/types';
 import type { AgentBlobRepository } from '../store/types';
 import type { Logger } from '../telemetry/logger';
-import { Workspace } from '../workspace/workspace';
 import { activityRun } from './context';
 import type { AgentCallSummary, CodeActivities } from './interfaces';
 import { loadBaseConfig } from './repo-commands';
+import { withTaskTree, type TaskTreeDeps } from './task-tree';
 
-export interface AgentActivityDeps {
+export interface AgentActivityDeps extends TaskTreeDeps {
   logger: Logger;
   llm: LlmClient;
-  sandbox: Sandbox;
-  scratchDir: string;
   store: { agentBlobs: AgentBlobRepository };
   /** @default the built-in settings (`agentConfigFromEnv({})`) */
   agent?: AgentConfig;
@@ -114,8 +111,7 @@ export function createAgentActivities(deps: AgentActivityDeps): Pick<CodeActivit
       if (!parsed?.ok) throw nonRetryable(FailureType.InvalidInput, `Call ${input.callId} is not a usable tool call of ${input.conversationKey}.`);
       const call = parsed.call;
       const started = Date.now();
-      const workspace = await Workspace.checkout(input.repo, deps.scratchDir, { logger: run.logger });
-      try {
+      return withTaskTree(deps, input.taskId, input.repo, run, async ({ workspace }) => {
         const repoConfig = await loadBaseConfig(workspace, input.taskId, input.baseSha);
         const observation = await runTool(call, { workspaceDir: workspace.dir, sandbox: deps.sandbox, repoConfig, signal: run.signal, onProgress: run.onProgress, repoMapCache });
         const sha = observation.changed?.length
@@ -132,9 +128,7 @@ export function createAgentActivities(deps: AgentActivityDeps): Pick<CodeActivit
           durationMs: Date.now() - started,
           ...(observation.finished ? { finished: observation.finished } : {}),
         };
-      } finally {
-        await workspace.dispose();
-      }
+      });
     },
   };
 }

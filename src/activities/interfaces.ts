@@ -247,7 +247,7 @@ export interface CodeActivities {
   executeCode: (input: ExecuteCodeInput) => Promise<ExecutionResult>;
   /** One model turn of a coding session (the agent coder). */
   agentTurn: (input: AgentTurnInput) => Promise<AgentTurnResult>;
-  /** One tool call of a coding session, against the task branch's head. */
+  /** One tool call of a coding session, against the task branch's head (on the task's warm workspace when on its queue). */
   agentToolCall: (input: AgentToolInput) => Promise<AgentToolResult>;
 }
 
@@ -264,5 +264,5 @@ export type AdoActivities = TaskActivities & CodeActivities & ReviewActivities;
  * The activities that work on the task's tree and run on the queue of the worker holding its warm
  * workspace (`WORKSPACE_ACTIVITIES` in pools.ts lists them for the worker).
  */
-export type WorkspaceActivities = Pick<AdoActivities, 'generateCode' | 'executeCode' | 'runQualityGates' | 'releaseWorkspace'>;
+export type WorkspaceActivities = Pick<AdoActivities, 'generateCode' | 'executeCode' | 'runQualityGates' | 'agentToolCall' | 'releaseWorkspace'>;
 export type ActivityName = keyof AdoActivities;

@@ -37,7 +37,7 @@ export function activitiesOf(pool: WorkerPool): ActivityName[] {
 }
 
 /** One entry per workspace activity: a missing one is a type error. */
-const ON_WORKSPACE = { generateCode: true, executeCode: true, runQualityGates: true, releaseWorkspace: true } as const satisfies Record<
+const ON_WORKSPACE = { generateCode: true, executeCode: true, runQualityGates: true, agentToolCall: true, releaseWorkspace: true } as const satisfies Record<
   keyof WorkspaceActivities,
   true
 >;

@@ -1,10 +1,11 @@
 /**
  * codingSessionWorkflow: one code iteration of the agent coder, as a child of
  * taskExecutionWorkflow. The model works in turns; each turn is an activity (`agentTurn`), and each
- * tool call it makes is an activity of its own (`agentToolCall`) against the task branch's head,
- * committing after every edit. A worker that dies mid-session resumes at the last finished step:
- * finished turns and calls are in history, and a turn whose answer reached the store is not asked
- * again.
+ * tool call it makes is an activity of its own (`agentToolCall`) on the task's warm workspace (the
+ * task's `TaskWorkspace`, handed over by the task and back), committing after every edit. A worker
+ * that dies mid-session resumes at the last finished step: finished turns and calls are in
+ * history, a turn whose answer reached the store is not asked again, and a call on a workspace
+ * whose worker is gone runs on a workspace acquired anew from the last commit.
  *
  *   turn ─► calls ─► (step ─► stuck?  finish?)* ─► next turn   … until finish, stuck, or the step limit
  *
@@ -18,21 +19,34 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   workflowInfo,
+  type ActivityOptions,
 } from '@temporalio/workflow';
-import type { AgentBrief, AgentCallResult, CodeActivities } from '../activities/interfaces';
+import type { AgentBrief, AgentCallResult, AgentToolInput, CodeActivities } from '../activities/interfaces';
 import { detectStuck, STUCK_RULES } from '../domain/agent-stuck';
 import type { AgentOutcome, AgentStep } from '../domain/agent-tools';
 import { FailureType } from '../domain/errors';
 import type { RepoRef } from '../domain/repo-ref';
 import { addUsage, queuePrefixOf, taskQueues, ZERO_USAGE, type TokenUsage } from '../domain/task';
 import { agentStepSignal } from './messages';
+import { TaskWorkspace } from './task-workspace';
 
 /** Turns without one usable tool call, in a row, before the session fails. */
 export const MALFORMED_TURNS_LIMIT = 3;
 /** Turns per run before continuing as new (the server may suggest it earlier). */
 export const TURNS_PER_RUN = 40;
+
+/** Patch id: tool calls run on the task's warm workspace, not on a fresh checkout of the code pool. */
+const WARM_TOOL_CALLS_PATCH = 'agent-warm-workspace';
+
+const CALLS: ActivityOptions = {
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '20s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', maximumAttempts: 3 },
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+};
 
 export interface CodingSessionInput {
   taskId: string;
@@ -43,6 +57,8 @@ export interface CodingSessionInput {
   baseSha: string;
   taskBranch: string;
   maxSteps: number;
+  /** The queue of the worker holding the task's warm workspace, when the task has one. */
+  workspaceQueue?: string;
   /** Where a run that continued as new left off. */
   carry?: SessionCarry;
 }
@@ -66,29 +82,36 @@ export interface CodingSessionResult {
   usage: TokenUsage;
   turns: number;
   steps: number;
+  /** The queue of the worker holding the task's warm workspace at the end (for the task to use). */
+  workspaceQueue?: string;
 }
 
 export async function codingSessionWorkflow(input: CodingSessionInput): Promise<CodingSessionResult> {
   const info = workflowInfo();
   const queues = taskQueues(queuePrefixOf(info.taskQueue));
-  const code = proxyActivities<CodeActivities>({
-    startToCloseTimeout: '10 minutes',
-    heartbeatTimeout: '20s',
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', maximumAttempts: 3 },
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    taskQueue: queues.code,
-  });
+  const code = proxyActivities<CodeActivities>({ ...CALLS, taskQueue: queues.code });
   const parent = info.parent ? getExternalWorkflowHandle(info.parent.workflowId) : undefined;
   const s: SessionCarry = input.carry ?? { turn: 0, step: 0, sha: input.repo.sha, results: [], malformedInRow: 0, usage: ZERO_USAGE, recentSteps: [] };
   const sessionId = info.workflowId;
+  // Sessions from before the patch ran each call on a fresh checkout, as their histories say.
+  const workspace = patched(WARM_TOOL_CALLS_PATCH)
+    ? new TaskWorkspace(() => code.acquireWorkspace({ taskId: input.taskId, repo: { ...input.repo, sha: s.sha }, baseSha: input.baseSha }), CALLS, input.workspaceQueue)
+    : undefined;
   let turnsThisRun = 0;
 
-  const ended = (outcome: AgentOutcome): CodingSessionResult => ({ outcome, sha: s.sha, usage: s.usage, turns: s.turn, steps: s.step });
+  const ended = (outcome: AgentOutcome): CodingSessionResult => ({
+    outcome,
+    sha: s.sha,
+    usage: s.usage,
+    turns: s.turn,
+    steps: s.step,
+    ...(workspace?.heldOn === undefined ? {} : { workspaceQueue: workspace.heldOn }),
+  });
 
   for (;;) {
     if (s.step >= input.maxSteps) return ended({ kind: 'step-limit', sha: s.sha, steps: s.step });
     if (turnsThisRun > 0 && (workflowInfo().continueAsNewSuggested || turnsThisRun >= TURNS_PER_RUN)) {
-      await continueAsNew<typeof codingSessionWorkflow>({ ...input, carry: s });
+      await continueAsNew<typeof codingSessionWorkflow>({ ...input, workspaceQueue: workspace?.heldOn, carry: s });
     }
     s.turn++;
     turnsThisRun++;
@@ -128,7 +151,7 @@ export async function codingSessionWorkflow(input: CodingSessionInput): Promise<
         continue;
       }
       s.step++;
-      const result = await code.agentToolCall({
+      const toolCall: AgentToolInput = {
         taskId: input.taskId,
         sessionId,
         step: s.step,
@@ -137,7 +160,8 @@ export async function codingSessionWorkflow(input: CodingSessionInput): Promise<
         repo: { ...input.repo, sha: s.sha },
         baseSha: input.baseSha,
         taskBranch: input.taskBranch,
-      });
+      };
+      const result = workspace ? await workspace.run((tree) => tree.agentToolCall(toolCall)) : await code.agentToolCall(toolCall);
       s.sha = result.sha;
       s.results.push({ callId: call.callId, step: s.step, key: result.observationKey });
       const step: AgentStep = {

@@ -182,6 +182,7 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
     generateCode: code.generateCode,
     executeCode: code.executeCode,
     runQualityGates: review.runQualityGates,
+    agentToolCall: code.agentToolCall,
     releaseWorkspace: code.releaseWorkspace,
   };
   /** Runs `call` on the task's warm workspace, or on the pool queues for a task from before them. */
@@ -391,9 +392,12 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
           baseSha: workspace.baseSha,
           taskBranch: workspace.taskBranch,
           maxSteps: input.maxAgentSteps ?? DEFAULT_AGENT_MAX_STEPS,
+          ...(warm?.heldOn === undefined ? {} : { workspaceQueue: warm.heldOn }),
         },
       ],
     });
+    // The session's tool calls worked on the task's tree, wherever it lives now.
+    warm?.adopt(session.workspaceQueue);
     const outcome = session.outcome;
     if (outcome.kind === 'stuck') {
       const context = `The coding session of iteration ${iteration} is stuck: ${outcome.stuck.detail}.`;

@@ -75,6 +75,35 @@ describe('the agent coder', () => {
     });
   });
 
+  it("runs every tool call in the task's warm workspace: what setup and one run leave (ignored), the next call sees", async () => {
+    const repository = await createRepository(path.join(stack.parts().work, 'repos', 'warm'), {
+      ...REPO,
+      '.gitignore': 'build/\n',
+      '.ado.yml': 'setup: mkdir -p build && echo installed > build/deps\ngates:\n  test: node test/sum.test.js\n',
+    });
+    const answers = agentTranscript([
+      [{ name: 'run', arguments: { command: 'cat build/deps && echo compiled > build/out' } }],
+      [{ name: 'str_replace', arguments: { path: 'src/math/sum.js', old_str: 'return a - b;', new_str: 'return a + b;' } }],
+      [{ name: 'run', arguments: { command: 'cat build/out' } }],
+      [{ name: 'finish', arguments: { summary: 'sum adds' } }],
+    ]);
+    await withWorkers(stack.env(), await realActivities(stack.parts(), 'warm', answers), async ({ queues }) => {
+      const handle = await startTask(stack.env().client, queues.task, taskInput({ repository, coder: 'agent', maxIterations: 1 }));
+      expect((await handle.result()).status).toBe('completed');
+      const state = await stateOf(handle);
+      expect(state.session?.steps.map((s) => `${s.tool}:${s.outcome}`)).toEqual(['run:ok', 'str_replace:ok', 'run:ok', 'finish:ok']);
+      const observation = (step: number) => stack.parts().store.agentBlobs.get(`${state.session!.workflowId}/observation/${step}`);
+      expect(await observation(1)).toContain('installed');
+      // After a commit in between: the tree is the same one, with what the first run built.
+      expect(await observation(3)).toContain('compiled');
+      // The session acquired the tree, and the task's own activities (execute, gates) used it.
+      const acquisitions = async (h: { fetchHistory: typeof handle.fetchHistory }) =>
+        (await h.fetchHistory()).events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'acquireWorkspace').length;
+      expect(await acquisitions(stack.env().client.workflow.getHandle(state.session!.workflowId))).toBe(1);
+      expect(await acquisitions(handle)).toBe(0);
+    });
+  });
+
   it('three turns in a row without a usable tool call fail the task with MalformedToolCalls', async () => {
     const repository = await createRepository(path.join(stack.parts().work, 'repos', 'malformed'), REPO);
     const answers = agentTranscript([
