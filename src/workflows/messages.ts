@@ -3,6 +3,7 @@
  * client (CLI, API, Slack, console) sends them by these definitions.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { AgentStep } from '../domain/agent-tools';
 import type {
   ApprovalDecision,
   CheckpointName,
@@ -33,6 +34,9 @@ export interface DecisionAccepted {
  */
 export const decideUpdate = defineUpdate<DecisionAccepted, [ApprovalDecision]>('decide');
 
+
+/** A coding session (child workflow) tells its task about each tool call as it finishes: `ado status` shows them. */
+export const agentStepSignal = defineSignal<[{ sessionId: string; iteration: number; step: AgentStep }]>('agentStep');
 
 /** A decision that cannot count, whatever the task waits for: the field at fault and what to do. */
 export interface DecisionProblem {

@@ -9,6 +9,7 @@ import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
+import { agentConfigFromEnv, type AgentConfig } from '../../src/agent/config';
 import { createActivities } from '../../src/activities';
 import type { AdoActivities } from '../../src/activities/interfaces';
 import { ScriptedLlmClient } from '../../src/llm/scripted';
@@ -97,6 +98,7 @@ export async function realActivities(
   answers: Transcript | LlmClient,
   sandbox: CreateSandboxOptions = {},
   onRun?: SandboxObserver,
+  agent: Partial<AgentConfig> = {},
 ): Promise<AdoActivities> {
   let llm: LlmClient;
   if ('chat' in answers) llm = answers;
@@ -118,6 +120,7 @@ export async function realActivities(
     scratchDir,
     workspaces: new WarmWorkspaces({ root: path.join(scratchDir, 'warm'), logger }),
     pullRequests: new LocalPullRequestProvider({ store: parts.store.pullRequests, logger }),
+    agent: { ...agentConfigFromEnv({ ADO_CODER_MODE: 'agent' }), ...agent },
   });
 }
 

@@ -22,6 +22,11 @@ async function main(): Promise<void> {
         const file = path.join(__dirname, 'histories', `${scenario.name}.json`);
         writeFileSync(file, historyToJSON(await handle.fetchHistory()));
         console.log(`recorded ${path.relative(process.cwd(), file)}`);
+        for (const [suffix, child] of Object.entries((await scenario.children?.(env.client, handle)) ?? {})) {
+          const childFile = path.join(__dirname, 'histories', `${scenario.name}.${suffix}.json`);
+          writeFileSync(childFile, historyToJSON(await child.fetchHistory()));
+          console.log(`recorded ${path.relative(process.cwd(), childFile)}`);
+        }
       });
     }
   } finally {
