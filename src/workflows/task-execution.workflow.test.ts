@@ -201,6 +201,25 @@ describe('taskExecutionWorkflow with HITL', () => {
     });
   });
 
+  it('gives the comment of a revise to the next coding session of the agent coder, in its brief', async () => {
+    const fake = createTestActivities({ agentTurns: [['finish']] });
+    await withWorkers(env, fake.activities, async ({ queues }) => {
+      const handle = await startTask(env.client, queues.task, taskInput({ hitlEnabled: true, coder: 'agent' }));
+      await pendingApproval(handle, 'plan');
+      await handle.executeUpdate(decideUpdate, { args: [{ approved: true }] });
+      await pendingApproval(handle, 'pr');
+      await handle.executeUpdate(decideUpdate, { args: [{ approved: false, revise: true, reviewer: 'bo', comment: 'Trim the email first' }] });
+      await pendingApproval(handle, 'pr');
+      await handle.executeUpdate(decideUpdate, { args: [{ approved: true }] });
+      expect((await handle.result()).iterations).toBe(2);
+      const briefs = fake.calls.filter((c) => c.name === 'agentTurn').map((c) => (c.input as { iteration: number; brief?: { feedback: string[] } }));
+      expect(briefs.map((b) => [b.iteration, b.brief?.feedback])).toEqual([
+        [1, []],
+        [2, ['Changes asked for at the pull request (bo): Trim the email first']],
+      ]);
+    });
+  });
+
   it('refuses a revise without a comment, or at a checkpoint other than pr, and changes nothing', async () => {
     const fake = createTestActivities();
     await withWorkers(env, fake.activities, async ({ queues }) => {
