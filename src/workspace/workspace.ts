@@ -107,6 +107,18 @@ export class Workspace {
     return paths;
   }
 
+  /**
+   * The folders of the tree git ignores whole and does not track (what `setup` installed:
+   * node_modules and the like), relative to the root, without the final `/`.
+   */
+  async ignoredFolders(): Promise<string[]> {
+    const out = await this.git(['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory']);
+    return out
+      .split('\0')
+      .filter((p) => p.endsWith('/'))
+      .map((p) => p.slice(0, -1));
+  }
+
   /** The commit the working tree is based on: the checked-out sha, then each commit made here. */
   get sha(): string {
     return this.head;
