@@ -33,6 +33,7 @@ function standIns(tasks: Partial<Record<keyof TaskClient, unknown>> = {}) {
     tasks: {
       list: async () => [],
       state: async (taskId: string) => Promise.reject(unknownTask(taskId)),
+      report: async (taskId: string) => Promise.reject(unknownTask(taskId)),
       start: async () => Promise.reject(new Error('no task is started in these tests')),
       ...tasks,
     } as unknown as TaskClient,

@@ -155,6 +155,16 @@ describe('tasks', () => {
     expect(elsewhere.body.tasks).toEqual([]);
   });
 
+  it('answers for a task no worker serves within the status deadline: a 503 that says why', async () => {
+    const taskId = uniqueTaskId('nobody');
+    // Started on a queue no worker polls.
+    await new TaskClient(env.client, 'nobody-').start({ taskId, prompt: 'wait', repository, branch: '', hitlEnabled: false });
+    const { status, body } = await json<Problem>(`/api/tasks/${taskId}`);
+    expect({ status, type: body.type }).toEqual({ status: 503, type: 'urn:ado:problem:no-worker-answer' });
+    expect(body.detail).toContain(`Task ${taskId} is RUNNING`);
+    expect(body.detail).toContain('No worker is polling task queue "nobody-ado-tasks"');
+  });
+
   it('refuses a second task with the same id (409)', async () => {
     const taskId = uniqueTaskId('dup');
     const body = { taskId, prompt: 'x', repository, hitl: true };

@@ -3,10 +3,10 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidTaskInputError } from '../../client/errors';
 import { checkRepository } from '../../client/repository';
-import type { TaskSummary } from '../../client/task-client';
+import type { TaskReport, TaskSummary } from '../../client/task-client';
 import type { TaskRecord } from '../../store/types';
 import type { RouteDeps } from '../deps';
-import { invalidFields } from '../problems';
+import { HttpProblem, invalidFields } from '../problems';
 import { jsonSchema, listQuerySchema, startTaskBodySchema, taskParamsSchema, type ListQuery, type StartTaskBody, type TaskParams } from '../schemas';
 
 const DEFAULT_LIMIT = 50;
@@ -37,7 +37,9 @@ export async function taskRoutes(app: FastifyInstance, { tasks, store }: RouteDe
 
   app.get<{ Params: TaskParams }>('/tasks/:taskId', { schema: { params: jsonSchema(taskParamsSchema) } }, async (request) => {
     const { taskId } = request.params;
-    const state = await tasks.state(taskId);
+    // Within the status deadline: a task no worker answers for is a 503 that says why, not a wait.
+    const report = await tasks.report(taskId);
+    const state = report.state ?? noWorkerAnswered(report);
     const [task, approvals, checkpoints, pullRequests] = await Promise.all([
       store.tasks.get(taskId),
       store.approvals.listForTask(taskId),
@@ -70,6 +72,11 @@ export async function taskRoutes(app: FastifyInstance, { tasks, store }: RouteDe
     });
     return reply.code(201).header('location', `/api/tasks/${started.taskId}`).send(started);
   });
+}
+
+function noWorkerAnswered(report: TaskReport): never {
+  const phase = report.phase ? `, last phase ${report.phase}` : '';
+  throw new HttpProblem(503, 'no-worker-answer', 'No worker answered for the task', `Task ${report.taskId} is ${report.status}${phase}. ${report.problems.join(' ')}`);
 }
 
 function withRecord(summary: TaskSummary, record: TaskRecord | undefined): TaskListItem {
