@@ -19,13 +19,14 @@ import type { GitRemotes } from '../workspace/remotes';
 import { localView } from '../workspace/shared-remote';
 import type { WarmWorkspaces } from '../workspace/warm';
 import { commitMessage } from '../workspace/workspace';
+import { createAgentActivities, type AgentActivityDeps } from './agent.activities';
 import { activityRun, heartbeatWhile } from './context';
 import type { CodeActivities } from './interfaces';
 import { promptFiles } from './prompt-files';
 import { loadBaseConfig, runCommands } from './repo-commands';
 import { warmTree, withTaskTree } from './task-tree';
 
-export interface CodeActivityDeps {
+export interface CodeActivityDeps extends AgentActivityDeps {
   logger: Logger;
   llm: LlmClient;
   sandbox: Sandbox;
@@ -39,6 +40,8 @@ export interface CodeActivityDeps {
 export function createCodeActivities(deps: CodeActivityDeps): CodeActivities {
   const { llm, sandbox, remotes, workspaces } = deps;
   return {
+    ...createAgentActivities(deps),
+
     async prepareWorkspace({ taskId, repository, branch, startSha }) {
       const run = activityRun(deps.logger, taskId);
       // What only a worker knows, checked before any model call: its model configuration, that

@@ -149,6 +149,83 @@ export interface SaveCheckpointInput {
   data: CheckpointData;
 }
 
+/** The opening of a coding session: what the first model turn is told. */
+export interface AgentBrief {
+  prompt: string;
+  plan: string;
+  /** Subtasks as "title: description". */
+  subtasks: string[];
+  /** The previous iteration's failures, and a reviewer's comment, to address first. */
+  feedback: string[];
+}
+
+export interface AgentTurnInput {
+  taskId: string;
+  /** The session's workflow id: the prefix of every key it stores. */
+  sessionId: string;
+  iteration: number;
+  /** 1-based within the session. */
+  turn: number;
+  /** The conversation after the previous turn; absent on the first turn (the brief opens it). */
+  conversationKey?: string;
+  brief?: AgentBrief;
+  /** What answers the previous turn's calls, in order: a stored observation, or a short text (format errors). */
+  results: AgentCallResult[];
+}
+
+export interface AgentCallResult {
+  callId: string;
+  step?: number;
+  /** Claim check of the observation in the store. */
+  key?: string;
+  text?: string;
+}
+
+/** One call of a model turn, as the workflow needs it (its arguments stay in the stored conversation). */
+export interface AgentCallSummary {
+  callId: string;
+  ok: boolean;
+  tool: string;
+  /** The main argument, shortened (for `ado status`). */
+  argument: string;
+  /** Why the call cannot be used (malformed), for the model. */
+  error?: string;
+}
+
+export interface AgentTurnResult {
+  conversationKey: string;
+  calls: AgentCallSummary[];
+  usage: TokenUsage;
+  /** The conversation was condensed before this turn. */
+  condensed: boolean;
+}
+
+export interface AgentToolInput {
+  taskId: string;
+  sessionId: string;
+  step: number;
+  conversationKey: string;
+  callId: string;
+  /** The task branch's head: where the tool runs, and what an edit commits on. */
+  repo: RepoRef;
+  baseSha: string;
+  taskBranch: string;
+}
+
+export interface AgentToolResult {
+  /** The task branch's head after the call (a new commit after an edit). */
+  sha: string;
+  ok: boolean;
+  /** Claim check of the observation. */
+  observationKey: string;
+  /** Hashes for the stuck rules. */
+  actionHash: string;
+  observationHash: string;
+  durationMs: number;
+  /** `finish` with passing gates. */
+  finished?: { summary: string };
+}
+
 /** `ado-tasks`: planning, decomposition, approvals, checkpoints. (Plain functions: activities carry no `this`.) */
 export interface TaskActivities {
   planTask: (input: PlanTaskInput) => Promise<PlanResult>;
@@ -168,6 +245,10 @@ export interface CodeActivities {
   releaseWorkspace: (input: ReleaseWorkspaceInput) => Promise<void>;
   generateCode: (input: GenerateCodeInput) => Promise<GenerateCodeResult>;
   executeCode: (input: ExecuteCodeInput) => Promise<ExecutionResult>;
+  /** One model turn of a coding session (the agent coder). */
+  agentTurn: (input: AgentTurnInput) => Promise<AgentTurnResult>;
+  /** One tool call of a coding session, against the task branch's head (on the task's warm workspace when on its queue). */
+  agentToolCall: (input: AgentToolInput) => Promise<AgentToolResult>;
 }
 
 /** `ado-review`: quality gates and pull requests. */
@@ -183,5 +264,5 @@ export type AdoActivities = TaskActivities & CodeActivities & ReviewActivities;
  * The activities that work on the task's tree and run on the queue of the worker holding its warm
  * workspace (`WORKSPACE_ACTIVITIES` in pools.ts lists them for the worker).
  */
-export type WorkspaceActivities = Pick<AdoActivities, 'generateCode' | 'executeCode' | 'runQualityGates' | 'releaseWorkspace'>;
+export type WorkspaceActivities = Pick<AdoActivities, 'generateCode' | 'executeCode' | 'runQualityGates' | 'agentToolCall' | 'releaseWorkspace'>;
 export type ActivityName = keyof AdoActivities;

@@ -24,6 +24,8 @@ export const ACTIVITY_POOLS = {
   releaseWorkspace: 'code',
   generateCode: 'code',
   executeCode: 'code',
+  agentTurn: 'code',
+  agentToolCall: 'code',
   runQualityGates: 'review',
   createPullRequest: 'review',
   mergePullRequest: 'review',
@@ -35,7 +37,7 @@ export function activitiesOf(pool: WorkerPool): ActivityName[] {
 }
 
 /** One entry per workspace activity: a missing one is a type error. */
-const ON_WORKSPACE = { generateCode: true, executeCode: true, runQualityGates: true, releaseWorkspace: true } as const satisfies Record<
+const ON_WORKSPACE = { generateCode: true, executeCode: true, runQualityGates: true, agentToolCall: true, releaseWorkspace: true } as const satisfies Record<
   keyof WorkspaceActivities,
   true
 >;

@@ -2,16 +2,13 @@
  * The model side of a session turn: the chat request for the conversation so far, and the tool
  * calls read back from the answer, over native tool calling or the text protocol
  * (`ADO_CODER_TOOL_PROTOCOL`). A turn without a usable call gets format-error observations; the
- * session fails with `MalformedToolCalls` after `MALFORMED_TURNS_LIMIT` such turns in a row.
+ * session workflow fails with `MalformedToolCalls` after three such turns in a row.
  */
 import { AGENT_TOOL_NAMES, agentToolSpecs, parseToolCall, type ParsedToolCall, type RawToolCall } from '../domain/agent-tools';
 import { TEXT_PROTOCOL_INSTRUCTIONS, parseTextToolCalls } from '../llm/text-tool-protocol';
 import type { ChatMessage, ChatRequest, ChatResponse } from '../llm/types';
 import type { ToolProtocol } from './config';
 import type { SessionMessage } from './conversation';
-
-/** Turns in a row without one usable tool call before the session fails. */
-export const MALFORMED_TURNS_LIMIT = 3;
 
 export interface TurnIdentity {
   taskId: string;

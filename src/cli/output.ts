@@ -29,6 +29,20 @@ export function followLines(event: FollowEvent, ado = 'ado'): string {
   return `${request.requestedAt.slice(11, 19)} ${state.taskId}: waiting for approval at "${request.checkpoint}"\n${decisionHint(state.taskId, request, ado)}`;
 }
 
+/** Steps of the agent's coding session shown by `ado status` (the JSON has up to 100). */
+const SHOWN_STEPS = 12;
+
+/** The coding session's latest tool calls, one line each: step, tool, argument, outcome, duration. */
+function sessionLines(session: NonNullable<TaskExecutionState['session']>): string[] {
+  const shown = session.steps.slice(-SHOWN_STEPS);
+  const lines = [`  coding session (iteration ${session.iteration}): ${session.steps.length ? `${session.steps.at(-1)!.index} tool calls` : 'started'}`];
+  for (const step of shown) {
+    const mark = step.outcome === 'ok' ? 'ok' : 'FAILED';
+    lines.push(`    ${String(step.index).padStart(3)} ${step.tool.padEnd(11)} ${step.argument.padEnd(40)} ${mark.padEnd(6)} ${(step.durationMs / 1000).toFixed(1)} s`);
+  }
+  return lines;
+}
+
 /** A human summary of a task's state (`ado status`). */
 /** A long prompt (they can be 20,000 characters) is cut to this on its line. */
 const PROMPT_LINE_CHARS = 200;
@@ -65,6 +79,7 @@ export function describeState(state: TaskExecutionState): string {
   if (state.taskBranch) lines.push(`  branch:     ${state.taskBranch}${state.headSha ? ` @ ${state.headSha.slice(0, 10)}` : ''}`);
   if (state.pullRequest) lines.push(`  pull request: ${state.pullRequest.url}${state.pullRequest.merged ? ' (merged)' : ''}`);
   if (state.failure) lines.push(`  reason:     ${state.failure}`);
+  if (state.session) lines.push(...sessionLines(state.session));
   const lastErrors = state.errors.filter((e) => e.iteration === state.attempts);
   for (const e of lastErrors) lines.push(`  error (${e.tool}${e.exitCode !== undefined ? `, exit ${e.exitCode}` : ''}): ${e.message.split('\n')[0]}`);
   for (const ignored of state.ignoredDecisions ?? []) lines.push(`  ignored decision (${ignored.at}): ${ignored.reason}`);

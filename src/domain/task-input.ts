@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CHECKPOINTS, type TaskExecutionInput } from './task';
+import { CHECKPOINTS, CODER_MODES, type TaskExecutionInput } from './task';
 
 const budgetSchema = z
   .object({
@@ -59,6 +59,8 @@ export const taskExecutionInputSchema = z.object({
   maxIterations: z.number().int().min(1).max(100).optional(),
   approvalTimeoutMs: z.number().int().positive().optional(),
   budget: budgetSchema.optional(),
+  coder: z.enum(CODER_MODES).optional(),
+  maxAgentSteps: z.number().int().min(1).max(1000).optional(),
   resumeFrom: z
     .object({
       fromWorkflowId: z.string().min(1),

@@ -2,6 +2,7 @@
  * The task's vocabulary, shared by workflow, activities, clients and CLI.
  * Pure types and constants only: the workflow bundle imports this module.
  */
+import type { AgentStep } from './agent-tools';
 
 /** Task queues, one per worker pool (docs/architecture.md, "A task's data flow"). */
 export const TASK_QUEUES = {
@@ -90,7 +91,17 @@ export interface TaskExecutionInput {
   budget?: TaskBudget;
   /** Set when a task is started again from a checkpoint of an earlier run (recovery, migration). */
   resumeFrom?: ResumeSeed;
+  /** How code is written: one JSON list of edits per iteration (default), or a tool-calling session. */
+  coder?: CoderMode;
+  /** Agent coder: tool calls per iteration at most (default `DEFAULT_AGENT_MAX_STEPS`). */
+  maxAgentSteps?: number;
 }
+
+export const CODER_MODES = ['one-shot', 'agent'] as const;
+export type CoderMode = (typeof CODER_MODES)[number];
+
+/** Tool calls per code iteration when the task does not say. */
+export const DEFAULT_AGENT_MAX_STEPS = 60;
 
 /** What a new run reuses from an earlier run's checkpoint. */
 export interface ResumeSeed {
@@ -243,6 +254,8 @@ export interface TaskExecutionState {
   budget?: TaskBudget;
   /** Why the task failed or was cancelled. */
   failure?: string;
+  /** Agent coder: the current coding session and its latest tool calls, as they happen. */
+  session?: { workflowId: string; iteration: number; steps: AgentStep[] };
   startedAt: string;
   updatedAt: string;
 }

@@ -10,7 +10,7 @@ import { MIGRATION_NAMES, migrateToLatest } from './migrations';
 import { openStore } from './open-store';
 import { pgliteDialect } from './pglite-dialect';
 
-const TABLES = ['approvals', 'checkpoints', 'pull_request_numbers', 'pull_requests', 'run_links', 'tasks', 'used_signatures'];
+const TABLES = ['agent_blobs', 'approvals', 'checkpoints', 'pull_request_numbers', 'pull_requests', 'run_links', 'tasks', 'used_signatures'];
 
 /** A bare Kysely on the location, without the store around it. */
 async function bareDatabase(config: StoreConfig): Promise<Kysely<unknown>> {

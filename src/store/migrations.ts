@@ -124,6 +124,20 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('used_signatures_expires_idx').on('used_signatures').column('expires_at').execute();
     },
   },
+  '0003_agent_blobs': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Coding sessions' conversations, model answers and tool observations, passed by reference
+      // (claim check) so that workflow history holds only their keys.
+      await db.schema
+        .createTable('agent_blobs')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('task_id', 'text', (c) => c.notNull())
+        .addColumn('content', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema.createIndex('agent_blobs_task_idx').on('agent_blobs').column('task_id').execute();
+    },
+  },
 };
 
 /** The names of every migration this version of ADO knows, in order. */

@@ -17,6 +17,7 @@ import { describeError } from './errors';
 import { migrateToLatest } from './migrations';
 import { pgliteDialect } from './pglite-dialect';
 import { pullRequestRepository } from './pull-requests';
+import { agentBlobRepository } from './agent-blobs';
 import { runLinkRepository } from './run-links';
 import type { StoreDatabase } from './schema';
 import { taskRepository } from './tasks';
@@ -105,6 +106,7 @@ function buildStore(driver: AdoStore['driver'], db: Kysely<StoreDatabase>, relea
     pullRequests: pullRequestRepository(db),
     runLinks: runLinkRepository(db),
     usedSignatures: usedSignatureRepository(db),
+    agentBlobs: agentBlobRepository(db),
     close() {
       closing ??= db.destroy().finally(release);
       return closing;

@@ -93,6 +93,14 @@ export interface UsedSignaturesTable {
   expires_at: Date;
 }
 
+/** A coding session's bulky data by key: conversations, model answers, tool observations. */
+export interface AgentBlobsTable {
+  key: string;
+  task_id: string;
+  content: string;
+  created_at: DefaultNow;
+}
+
 export interface StoreDatabase {
   tasks: TasksTable;
   checkpoints: CheckpointsTable;
@@ -101,4 +109,5 @@ export interface StoreDatabase {
   pull_request_numbers: PullRequestNumbersTable;
   run_links: RunLinksTable;
   used_signatures: UsedSignaturesTable;
+  agent_blobs: AgentBlobsTable;
 }

@@ -125,6 +125,17 @@ export interface UsedSignatureRepository {
   firstUse(signature: string, expiresAt: Date): Promise<boolean>;
 }
 
+/**
+ * Claim checks for coding sessions: what is too big for workflow history, stored under a key the
+ * history carries. Keys name what they hold (session, turn, step), so a retried activity writes
+ * the same key again, and the first value written stays.
+ */
+export interface AgentBlobRepository {
+  /** Stores `content` under `key` unless the key holds something already; returns what the key holds. */
+  putOnce(key: string, taskId: string, content: string): Promise<string>;
+  get(key: string): Promise<string | undefined>;
+}
+
 export interface AdoStore {
   readonly driver: 'pglite' | 'postgres';
   readonly checkpoints: CheckpointService;
@@ -133,5 +144,6 @@ export interface AdoStore {
   readonly pullRequests: PullRequestRepository;
   readonly runLinks: RunLinkRepository;
   readonly usedSignatures: UsedSignatureRepository;
+  readonly agentBlobs: AgentBlobRepository;
   close(): Promise<void>;
 }

@@ -17,6 +17,7 @@ import { gitHubAuthorization } from '../pr/github';
 import { gitHubWebUrl } from '../pr/github-repository';
 import { createSandbox, sandboxConfigFromEnv } from '../sandbox';
 import type { Sandbox } from '../sandbox/types';
+import { agentConfigFromEnv } from '../agent/config';
 import { openStore, storeConfigFromEnv } from '../store';
 import type { AdoStore } from '../store/types';
 import type { Logger } from '../telemetry/logger';
@@ -59,7 +60,7 @@ export async function openSharedParts(options: { env: NodeJS.ProcessEnv; home: s
 /** Every activity, with `llm` as the model; the rest from `parts` and `env`. */
 export function wireActivities(parts: SharedParts, llm: LlmClient, env: NodeJS.ProcessEnv): AdoActivities {
   const pullRequests = createPullRequestProvider(prConfigFromEnv(env), { store: parts.store.pullRequests, logger: parts.logger });
-  return createActivities({ ...parts, llm, pullRequests });
+  return createActivities({ ...parts, llm, pullRequests, agent: agentConfigFromEnv(env) });
 }
 
 /**

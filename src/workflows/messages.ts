@@ -3,6 +3,7 @@
  * client (CLI, API, Slack, console) sends them by these definitions.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { AgentStep } from '../domain/agent-tools';
 import type {
   ApprovalDecision,
   CheckpointName,
@@ -33,3 +34,6 @@ export interface DecisionAccepted {
  */
 export const decideUpdate = defineUpdate<DecisionAccepted, [ApprovalDecision]>('decide');
 
+
+/** A coding session (child workflow) tells its task about each tool call as it finishes: `ado status` shows them. */
+export const agentStepSignal = defineSignal<[{ sessionId: string; iteration: number; step: AgentStep }]>('agentStep');

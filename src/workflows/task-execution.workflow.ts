@@ -15,6 +15,7 @@ import {
   CancelledFailure,
   allHandlersFinished,
   condition,
+  executeChild,
   isCancellation,
   log,
   metricMeter,
@@ -40,6 +41,7 @@ import { errorFingerprint, isStuck, iterationFingerprint } from '../domain/finge
 import type { RepoRef } from '../domain/repo-ref';
 import { AdoPhase, AdoRepository } from '../domain/search-attributes';
 import {
+  DEFAULT_AGENT_MAX_STEPS,
   DEFAULT_APPROVAL_TIMEOUT_MS,
   DEFAULT_MAX_ITERATIONS,
   STUCK_THRESHOLD,
@@ -64,7 +66,9 @@ import {
 } from '../domain/task';
 import { describeIssues, taskExecutionInputSchema } from '../domain/task-input';
 import type { AdoMetricName } from '../telemetry/metric-catalog';
+import { codingSessionWorkflow, type CodingSessionResult } from './coding-session.workflow';
 import {
+  agentStepSignal,
   cancelTaskSignal,
   checkpointStatusQuery,
   decideUpdate,
@@ -110,6 +114,12 @@ const WARM_WORKSPACE_PATCH = 'warm-workspace';
 
 /** Patch id: an activity no worker finished is called again instead of failing the task. */
 const INFRASTRUCTURE_RETRIES_PATCH = 'infrastructure-retries';
+
+/** Patch id: the agent coder's iterations run as coding sessions (child workflows). */
+const AGENT_CODER_PATCH = 'agent-coder';
+
+/** Steps of the current session that `taskState` shows. */
+const SHOWN_SESSION_STEPS = 100;
 
 const MAX_CONTEXT_CHARS = 4000;
 /** How many dropped decision signals the state keeps (the metric counts them all). */
@@ -172,6 +182,7 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
     generateCode: code.generateCode,
     executeCode: code.executeCode,
     runQualityGates: review.runQualityGates,
+    agentToolCall: code.agentToolCall,
     releaseWorkspace: code.releaseWorkspace,
   };
   /** Runs `call` on the task's warm workspace, or on the pool queues for a task from before them. */
@@ -246,6 +257,11 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
     acceptDecision(decision);
   });
   setHandler(decideUpdate, acceptDecision, { validator: validateDecision });
+  setHandler(agentStepSignal, ({ sessionId, iteration, step }) => {
+    if (state.session?.workflowId !== sessionId) state.session = { workflowId: sessionId, iteration, steps: [] };
+    state.session.steps = [...state.session.steps, step].slice(-SHOWN_SESSION_STEPS);
+    touch();
+  });
 
   const taskScope = new CancellationScope();
   setHandler(cancelTaskSignal, (request) => {
@@ -343,6 +359,58 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
     state.budget = record.decision.budget ? { ...state.budget, ...record.decision.budget } : liftReached(state.budget, reached);
   }
 
+  /**
+   * One iteration of the agent coder: a coding session (its own workflow, `coding-session.workflow.ts`)
+   * from the task branch's head. A stuck session goes to the `stuck` checkpoint (HITL) or fails the
+   * task; one that ran out of steps hands its state to the iteration's checks like any other.
+   */
+  async function codingSession(
+    iteration: number,
+    plan: string,
+    subtasks: NonNullable<TaskExecutionState['subtasks']>,
+    previousErrors: TaskError[],
+    head: RepoRef,
+    workspace: { baseSha: string; taskBranch: string },
+  ): Promise<GenerateCodeResult> {
+    const comments = state.approvals.flatMap((a) => (a.decision.approved && a.decision.comment ? [`A reviewer said: ${a.decision.comment}`] : []));
+    const sessionId = `${workflowId}/session-${iteration}/${runId}`;
+    state.session = { workflowId: sessionId, iteration, steps: [] };
+    const session: CodingSessionResult = await executeChild(codingSessionWorkflow, {
+      workflowId: sessionId,
+      taskQueue,
+      args: [
+        {
+          taskId: input.taskId,
+          iteration,
+          brief: {
+            prompt: input.prompt,
+            plan,
+            subtasks: subtasks.map((t) => `${t.title}: ${t.description}`),
+            feedback: [...previousErrors.map((e) => `${e.tool}: ${e.message}`), ...comments],
+          },
+          repo: head,
+          baseSha: workspace.baseSha,
+          taskBranch: workspace.taskBranch,
+          maxSteps: input.maxAgentSteps ?? DEFAULT_AGENT_MAX_STEPS,
+          ...(warm?.heldOn === undefined ? {} : { workspaceQueue: warm.heldOn }),
+        },
+      ],
+    });
+    // The session's tool calls worked on the task's tree, wherever it lives now.
+    warm?.adopt(session.workspaceQueue);
+    const outcome = session.outcome;
+    if (outcome.kind === 'stuck') {
+      const context = `The coding session of iteration ${iteration} is stuck: ${outcome.stuck.detail}.`;
+      if (!input.hitlEnabled) throw ApplicationFailure.create({ type: FailureType.Stuck, message: `${context} (run with HITL to decide)`, nonRetryable: true });
+      addLlmUsage(session.usage);
+      const record = await askHuman('stuck', `${context} Continue with another iteration?`);
+      if (!record.decision.approved) throw rejected('Escalated to human after stuck detection', record, FailureType.Stuck);
+      return { sha: session.sha, summary: context, filesChanged: [], editErrors: [{ tool: 'agent', message: context }], usage: ZERO_USAGE };
+    }
+    const summary = outcome.kind === 'finished' ? outcome.summary : `Stopped after ${outcome.steps} tool calls (the step limit)`;
+    return { sha: session.sha, summary, filesChanged: [], editErrors: [], usage: session.usage };
+  }
+
   // ---------------------------------------------------------------- the task
   async function runTask(): Promise<TaskExecutionResult> {
     upsertSearchAttributes([
@@ -400,18 +468,22 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
       state.attempts = iteration;
       await enterPhase('coding');
       await checkBudget();
-      const generated: GenerateCodeResult = await onTree((tree) =>
-        tree.generateCode({
-        taskId: input.taskId,
-        prompt: input.prompt,
-        plan,
-        subtasks,
-        previousErrors,
-        iteration,
-          repo: { ...repo, sha: state.headSha! },
-          taskBranch: workspace.taskBranch,
-        }),
-      );
+      // Histories from before the agent coder have no `coder`; the patch marks those that do.
+      const generated: GenerateCodeResult =
+        input.coder === 'agent' && patched(AGENT_CODER_PATCH)
+          ? await codingSession(iteration, plan, subtasks, previousErrors, { ...repo, sha: state.headSha! }, workspace)
+          : await onTree((tree) =>
+              tree.generateCode({
+                taskId: input.taskId,
+                prompt: input.prompt,
+                plan,
+                subtasks,
+                previousErrors,
+                iteration,
+                repo: { ...repo, sha: state.headSha! },
+                taskBranch: workspace.taskBranch,
+              }),
+            );
       addLlmUsage(generated.usage);
       state.headSha = generated.sha;
       const head: RepoRef = { ...repo, sha: generated.sha };

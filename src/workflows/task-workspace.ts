@@ -20,16 +20,29 @@ import { isInfrastructureFailure, pastDeadline } from './infrastructure-failure'
 export const WORKSPACE_START_TIMEOUT = '20s';
 
 export class TaskWorkspace {
-  private queue?: string;
-
   /**
    * @param acquire schedules `acquireWorkspace` (on the code queue) from the task's current head
    * @param options the options of the calls (timeouts, retries); the queue is the workspace's
+   * @param queue the queue of a workspace acquired before (by the task for its coding session)
    */
   constructor(
     private readonly acquire: () => Promise<AcquiredWorkspace>,
     private readonly options: ActivityOptions,
+    private queue?: string,
   ) {}
+
+  /** The queue of the worker believed to hold the workspace; undefined before the first call. */
+  get heldOn(): string | undefined {
+    return this.queue;
+  }
+
+  /**
+   * Continues with a workspace acquired by another workflow of the task (its coding session), so
+   * the task and its sessions keep using one tree. Undefined (a session from before) keeps this one.
+   */
+  adopt(queue: string | undefined): void {
+    this.queue = queue ?? this.queue;
+  }
 
   /** Runs `call` with activities that execute on the worker holding the task's workspace. */
   async run<T>(call: (activities: WorkspaceActivities) => Promise<T>): Promise<T> {

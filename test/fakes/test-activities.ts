@@ -6,6 +6,7 @@ import { appendFileSync, existsSync } from 'node:fs';
 import { ApplicationFailure } from '@temporalio/common';
 import { Context, CancelledFailure } from '@temporalio/activity';
 import type { AdoActivities } from '../../src/activities/interfaces';
+import { AGENT_TOOL_NAMES } from '../../src/domain/agent-tools';
 import type { GateResult, QualityGatesResult } from '../../src/domain/quality-gates';
 import { queuePrefixOf, workspaceQueue, type PullRequestInfo, type TokenUsage } from '../../src/domain/task';
 import { PROCESS_WORKER_ID } from '../../src/workspace/warm';
@@ -31,6 +32,13 @@ export interface FakeScript {
   /** Fault injection: while this file exists, `faultActivity` fails non-retryably. */
   faultFile?: string;
   faultActivity?: keyof AdoActivities;
+  /**
+   * Agent coder: the tools the model calls in each turn (index 0 = turn 1 of every session); an
+   * unknown name is a malformed call, `finish` ends the session, each other call is a distinct step.
+   */
+  agentTurns?: string[][];
+  /** Every agent step is the same action with the same observation (the stuck rules' case). */
+  agentRepeats?: boolean;
 }
 
 export interface CallRecord {
@@ -45,6 +53,8 @@ export interface FakeActivities {
   cancelled: string[];
   count(name: keyof AdoActivities): number;
 }
+
+const KNOWN_TOOLS: ReadonlySet<string> = new Set(AGENT_TOOL_NAMES);
 
 const DEFAULT_USAGE: TokenUsage = { promptTokens: 100, completionTokens: 50, totalTokens: 150 };
 
@@ -98,6 +108,33 @@ export function createTestActivities(script: FakeScript = {}): FakeActivities {
         baseSha: 'base0',
         taskBranch: `ado/${input.taskId}`,
       })),
+    agentTurn: (input) =>
+      step('agentTurn', input, () => {
+        const tools = script.agentTurns?.[input.turn - 1];
+        if (!tools) throw ApplicationFailure.create({ type: 'TranscriptMismatch', message: `no scripted agent turn ${input.turn}`, nonRetryable: true });
+        return {
+          conversationKey: `${input.sessionId}/conversation/${input.turn}`,
+          calls: tools.map((tool, i) => {
+            const callId = `fake_${input.turn}_${i + 1}_${tool}`;
+            return KNOWN_TOOLS.has(tool) ? { callId, ok: true, tool, argument: `arg ${input.turn}` } : { callId, ok: false, tool, argument: '', error: `Unknown tool ${tool}` };
+          }),
+          usage,
+          condensed: false,
+        };
+      }),
+    agentToolCall: (input) =>
+      step('agentToolCall', input, () => {
+        const finished = input.callId.endsWith('_finish');
+        return {
+          sha: finished ? input.repo.sha : `sha${++sha}`,
+          ok: true,
+          observationKey: `${input.sessionId}/observation/${input.step}`,
+          actionHash: script.agentRepeats ? 'same' : `a${input.step}`,
+          observationHash: script.agentRepeats ? 'same' : `o${input.step}`,
+          durationMs: 1,
+          ...(finished ? { finished: { summary: 'done' } } : {}),
+        };
+      }),
     acquireWorkspace: (input) =>
       step('acquireWorkspace', input, () => ({
         // This process's workspace queue, which the test workers serve (see createWorkers).

@@ -9,6 +9,7 @@ import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
+import { agentConfigFromEnv, type AgentConfig } from '../../src/agent/config';
 import { createActivities } from '../../src/activities';
 import type { AdoActivities } from '../../src/activities/interfaces';
 import { ScriptedLlmClient } from '../../src/llm/scripted';
@@ -93,6 +94,7 @@ export async function realActivities(
   answers: Transcript,
   sandbox: CreateSandboxOptions = {},
   onRun?: SandboxObserver,
+  agent: Partial<AgentConfig> = {},
 ): Promise<AdoActivities> {
   const transcriptPath = path.join(parts.work, `${name}.transcript.yaml`);
   await writeFile(transcriptPath, YAML.stringify(answers));
@@ -109,6 +111,7 @@ export async function realActivities(
     scratchDir,
     workspaces: new WarmWorkspaces({ root: path.join(scratchDir, 'warm'), logger }),
     pullRequests: new LocalPullRequestProvider({ store: parts.store.pullRequests, logger }),
+    agent: { ...agentConfigFromEnv({ ADO_CODER_MODE: 'agent' }), ...agent },
   });
 }
 

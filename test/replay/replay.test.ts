@@ -20,7 +20,8 @@ describe('workflow replay over recorded histories', () => {
 
   it('replays every recorded history without nondeterminism', async () => {
     const histories = files.map((file) => ({
-      workflowId: file.replace(/\.json$/, ''),
+      // The id it was recorded under (a task's coding sessions are named after it).
+      workflowId: path.basename(file).replace(/\.json$/, ''),
       history: historyFromJSON(JSON.parse(readFileSync(path.join(dir, file), 'utf8'))),
     }));
     const failures: string[] = [];

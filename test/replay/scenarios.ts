@@ -3,16 +3,18 @@
  * histories are recorded into `histories/` (`npm run histories:record`) and replayed in CI, so a
  * workflow change that would break running tasks fails the build.
  */
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { FakeScript } from '../fakes/test-activities';
 import type { TaskQueues } from '../../src/domain/task';
 import { cancelTaskSignal, decideUpdate, humanApprovalSignal } from '../../src/workflows/messages';
-import { pendingApproval, startTask, taskInput, waitFor, type TaskHandle } from '../helpers/workflow';
+import { pendingApproval, startTask, stateOf, taskInput, waitFor, type TaskHandle } from '../helpers/workflow';
 
 export interface Scenario {
   name: string;
   script: FakeScript;
   run(client: Client, queues: TaskQueues): Promise<TaskHandle>;
+  /** Child workflows whose histories are recorded beside the task's (`<name>.<suffix>.json`). */
+  children?: (client: Client, handle: TaskHandle) => Promise<Record<string, WorkflowHandle>>;
 }
 
 const failing = (n: number) => [{ tool: 'test', exitCode: 1, message: `AssertionError: expected 400, got 200\n  at /ws/${n}/test/a.test.js:${n}:3` }];
@@ -23,6 +25,14 @@ async function settle(handle: TaskHandle): Promise<TaskHandle> {
 }
 
 export const SCENARIOS: Scenario[] = [
+  {
+    // The task id is the scenario's name: the replay test names each workflow after its file, and
+    // the session's id is made from the task's.
+    name: 'agent-session-finish',
+    script: { agentTurns: [['search'], ['open_file'], ['view', 'str_replace'], ['finish']] },
+    run: async (client, queues) => settle(await startTask(client, queues.task, taskInput({ taskId: 'agent-session-finish', coder: 'agent' }))),
+    children: async (client, handle) => ({ session: client.workflow.getHandle((await stateOf(handle)).session!.workflowId) }),
+  },
   {
     name: 'happy-path-two-iterations',
     script: { gateFailures: [failing(1)] },

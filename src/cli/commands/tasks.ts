@@ -2,7 +2,8 @@
 import { Option, type Command } from 'commander';
 import { HITLHandler } from '../../client/hitl-handler';
 import { checkRepository } from '../../client/repository';
-import { TASK_PHASES, type TaskBudget, type TaskPhase } from '../../domain/task';
+import { agentConfigFromEnv } from '../../agent/config';
+import { CODER_MODES, TASK_PHASES, type CoderMode, type TaskBudget, type TaskPhase } from '../../domain/task';
 import type { CliContext } from '../context';
 import { currentUser, duration, positiveInt, positiveNumber } from '../options';
 import { describeReport, describeState, followLines, printJson, printLine } from '../output';
@@ -20,6 +21,12 @@ export function registerTaskCommands(program: Command, ctx: CliContext): void {
     .option('--budget-tokens <n>', 'pause for a human when the task has used this many tokens', positiveInt)
     .option('--budget-cost <usd>', 'pause for a human when the task has cost this much (USD)', positiveNumber)
     .option('--budget-time <duration>', 'pause for a human when the task has run this long, e.g. 1h', duration)
+    .addOption(
+      new Option('--coder <mode>', 'how code is written: one JSON list of edits per iteration, or a tool-calling agent session (default: ADO_CODER_MODE, else one-shot)').choices(
+        CODER_MODES,
+      ),
+    )
+    .option('--max-agent-steps <n>', 'agent coder: tool calls per iteration at most', positiveInt)
     .option('--task-id <id>', 'choose the task id (default: generated)')
     .option('-w, --wait', 'follow the task: print each phase change, exit non-zero when it fails', false)
     .option('--json', 'print one JSON object (with --wait: the final state)', false)
@@ -40,6 +47,8 @@ export function registerTaskCommands(program: Command, ctx: CliContext): void {
         maxIterations: opts.maxIterations,
         approvalTimeoutMs: opts.approvalTimeout,
         budget: Object.values(budget).some((v) => v !== undefined) ? budget : undefined,
+        coder: opts.coder ?? agentConfigFromEnv(process.env).mode,
+        maxAgentSteps: opts.maxAgentSteps,
       });
       if (!opts.wait) {
         if (opts.json) printJson(started);
@@ -111,6 +120,8 @@ interface RunOptions {
   budgetCost?: number;
   budgetTime?: number;
   taskId?: string;
+  coder?: CoderMode;
+  maxAgentSteps?: number;
   wait: boolean;
   json: boolean;
 }

@@ -1,0 +1,186 @@
+/**
+ * codingSessionWorkflow: one code iteration of the agent coder, as a child of
+ * taskExecutionWorkflow. The model works in turns; each turn is an activity (`agentTurn`), and each
+ * tool call it makes is an activity of its own (`agentToolCall`) on the task's warm workspace (the
+ * task's `TaskWorkspace`, handed over by the task and back), committing after every edit. A worker
+ * that dies mid-session resumes at the last finished step: finished turns and calls are in
+ * history, a turn whose answer reached the store is not asked again, and a call on a workspace
+ * whose worker is gone runs on a workspace acquired anew from the last commit.
+ *
+ *   turn ─► calls ─► (step ─► stuck?  finish?)* ─► next turn   … until finish, stuck, or the step limit
+ *
+ * History stays small: conversations, answers and observations are in the ADO store, the workflow
+ * passes their keys; the session continues as new when the server suggests it or after
+ * `TURNS_PER_RUN` turns. Deterministic code only.
+ */
+import {
+  ActivityCancellationType,
+  ApplicationFailure,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  log,
+  patched,
+  proxyActivities,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { AgentBrief, AgentCallResult, AgentToolInput, CodeActivities } from '../activities/interfaces';
+import { detectStuck, STUCK_RULES } from '../domain/agent-stuck';
+import type { AgentOutcome, AgentStep } from '../domain/agent-tools';
+import { FailureType } from '../domain/errors';
+import type { RepoRef } from '../domain/repo-ref';
+import { addUsage, queuePrefixOf, taskQueues, ZERO_USAGE, type TokenUsage } from '../domain/task';
+import { agentStepSignal } from './messages';
+import { TaskWorkspace } from './task-workspace';
+
+/** Turns without one usable tool call, in a row, before the session fails. */
+export const MALFORMED_TURNS_LIMIT = 3;
+/** Turns per run before continuing as new (the server may suggest it earlier). */
+export const TURNS_PER_RUN = 40;
+
+/** Patch id: tool calls run on the task's warm workspace, not on a fresh checkout of the code pool. */
+const WARM_TOOL_CALLS_PATCH = 'agent-warm-workspace';
+
+const CALLS: ActivityOptions = {
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '20s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', maximumAttempts: 3 },
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+};
+
+export interface CodingSessionInput {
+  taskId: string;
+  iteration: number;
+  brief: AgentBrief;
+  /** The task branch's head when the session starts. */
+  repo: RepoRef;
+  baseSha: string;
+  taskBranch: string;
+  maxSteps: number;
+  /** The queue of the worker holding the task's warm workspace, when the task has one. */
+  workspaceQueue?: string;
+  /** Where a run that continued as new left off. */
+  carry?: SessionCarry;
+}
+
+/** What a session carries into its next run. */
+export interface SessionCarry {
+  turn: number;
+  step: number;
+  sha: string;
+  conversationKey?: string;
+  results: AgentCallResult[];
+  malformedInRow: number;
+  usage: TokenUsage;
+  /** The latest steps, enough for the stuck rules. */
+  recentSteps: AgentStep[];
+}
+
+export interface CodingSessionResult {
+  outcome: AgentOutcome;
+  sha: string;
+  usage: TokenUsage;
+  turns: number;
+  steps: number;
+  /** The queue of the worker holding the task's warm workspace at the end (for the task to use). */
+  workspaceQueue?: string;
+}
+
+export async function codingSessionWorkflow(input: CodingSessionInput): Promise<CodingSessionResult> {
+  const info = workflowInfo();
+  const queues = taskQueues(queuePrefixOf(info.taskQueue));
+  const code = proxyActivities<CodeActivities>({ ...CALLS, taskQueue: queues.code });
+  const parent = info.parent ? getExternalWorkflowHandle(info.parent.workflowId) : undefined;
+  const s: SessionCarry = input.carry ?? { turn: 0, step: 0, sha: input.repo.sha, results: [], malformedInRow: 0, usage: ZERO_USAGE, recentSteps: [] };
+  const sessionId = info.workflowId;
+  // Sessions from before the patch ran each call on a fresh checkout, as their histories say.
+  const workspace = patched(WARM_TOOL_CALLS_PATCH)
+    ? new TaskWorkspace(() => code.acquireWorkspace({ taskId: input.taskId, repo: { ...input.repo, sha: s.sha }, baseSha: input.baseSha }), CALLS, input.workspaceQueue)
+    : undefined;
+  let turnsThisRun = 0;
+
+  const ended = (outcome: AgentOutcome): CodingSessionResult => ({
+    outcome,
+    sha: s.sha,
+    usage: s.usage,
+    turns: s.turn,
+    steps: s.step,
+    ...(workspace?.heldOn === undefined ? {} : { workspaceQueue: workspace.heldOn }),
+  });
+
+  for (;;) {
+    if (s.step >= input.maxSteps) return ended({ kind: 'step-limit', sha: s.sha, steps: s.step });
+    if (turnsThisRun > 0 && (workflowInfo().continueAsNewSuggested || turnsThisRun >= TURNS_PER_RUN)) {
+      await continueAsNew<typeof codingSessionWorkflow>({ ...input, workspaceQueue: workspace?.heldOn, carry: s });
+    }
+    s.turn++;
+    turnsThisRun++;
+    const turn = await code.agentTurn({
+      taskId: input.taskId,
+      sessionId,
+      iteration: input.iteration,
+      turn: s.turn,
+      conversationKey: s.conversationKey,
+      ...(s.conversationKey === undefined ? { brief: input.brief } : {}),
+      results: s.results,
+    });
+    s.usage = addUsage(s.usage, turn.usage);
+    s.conversationKey = turn.conversationKey;
+    s.results = [];
+
+    if (!turn.calls.some((c) => c.ok)) {
+      s.malformedInRow++;
+      if (s.malformedInRow >= MALFORMED_TURNS_LIMIT) {
+        throw ApplicationFailure.create({
+          type: FailureType.MalformedToolCalls,
+          message: `The model sent no usable tool call ${MALFORMED_TURNS_LIMIT} turns in a row (last: ${turn.calls[0]?.error ?? 'no call'})`,
+          nonRetryable: true,
+        });
+      }
+    } else {
+      s.malformedInRow = 0;
+    }
+
+    for (const call of turn.calls) {
+      if (!call.ok) {
+        s.results.push({ callId: call.callId, text: `Format error: ${call.error ?? 'unusable call'}` });
+        continue;
+      }
+      if (s.step >= input.maxSteps) {
+        s.results.push({ callId: call.callId, text: 'Not run: the session reached its step limit.' });
+        continue;
+      }
+      s.step++;
+      const toolCall: AgentToolInput = {
+        taskId: input.taskId,
+        sessionId,
+        step: s.step,
+        conversationKey: turn.conversationKey,
+        callId: call.callId,
+        repo: { ...input.repo, sha: s.sha },
+        baseSha: input.baseSha,
+        taskBranch: input.taskBranch,
+      };
+      const result = workspace ? await workspace.run((tree) => tree.agentToolCall(toolCall)) : await code.agentToolCall(toolCall);
+      s.sha = result.sha;
+      s.results.push({ callId: call.callId, step: s.step, key: result.observationKey });
+      const step: AgentStep = {
+        index: s.step,
+        tool: call.tool,
+        argument: call.argument,
+        outcome: result.ok ? 'ok' : 'error',
+        durationMs: result.durationMs,
+        actionKey: result.actionHash,
+        observationKey: result.observationHash,
+      };
+      s.recentSteps = [...s.recentSteps, step].slice(-Math.max(...Object.values(STUCK_RULES)));
+      await parent?.signal(agentStepSignal, { sessionId, iteration: input.iteration, step }).catch((err: unknown) => {
+        // Progress display only: a parent that cannot be told must not stop the session.
+        log.warn('Could not report a session step to the task', { error: (err as Error).message });
+      });
+      if (result.finished) return ended({ kind: 'finished', summary: result.finished.summary, sha: s.sha });
+      const stuck = detectStuck(s.recentSteps);
+      if (stuck) return ended({ kind: 'stuck', stuck, sha: s.sha });
+    }
+  }
+}
