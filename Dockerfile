@@ -29,9 +29,10 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 # bubblewrap: the sandbox (prlimit, which it also uses, is in util-linux, part of every Debian);
-# git: workspaces and the shared remotes; ca-certificates: TLS to Temporal Cloud, the LLM, GitHub.
+# git: workspaces and the shared remotes; openssh-client: repositories given as ssh:// or
+# git@host:owner/repo URLs; ca-certificates: TLS to Temporal Cloud, the LLM, GitHub.
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends bubblewrap git ca-certificates \
+  && apt-get install -y --no-install-recommends bubblewrap git openssh-client ca-certificates \
   && rm -rf /var/lib/apt/lists/*
 # A fixed, unprivileged uid/gid, so that volumes shared between hosts (the git remotes) can be
 # owned by it. /var/lib/ado is ADO home; its git/ folder is where the shared remotes volume is

@@ -322,9 +322,9 @@ describe('Dockerfile', () => {
     expect(final().some((line) => /\bnpm (ci|install)\b/.test(line))).toBe(false);
   });
 
-  it('runs as a non-root user with bubblewrap, git and CA certificates, entering at node bin/ado.js', () => {
+  it('runs as a non-root user with bubblewrap, git, an SSH client and CA certificates, entering at node bin/ado.js', () => {
     const install = final().find((line) => line.includes('apt-get install'));
-    for (const pkg of ['bubblewrap', 'git', 'ca-certificates']) expect(install).toMatch(new RegExp(`\\s${pkg}(\\s|$)`));
+    for (const pkg of ['bubblewrap', 'git', 'openssh-client', 'ca-certificates']) expect(install).toMatch(new RegExp(`\\s${pkg}(\\s|$)`));
     const user = final().filter((line) => line.startsWith('USER ')).at(-1);
     expect(user).toBeDefined();
     expect(user).not.toMatch(/^USER (root|0)\b/);
