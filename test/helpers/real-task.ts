@@ -119,6 +119,7 @@ function observed(sandbox: Sandbox, onRun: SandboxObserver | undefined): Sandbox
   if (!onRun) return sandbox;
   return {
     backend: sandbox.backend,
+    runsAsOtherUser: sandbox.runsAsOtherUser,
     run: async (spec, options) => {
       const finished = onRun(spec);
       const started = performance.now();
