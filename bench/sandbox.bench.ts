@@ -110,7 +110,7 @@ async function gvisorFigures(runs: number, workdir: string, spawnMs: number, slo
   const session = await gvisor.openSession?.(workdir);
   if (session === undefined) throw new Error('the gVisor backend has sessions');
   try {
-    const inSession: Sandbox = { backend: 'gvisor', run: (spec, options) => session.run(spec, options) };
+    const inSession: Sandbox = { backend: 'gvisor', runsAsOtherUser: false, run: (spec, options) => session.run(spec, options) };
     const execMs = await medianOf(runs, () => runTrue(inSession, workdir));
     const parallelOneShotMs = median([await gatesWall(gvisor, GATES, workdir), await gatesWall(gvisor, GATES, workdir), await gatesWall(gvisor, GATES, workdir)]);
     const parallelSessionMs = median([await gatesWall(inSession, GATES, workdir), await gatesWall(inSession, GATES, workdir), await gatesWall(inSession, GATES, workdir)]);

@@ -48,15 +48,20 @@ async function generateRepository(dir: string): Promise<void> {
       '',
     ].join('\n'),
   );
-  for (let d = 0; d < FILES / 100; d++) {
-    const folder = path.join(dir, 'gen', `d${d}`);
-    await mkdir(folder, { recursive: true });
-    await Promise.all(Array.from({ length: 100 }, (_, f) => writeFile(path.join(folder, `f${f}.js`), `module.exports = ${d * 100 + f};\n`)));
-  }
+  await generateFiles(path.join(dir, 'gen'), FILES);
   await run('npm', ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: dir });
   await git(['init', '--quiet', '--initial-branch=main', dir]);
   await git(['add', '--all'], { cwd: dir });
   await git(['commit', '--quiet', '-m', 'generated'], { cwd: dir, env: identityEnv() });
+}
+
+/** `count` small modules under `dir`, a hundred per folder. */
+async function generateFiles(dir: string, count: number): Promise<void> {
+  for (let d = 0; d < count / 100; d++) {
+    const folder = path.join(dir, `d${d}`);
+    await mkdir(folder, { recursive: true });
+    await Promise.all(Array.from({ length: 100 }, (_, f) => writeFile(path.join(folder, `f${f}.js`), `module.exports = ${d * 100 + f};\n`)));
+  }
 }
 
 interface ModeResult {
@@ -126,7 +131,7 @@ export async function measureWorkspace(): Promise<Section> {
     await generateRepository(repository);
     const cold = await runMode(parts, repository, 'cold');
     const warm = await runMode(parts, repository, 'warm');
-    const copyMs = await gateCopyMs(parts, repository);
+    const copy = await gateCopyMs(parts, repository);
     const figures: Figure[] = [
       figure('files in the repository', FILES, ''),
       figure('setup runs per task, before (fresh tree per activity)', cold.setupRuns, ''),
@@ -136,7 +141,10 @@ export async function measureWorkspace(): Promise<Section> {
       figure('iteration overhead, before', mean(cold.overheadMs), 'ms'),
       figure('iteration overhead', mean(warm.overheadMs), 'ms', atMost(1000, ' ms')),
       figure("gates' own run time (slowest gate)", mean(warm.gatesMs), 'ms'),
-      figure('gate copy of the set-up tree', copyMs, 'ms'),
+      figure('gate copy of the set-up tree, full copy (before)', copy.full, 'ms'),
+      figure('gate copy of the set-up tree', copy.linked, 'ms'),
+      figure(`gate copy with ${FILES} installed files more, full copy (before)`, copy.heavyFull, 'ms'),
+      figure(`gate copy with ${FILES} installed files more`, copy.heavyLinked, 'ms'),
     ];
     return {
       name: `workspace: ${ITERATIONS} iterations on ${FILES} files with \`${SETUP}\`, fresh tree per activity (before) vs warm workspace`,
@@ -148,12 +156,24 @@ export async function measureWorkspace(): Promise<Section> {
   }
 }
 
-/** Cost of one gate's private copy of a set-up tree (checkout + node_modules), as the gates make it. */
-async function gateCopyMs(parts: RealParts, repository: string): Promise<number> {
+/**
+ * Cost of one gate's private copy of a set-up tree (checkout + node_modules), as the gates make
+ * it: a full copy (before), and with the installed folder hard-linked (where the sandbox runs as
+ * another user: as root); then the same with `FILES` more files in node_modules, as a project
+ * with real dependencies has.
+ */
+async function gateCopyMs(parts: RealParts, repository: string): Promise<{ full: number; linked: number; heavyFull: number; heavyLinked: number }> {
   const tree = path.join(parts.work, 'copy-probe');
   await git(['clone', '--quiet', repository, tree]);
   await run('npm', ['ci', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: tree });
-  const started = performance.now();
-  await withWorkspaceCopy(tree, 'probe', async () => undefined);
-  return performance.now() - started;
+  const linkable = process.getuid?.() === 0 ? ['node_modules'] : [];
+  const timed = async (options: { linkable?: string[] }) => {
+    const started = performance.now();
+    await withWorkspaceCopy(tree, 'probe', async () => undefined, options);
+    return performance.now() - started;
+  };
+  const full = await timed({});
+  const linked = await timed({ linkable });
+  await generateFiles(path.join(tree, 'node_modules', 'installed'), FILES);
+  return { full, linked, heavyFull: await timed({}), heavyLinked: await timed({ linkable }) };
 }

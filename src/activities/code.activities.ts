@@ -116,7 +116,7 @@ export function createCodeActivities(deps: CodeActivityDeps): CodeActivities {
         const config = await loadBaseConfig(workspace, taskId, baseSha);
         if (!config.execute) return { success: true, skipped: true, durationMs: 0 };
         const setupFailed = await setup(config);
-        const outcome = setupFailed ?? (await runCommands(sandbox, config, [{ name: 'execute', ...toGate(config.execute) }], workspace.dir, run));
+        const outcome = setupFailed ?? (await runCommands(sandbox, config, [{ name: 'execute', ...toGate(config.execute) }], workspace, run));
         return { success: outcome.passed, skipped: false, error: outcome.failures[0], durationMs: Date.now() - started };
       });
     },

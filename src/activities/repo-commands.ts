@@ -29,7 +29,11 @@ export async function runSetup(sandbox: Sandbox, config: RepoConfig, dir: string
   return outcome.passed ? undefined : outcome;
 }
 
-/** Runs the commands in parallel; each gate gets its own copy of the workspace. */
-export function runCommands(sandbox: Sandbox, config: RepoConfig, gates: Gate[], dir: string, run: ActivityRun): Promise<QualityGatesResult> {
-  return runGates(sandbox, gates, dir, repoRunOptions(config, run));
+/**
+ * Runs the commands in parallel; each gate gets its own copy of `workspace`, which shares what
+ * setup installed (the folders git ignores) by hard link where the sandbox makes that safe.
+ */
+export async function runCommands(sandbox: Sandbox, config: RepoConfig, gates: Gate[], workspace: Workspace, run: ActivityRun): Promise<QualityGatesResult> {
+  const linkable = sandbox.runsAsOtherUser ? await workspace.ignoredFolders() : [];
+  return runGates(sandbox, gates, workspace.dir, { ...repoRunOptions(config, run), linkable });
 }

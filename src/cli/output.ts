@@ -43,7 +43,6 @@ function sessionLines(session: NonNullable<TaskExecutionState['session']>): stri
   return lines;
 }
 
-/** A human summary of a task's state (`ado status`). */
 /** A long prompt (they can be 20,000 characters) is cut to this on its line. */
 const PROMPT_LINE_CHARS = 200;
 /** The plan shown at the `plan` checkpoint; `ado status --json` has all of it. */
@@ -68,9 +67,17 @@ export function describeReport(report: TaskReport): string {
   ].join('\n');
 }
 
-export function describeState(state: TaskExecutionState): string {
+/** Phases after which a task's workflow ends. */
+const FINAL_PHASES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
+
+/**
+ * A human summary of a task's state (`ado status`). `status` is the workflow's, from the server:
+ * a final phase while the workflow still runs means the outcome is being recorded.
+ */
+export function describeState(state: TaskExecutionState, status?: string): string {
+  const finishing = status === 'RUNNING' && FINAL_PHASES.has(state.phase) ? ' (finishing: recording the outcome; the workflow is still running)' : '';
   const lines = [
-    `Task ${state.taskId}: ${state.phase}`,
+    `Task ${state.taskId}: ${state.phase}${finishing}`,
     `  repository: ${state.repository}`,
     `  prompt:     ${cut(state.prompt.split('\n')[0] ?? '', PROMPT_LINE_CHARS)}`,
     `  iterations: ${state.attempts}/${state.maxIterations}`,

@@ -36,5 +36,7 @@ export async function pinPackageScripts(dir: string, scripts: Record<string, str
   if (pkg === null || typeof pkg !== 'object' || Array.isArray(pkg)) return;
   const { scripts: _theirs, ...rest } = pkg as Record<string, unknown>;
   const pinned = Object.keys(scripts).length > 0 ? { ...rest, scripts } : rest;
+  // A new file, never a write through the old one: a copy of the workspace may share it (a hard link).
+  await rm(file, { force: true });
   await writeFile(file, `${JSON.stringify(pinned, null, 2)}\n`);
 }

@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { chmod, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createSandbox } from '../sandbox';
@@ -138,5 +138,40 @@ ${value}"`;
   it('passes with no gates to run', async () => {
     const workdir = await tempWorkspace();
     expect(await runGates(sandbox, [], workdir)).toEqual({ passed: true, gates: [], failures: [] });
+  });
+
+  // As root the sandbox runs as nobody, the condition under which copies share installed files.
+  it.runIf(process.getuid?.() === 0)('shares installed files with the copies by hard link, and a gate writing through one cannot change the workspace', async () => {
+    const workdir = await tempWorkspace({
+      'src/a.js': 'module.exports = 1;\n',
+      'node_modules/dep/index.js': 'module.exports = "dep";\n',
+      'node_modules/dep/open.js': 'open to all\n',
+      'node_modules/dep/.bin/tool': '#!/bin/sh\necho tool\n',
+    });
+    await chmod(path.join(workdir, 'node_modules/dep/open.js'), 0o666);
+    // Each line: an attempt and what must come of it; `bad` collects what did not.
+    const attack = [
+      'bad=""',
+      // Linked: one inode, several names (the workspace's, each copy's); none of these may reach it.
+      '[ "$(stat -c %h node_modules/dep/index.js)" -ge 2 ] || bad="$bad not-linked"',
+      'echo pwned >> node_modules/dep/index.js 2>/dev/null && bad="$bad appended"',
+      'chmod 666 node_modules/dep/index.js 2>/dev/null && bad="$bad chmod"',
+      'truncate -s 0 node_modules/dep/.bin/tool 2>/dev/null && bad="$bad truncated"',
+      // Replacing a linked file is the gate's own business: its copy changes, nothing else.
+      '{ rm -f node_modules/dep/.bin/tool && echo replaced > node_modules/dep/.bin/tool; } || bad="$bad no-replace"',
+      // Files the sandbox could write are copied, as are the repository's own.
+      '[ "$(stat -c %h node_modules/dep/open.js)" = 1 ] || bad="$bad open-linked"',
+      'echo pwned >> node_modules/dep/open.js || bad="$bad open-read-only"',
+      'echo pwned >> src/a.js || bad="$bad own-read-only"',
+      '{ mkdir -p node_modules/.cache && echo new > node_modules/.cache/x; } || bad="$bad no-cache"',
+      'echo "bad:$bad"; [ -z "$bad" ]',
+    ].join('\n');
+    const outcome = await runGates(sandbox, [{ name: 'test', command: attack }, { name: 'lint', command: 'cat node_modules/dep/.bin/tool' }], workdir, { linkable: ['node_modules'] });
+    expect(outcome.failures).toEqual([]);
+    const before = { 'src/a.js': 'module.exports = 1;\n', 'node_modules/dep/index.js': 'module.exports = "dep";\n', 'node_modules/dep/open.js': 'open to all\n', 'node_modules/dep/.bin/tool': '#!/bin/sh\necho tool\n' };
+    for (const [file, content] of Object.entries(before)) expect(await readFile(path.join(workdir, file), 'utf8')).toBe(content);
+    const index = await stat(path.join(workdir, 'node_modules/dep/index.js'));
+    expect([index.uid, index.mode & 0o777, index.nlink]).toEqual([0, 0o644, 1]);
+    expect(await readdir(path.join(workdir, 'node_modules'))).toEqual(['dep']);
   });
 });

@@ -6,8 +6,10 @@
  * Isolation: by default each gate works on its own copy of the workspace, so a build writing
  * dist/ cannot race a test reading it, and no gate leaves anything in the workspace. The copy
  * costs time in proportion to the workspace (measured: ~18 000 files / 400 MB of node_modules
- * take 1.3-3.4 s per copy on ext4, near nothing on btrfs/XFS through reflinks); bubblewrap 0.8
- * has no overlay mounts that would make it free. Callers whose gates only read can pass
+ * take 1.3-3.4 s per copy on ext4 on a quiet machine, and 15-40 s under heavy load; near nothing
+ * on btrfs/XFS through reflinks); bubblewrap 0.8 has no overlay mounts that would make it free.
+ * The folders named `linkable` (installed dependencies) are hard-linked into the copies where
+ * the sandbox makes that safe (workspace-copy.ts). Callers whose gates only read can pass
  * `copyWorkspace: false`: the gates then share the workspace.
  */
 import type { GateResult, QualityGatesResult } from '../domain/quality-gates';
@@ -39,6 +41,8 @@ export interface RunGatesOptions {
   copyWorkspace?: boolean;
   /** Called on the folder a gate runs in, before it runs (once, when the gates share the workspace). */
   prepare?: (folder: string) => Promise<void>;
+  /** Folders of the workspace the copies may hard-link (see `WorkspaceCopyOptions`), when the sandbox allows it. */
+  linkable?: readonly string[];
 }
 
 function checkGates(gates: Gate[]): void {
@@ -86,11 +90,17 @@ export async function runGates(sandbox: Sandbox, gates: Gate[], workdir: string,
         { command: gate.command, workdir: folder, network: gate.network === true, limits },
         { signal: options.signal, onProgress: options.onProgress },
       );
+    const linkable = sandbox.runsAsOtherUser ? options.linkable : undefined;
     return copy
-      ? withWorkspaceCopy(workdir, gate.name, async (folder) => {
-          await options.prepare?.(folder);
-          return run(folder);
-        })
+      ? withWorkspaceCopy(
+          workdir,
+          gate.name,
+          async (folder) => {
+            await options.prepare?.(folder);
+            return run(folder);
+          },
+          { linkable },
+        )
       : run(workdir);
   };
   const runs = await Promise.all(gates.map(async (gate) => ({ gate, result: await runGate(gate) })));

@@ -65,6 +65,9 @@ function requireExecutable(name: string, searchPath: string | undefined, install
 
 class BubblewrapSandbox implements Sandbox {
   readonly backend = 'bubblewrap' as const;
+  get runsAsOtherUser(): boolean {
+    return this.user !== undefined;
+  }
   private readonly layout: HostLayout = detectHostLayout();
   private readonly ownership: WorkspaceOwnership | undefined;
   /** Once per sandbox: can bwrap build its namespaces here, as the sandbox user? */

@@ -26,6 +26,7 @@ export interface ProcessSandboxOptions {
 
 class ProcessSandbox implements Sandbox {
   readonly backend = 'process' as const;
+  readonly runsAsOtherUser = false;
 
   constructor(
     private readonly path: string,

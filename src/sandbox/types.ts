@@ -86,6 +86,12 @@ export interface SandboxRunOptions {
 
 export interface Sandbox {
   readonly backend: 'bubblewrap' | 'gvisor' | 'process';
+  /**
+   * True when runs execute as another, unprivileged user than ADO's own: a file ADO owns that
+   * neither group nor others may write is out of a run's reach, so copies of a workspace may
+   * share such files by hard link (workspace-copy.ts).
+   */
+  readonly runsAsOtherUser: boolean;
   run(spec: SandboxRunSpec, options?: SandboxRunOptions): Promise<SandboxRunResult>;
   /**
    * A long-lived sandbox for one workspace, where a backend has one that makes later commands

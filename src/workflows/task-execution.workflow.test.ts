@@ -187,8 +187,8 @@ describe('taskExecutionWorkflow with HITL', () => {
       expect(second.id).not.toBe(first.id);
       const generated = fake.calls.filter((c) => c.name === 'generateCode').map((c) => c.input as { iteration: number; guidance?: string[] });
       expect(generated.map((g) => [g.iteration, g.guidance])).toEqual([
-        [1, ['With the approval of the plan (ana): Keep the old API']],
-        [2, ['With the approval of the plan (ana): Keep the old API', `Changes asked for at the pull request (bo): ${comment}`]],
+        [1, ['A reviewer said: Keep the old API']],
+        [2, ['A reviewer said: Keep the old API', `A reviewer asked for changes to the pull request: ${comment}`]],
       ]);
       await handle.executeUpdate(decideUpdate, { args: [{ approved: true }] });
       const result = await handle.result();
@@ -215,7 +215,7 @@ describe('taskExecutionWorkflow with HITL', () => {
       const briefs = fake.calls.filter((c) => c.name === 'agentTurn').map((c) => (c.input as { iteration: number; brief?: { feedback: string[] } }));
       expect(briefs.map((b) => [b.iteration, b.brief?.feedback])).toEqual([
         [1, []],
-        [2, ['Changes asked for at the pull request (bo): Trim the email first']],
+        [2, ['A reviewer asked for changes to the pull request: Trim the email first']],
       ]);
     });
   });

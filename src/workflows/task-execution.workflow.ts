@@ -66,7 +66,8 @@ import {
 } from '../domain/task';
 import { describeIssues, taskExecutionInputSchema } from '../domain/task-input';
 import type { AdoMetricName } from '../telemetry/metric-catalog';
-import { codingSessionWorkflow, type CodingSessionResult } from './coding-session.workflow';
+import { formatDuration, liftReached, reachedBudgetLimit } from '../domain/budget';
+import { codingSessionWorkflow, type CodingSessionInput, type CodingSessionResult } from './coding-session.workflow';
 import {
   agentStepSignal,
   cancelTaskSignal,
@@ -355,14 +356,15 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
     return ApplicationFailure.create({ type, message: `${message}${by}${why}`, nonRetryable: true });
   }
 
-  /** Before each LLM call: a reached budget pauses the task at the `budget` checkpoint. */
-  async function checkBudget(): Promise<void> {
-    const reached = reachedBudgetLimit(state, Date.now() - startedAt);
-    if (!reached) return;
+  /** Before each LLM call: a reached budget pauses the task at the `budget` checkpoint; the decision, when asked. */
+  async function checkBudget(): Promise<ApprovalRecord | undefined> {
+    const reached = reachedBudgetLimit(state.budget, state.usage, Date.now() - startedAt);
+    if (!reached) return undefined;
     const record = await askHuman('budget', `Budget reached: ${reached}. Extend the budget to continue, or stop the task.`);
     if (!record.decision.approved) throw rejected(`Stopped at budget checkpoint (${reached})`, record, FailureType.BudgetExceeded);
     // An approval without new limits lifts the limit that was reached.
     state.budget = record.decision.budget ? { ...state.budget, ...record.decision.budget } : liftReached(state.budget, reached);
+    return record;
   }
 
   /**
@@ -461,40 +463,56 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
   ): Promise<GenerateCodeResult> {
     const sessionId = `${workflowId}/session-${iteration}/${runId}`;
     state.session = { workflowId: sessionId, iteration, steps: [] };
-    const session: CodingSessionResult = await executeChild(codingSessionWorkflow, {
-      workflowId: sessionId,
-      taskQueue,
-      args: [
-        {
-          taskId: input.taskId,
-          iteration,
-          brief: {
-            prompt: input.prompt,
-            plan,
-            subtasks: subtasks.map((t) => `${t.title}: ${t.description}`),
-            feedback: [...previousErrors.map((e) => `${e.tool}: ${e.message}`), ...reviewerGuidance(state.approvals)],
+    const opening: CodingSessionInput = {
+      taskId: input.taskId,
+      iteration,
+      brief: {
+        prompt: input.prompt,
+        plan,
+        subtasks: subtasks.map((t) => `${t.title}: ${t.description}`),
+        feedback: [...previousErrors.map((e) => `${e.tool}: ${e.message}`), ...reviewerGuidance(state.approvals)],
+      },
+      repo: head,
+      baseSha: workspace.baseSha,
+      taskBranch: workspace.taskBranch,
+      maxSteps: input.maxAgentSteps ?? DEFAULT_AGENT_MAX_STEPS,
+    };
+    let resume: Pick<CodingSessionInput, 'carry' | 'guidance'> = {};
+    let session: CodingSessionResult;
+    for (;;) {
+      session = await executeChild(codingSessionWorkflow, {
+        // A session resumed after the budget checkpoint goes on under its id (its store keys go on too).
+        workflowId: sessionId,
+        taskQueue,
+        args: [
+          {
+            ...opening,
+            ...resume,
+            ...(state.budget ? { budget: { limits: state.budget, usedBefore: state.usage, taskStartedAt: startedAt } } : {}),
+            ...(warm?.heldOn === undefined ? {} : { workspaceQueue: warm.heldOn }),
           },
-          repo: head,
-          baseSha: workspace.baseSha,
-          taskBranch: workspace.taskBranch,
-          maxSteps: input.maxAgentSteps ?? DEFAULT_AGENT_MAX_STEPS,
-          ...(warm?.heldOn === undefined ? {} : { workspaceQueue: warm.heldOn }),
-        },
-      ],
-    });
-    // The session's tool calls worked on the task's tree, wherever it lives now.
-    warm?.adopt(session.workspaceQueue);
+        ],
+      });
+      // The session's tool calls worked on the task's tree, wherever it lives now.
+      warm?.adopt(session.workspaceQueue);
+      addLlmUsage(session.usage);
+      if (session.outcome.kind !== 'budget' || !session.carry) break;
+      // Paused before a model turn: the task's budget checkpoint, then the session goes on from
+      // where it stopped (its usage is the task's now), the reviewer's comment its next prompt.
+      const record = await checkBudget();
+      resume = { carry: { ...session.carry, usage: ZERO_USAGE }, guidance: record ? reviewerSaid(record) : [] };
+    }
     const outcome = session.outcome;
     if (outcome.kind === 'stuck') {
       const context = `The coding session of iteration ${iteration} is stuck: ${outcome.stuck.detail}.`;
       if (!input.hitlEnabled) throw ApplicationFailure.create({ type: FailureType.Stuck, message: `${context} (run with HITL to decide)`, nonRetryable: true });
-      addLlmUsage(session.usage);
       const record = await askHuman('stuck', `${context} Continue with another iteration?`);
       if (!record.decision.approved) throw rejected('Escalated to human after stuck detection', record, FailureType.Stuck);
       return { sha: session.sha, summary: context, filesChanged: [], editErrors: [{ tool: 'agent', message: context }], usage: ZERO_USAGE };
     }
-    const summary = outcome.kind === 'finished' ? outcome.summary : `Stopped after ${outcome.steps} tool calls (the step limit)`;
-    return { sha: session.sha, summary, filesChanged: [], editErrors: [], usage: session.usage };
+    const summary = outcome.kind === 'finished' ? outcome.summary : outcome.kind === 'step-limit' ? `Stopped after ${outcome.steps} tool calls (the step limit)` : outcome.reached;
+    // The session's usage is counted already (before each budget check).
+    return { sha: session.sha, summary, filesChanged: [], editErrors: [], usage: ZERO_USAGE };
   }
 
   // ---------------------------------------------------------------- the task
@@ -653,29 +671,7 @@ function outlivingWorkers<T extends object>(activities: T): T {
   });
 }
 
-/** Which budget limit the task has reached, described for a human; undefined when none. */
-function reachedBudgetLimit(state: TaskExecutionState, elapsedMs: number): string | undefined {
-  const budget = state.budget;
-  if (!budget) return undefined;
-  if (budget.maxTotalTokens !== undefined && state.usage.totalTokens >= budget.maxTotalTokens) {
-    return `tokens ${state.usage.totalTokens} of ${budget.maxTotalTokens}`;
-  }
-  if (budget.maxCostUsd !== undefined && (state.usage.costUsd ?? 0) >= budget.maxCostUsd) {
-    return `cost $${(state.usage.costUsd ?? 0).toFixed(4)} of $${budget.maxCostUsd}`;
-  }
-  if (budget.maxDurationMs !== undefined && elapsedMs >= budget.maxDurationMs) {
-    return `time ${formatDuration(elapsedMs)} of ${formatDuration(budget.maxDurationMs)}`;
-  }
-  return undefined;
-}
-
-function liftReached(budget: TaskExecutionState['budget'], reached: string): TaskExecutionState['budget'] {
-  const lifted = { ...budget };
-  if (reached.startsWith('tokens')) delete lifted.maxTotalTokens;
-  else if (reached.startsWith('cost')) delete lifted.maxCostUsd;
-  else delete lifted.maxDurationMs;
-  return lifted;
-}
+/** A reviewer's comment given with an approval, as the coder reads it; nothing without one. */
 
 function checkpointData(state: TaskExecutionState): CheckpointData {
   const kept = Object.fromEntries(CHECKPOINT_FIELDS.map((field) => [field, state[field]])) as CheckpointedState;
@@ -687,12 +683,14 @@ function checkpointData(state: TaskExecutionState): CheckpointData {
  * for), oldest first: the coder is given it with every later prompt.
  */
 function reviewerGuidance(approvals: readonly ApprovalRecord[]): string[] {
-  return approvals.flatMap(({ request, decision }) => {
-    const comment = decision.comment?.trim();
-    if (!comment || !(decision.approved || decision.revise)) return [];
-    const who = decision.reviewer ? ` (${decision.reviewer})` : '';
-    return [decision.revise ? `Changes asked for at the pull request${who}: ${comment}` : `With the approval of the ${request.checkpoint}${who}: ${comment}`];
-  });
+  return approvals.flatMap(reviewerSaid);
+}
+
+/** What one decision tells the coder: its comment, when it approved or asked for changes. */
+function reviewerSaid({ decision }: ApprovalRecord): string[] {
+  const comment = decision.comment?.trim();
+  if (!comment || !(decision.approved || decision.revise)) return [];
+  return [decision.revise ? `A reviewer asked for changes to the pull request: ${comment}` : `A reviewer said: ${comment}`];
 }
 
 function firstLine(text: string): string {
@@ -706,10 +704,4 @@ function describePr(pr: PullRequestInfo): string {
     ? `\nReview first: it edits how code is built or checked (the task was checked with the base branch's versions):\n${pr.sensitiveChanges.map((c) => `- ${c}`).join('\n')}`
     : '';
   return `${pr.headBranch} → ${pr.baseBranch}${stats}${sensitive}`;
-}
-
-function formatDuration(ms: number): string {
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} hour(s)`;
-  if (ms % 60_000 === 0) return `${ms / 60_000} minutes`;
-  return `${Math.round(ms / 1000)} seconds`;
 }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importedRepo, pushChange, useGitTestFolder } from '../../test/helpers/git-repos';
@@ -37,6 +37,22 @@ describe('WarmWorkspaces', () => {
 
     expect(await pool.release('task-keep')).toBe(true);
     expect(existsSync(path.dirname(again.dir))).toBe(false);
+  });
+
+  it('keeps the index clean when a sandboxed run hands the tree to its user and back (ctime moves, content does not)', async () => {
+    const ref = await importedRepo(work(), 'ctime', { 'src/a.ts': 'export const a = 1;\n' });
+    const pool = workspaces();
+    const tree = await pool.acquire('task-ctime', ref);
+    const file = path.join(tree.dir, 'src', 'a.ts');
+    const { uid, gid } = await stat(file);
+    // What the ownership lease does to every file: any chown, even to the same owner, moves ctime
+    // (git compares whole seconds).
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await chown(file, uid, gid);
+    const at = { cwd: tree.dir, env: { GIT_DIR: path.join(path.dirname(tree.dir), 'git'), GIT_WORK_TREE: tree.dir } };
+    // Without a refresh, diff-files lists every entry whose stat data no longer matches the index.
+    expect(await git(['diff-files', '--name-only'], at)).toBe('');
+    await pool.release('task-ctime');
   });
 
   it('keeps one task out of another: a sandboxed command in one tree cannot read or write the other', async () => {

@@ -170,13 +170,12 @@ const DEPENDENCY_FILES = [
 
 /**
  * The key of what `setup` would install in `workspace`: its command and the committed content of
- * the dependency files at the workspace's head. The same key means the installed tree still fits.
+ * the dependency files at the workspace's head (their blob ids, which name their content). The
+ * same key means the installed tree still fits.
  */
 export async function setupKey(workspace: Workspace, setupCommand: string): Promise<string> {
   const hash = createHash('sha256').update(setupCommand).update('\0');
-  for (const name of DEPENDENCY_FILES) {
-    const content = await workspace.readCommitted(workspace.sha, name);
-    hash.update(`${name}\0${content === null ? '-' : createHash('sha256').update(content).digest('hex')}\0`);
-  }
+  const blobs = await workspace.committedBlobs(workspace.sha, DEPENDENCY_FILES);
+  for (const name of DEPENDENCY_FILES) hash.update(`${name}\0${blobs.get(name) ?? '-'}\0`);
   return hash.digest('hex');
 }

@@ -114,7 +114,7 @@ describe('revise at the pull request', () => {
         expect(sent.map((s) => s.kind)).toEqual(['plan', 'decompose', 'code', 'code']);
         const [firstCode, secondCode] = sent.filter((s) => s.kind === 'code');
         expect(firstCode!.user).not.toContain(COMMENT);
-        expect(secondCode!.user).toContain(`Changes asked for at the pull request (local): ${COMMENT}`);
+        expect(secondCode!.user).toContain(`A reviewer asked for changes to the pull request: ${COMMENT}`);
         expect(result).toMatchObject({ status: 'completed', iterations: 2, pullRequest: { merged: true } });
         const state = await stateOf(handle);
         expect(state.revisions).toBe(1);

@@ -89,8 +89,8 @@ export function transcript(code: string[]): Transcript {
 export type SandboxObserver = (spec: SandboxRunSpec) => void | ((result: SandboxRunResult, ms: number) => void);
 
 /**
- * The real activities, with `answers` as the model (a transcript the scripted model replays, or
- * a client, such as one of a loopback model server) and a sandbox built from `sandbox`, watched by `onRun`.
+ * The real activities, with `answers` as the model (a transcript the scripted client replays, or
+ * a client of its own) and a sandbox built from `sandbox`, watched by `onRun`.
  */
 export async function realActivities(
   parts: RealParts,
@@ -128,6 +128,7 @@ function observed(sandbox: Sandbox, onRun: SandboxObserver | undefined): Sandbox
   if (!onRun) return sandbox;
   return {
     backend: sandbox.backend,
+    runsAsOtherUser: sandbox.runsAsOtherUser,
     run: async (spec, options) => {
       const finished = onRun(spec);
       const started = performance.now();

@@ -76,7 +76,7 @@ export function registerTaskCommands(program: Command, ctx: CliContext): void {
     .action(async (taskId: string, opts: { json: boolean }) => {
       const report = await (await ctx.tasks()).report(taskId);
       if (opts.json) printJson(report.state ?? report);
-      else printLine(report.state ? describeState(report.state) : describeReport(report));
+      else printLine(report.state ? describeState(report.state, report.status) : describeReport(report));
     });
 
   program

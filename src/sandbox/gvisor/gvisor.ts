@@ -97,6 +97,8 @@ async function prepareRootFolder(rootPath: string, layout: HostLayout, bound: re
 
 class GvisorSandbox implements Sandbox {
   readonly backend = 'gvisor' as const;
+  /** Not relied on: gVisor's file server, not the host kernel, decides what a run may write. */
+  readonly runsAsOtherUser = false;
   private readonly layout: HostLayout = detectHostLayout();
   private readonly ownership: WorkspaceOwnership;
   /** Once per sandbox: runsc found (or built), state folder opened, root folder made, a first run of `true`. */
