@@ -266,6 +266,17 @@ describe('ado CLI: server commands and the shared context', () => {
     expect(ctx.globalOptions().namespace).toBe('team-a');
   });
 
+  it('`ado demo --help` lists the examples; an unknown one is refused with their names', async () => {
+    const help = await capture(['demo', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/--example <name>\s+which example to run/);
+    expect(help.stdout).toMatch(/^ {2}signup {3}a small signup service/m);
+    expect(help.stdout).toMatch(/^ {2}ledger {3}a generated monorepo of 593 files in 8 packages/m);
+    const unknown = await capture(['demo', '--example', 'ledgr']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("option '--example <name>' argument 'ledgr' is invalid. Allowed choices are signup, ledger.");
+  });
+
   it('a bad port from a variable or a flag is refused, naming it', async () => {
     const fromEnv = await withEnv({ ADO_TEMPORAL_PORT: '72x3' }, () => capture(['dev']));
     expect(fromEnv.code).toBe(2);

@@ -1,5 +1,6 @@
 /** How the CLI prints: one JSON document with --json, short human lines otherwise. */
 import type { FollowEvent, TaskReport } from '../client/task-client';
+import type { AgentStep } from '../domain/agent-tools';
 import type { ApprovalRequest, PhaseChange, TaskExecutionState } from '../domain/task';
 
 export function printJson(value: unknown): void {
@@ -22,9 +23,10 @@ function phaseLine(taskId: string, change: PhaseChange, maxIterations: number): 
   return `${time} ${taskId}: ${change.phase}${iteration}`;
 }
 
-/** What a follower prints for one event: the phase line, or the pending approval and how to decide it. */
+/** What a follower prints for one event: the phase line, the tool call, or the pending approval and how to decide it. */
 export function followLines(event: FollowEvent, ado = 'ado'): string {
   if (event.type === 'phase') return phaseLine(event.state.taskId, event.change, event.state.maxIterations);
+  if (event.type === 'step') return `    ${stepLine(event.step)}`;
   const { request, state } = event;
   return `${request.requestedAt.slice(11, 19)} ${state.taskId}: waiting for approval at "${request.checkpoint}"\n${decisionHint(state.taskId, request, ado)}`;
 }
@@ -36,11 +38,14 @@ const SHOWN_STEPS = 12;
 function sessionLines(session: NonNullable<TaskExecutionState['session']>): string[] {
   const shown = session.steps.slice(-SHOWN_STEPS);
   const lines = [`  coding session (iteration ${session.iteration}): ${session.steps.length ? `${session.steps.at(-1)!.index} tool calls` : 'started'}`];
-  for (const step of shown) {
-    const mark = step.outcome === 'ok' ? 'ok' : 'FAILED';
-    lines.push(`    ${String(step.index).padStart(3)} ${step.tool.padEnd(11)} ${step.argument.padEnd(40)} ${mark.padEnd(6)} ${(step.durationMs / 1000).toFixed(1)} s`);
-  }
+  for (const step of shown) lines.push(`    ${stepLine(step)}`);
   return lines;
+}
+
+/** One tool call: step, tool, argument, outcome, duration. */
+function stepLine(step: AgentStep): string {
+  const mark = step.outcome === 'ok' ? 'ok' : 'FAILED';
+  return `${String(step.index).padStart(3)} ${step.tool.padEnd(11)} ${step.argument.padEnd(40)} ${mark.padEnd(6)} ${(step.durationMs / 1000).toFixed(1)} s`;
 }
 
 /** A long prompt (they can be 20,000 characters) is cut to this on its line. */

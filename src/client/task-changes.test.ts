@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FIXTURE_AT, taskStateFixture } from '../../test/fakes/task-state';
 import type { ApprovalRequest, TaskExecutionState } from '../domain/task';
-import { changesBetween } from './task-changes';
+import type { AgentStep } from '../domain/agent-tools';
+import { changesBetween, newSessionSteps } from './task-changes';
 
 const at = FIXTURE_AT;
 /** `seconds` after `at`. */
@@ -54,5 +55,23 @@ describe('changesBetween', () => {
 
   it('reports a change without a new phase or decision as a new state only', () => {
     expect(changesBetween(base, { ...base, usage: { promptTokens: 1, completionTokens: 1, totalTokens: 2 } }).map((e) => e.event)).toEqual(['state']);
+  });
+});
+
+describe('newSessionSteps', () => {
+  const step = (index: number): AgentStep => ({ index, tool: 'view', argument: 'a.js', outcome: 'ok', durationMs: 5, actionKey: `a${index}`, observationKey: `o${index}` });
+  const withSession = (workflowId: string, iteration: number, indexes: number[]): TaskExecutionState => ({ ...base, session: { workflowId, iteration, steps: indexes.map(step) } });
+
+  it('reports the tool calls after the last one seen, none when nothing is new or there is no session', () => {
+    expect(newSessionSteps(undefined, withSession('s1', 1, [1, 2])).map((s) => s.index)).toEqual([1, 2]);
+    expect(newSessionSteps(withSession('s1', 1, [1, 2]), withSession('s1', 1, [1, 2, 3, 4])).map((s) => s.index)).toEqual([3, 4]);
+    expect(newSessionSteps(withSession('s1', 1, [1, 2]), withSession('s1', 1, [1, 2]))).toEqual([]);
+    expect(newSessionSteps(undefined, base)).toEqual([]);
+  });
+
+  it("reports every step of the next iteration's session, and those the task's window no longer holds are not repeated", () => {
+    expect(newSessionSteps(withSession('s1', 1, [7, 8]), withSession('s2', 2, [1])).map((s) => s.index)).toEqual([1]);
+    // The task keeps the latest steps only: earlier ones dropping out of the window are not new.
+    expect(newSessionSteps(withSession('s1', 1, [1, 2, 3]), withSession('s1', 1, [3, 4])).map((s) => s.index)).toEqual([4]);
   });
 });

@@ -2,6 +2,7 @@
  * What changed in a task between two reads of its `taskState`: the one diff behind both
  * `TaskClient.follow` (the CLI) and the API's event stream.
  */
+import type { AgentStep } from '../domain/agent-tools';
 import type { ApprovalRecord, ApprovalRequest, PhaseChange, TaskExecutionState } from '../domain/task';
 
 /** One change, named as the API's server-sent events name it. */
@@ -26,4 +27,15 @@ export function changesBetween(before: TaskExecutionState | undefined, after: Ta
   if (after.pendingApproval && after.pendingApproval.id !== before?.pendingApproval?.id) changes.push({ event: 'approval', data: after.pendingApproval });
   if (changes.length > 0 || JSON.stringify(before) !== JSON.stringify(after)) changes.push({ event: 'state', data: after });
   return changes;
+}
+
+/**
+ * The tool calls of the agent's coding session that `after` shows and `before` did not: the
+ * steps after the last one seen, or all of them when a new session (the next iteration) began.
+ */
+export function newSessionSteps(before: TaskExecutionState | undefined, after: TaskExecutionState): AgentStep[] {
+  const session = after.session;
+  if (!session) return [];
+  const seen = before?.session?.workflowId === session.workflowId ? (before.session.steps.at(-1)?.index ?? 0) : 0;
+  return session.steps.filter((step) => step.index > seen);
 }

@@ -13,6 +13,7 @@ import {
 } from '@temporalio/client';
 import { CancelledFailure, TerminatedFailure, TimeoutFailure, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import type { AgentStep } from '../domain/agent-tools';
 import { AdoError, describeFailure } from '../domain/errors';
 import { AdoPhase, AdoRepository, taskWorkflowFilter, WorkflowVersion } from '../domain/search-attributes';
 import { TERMINAL_PHASES, taskQueues, type ApprovalRequest, type PhaseChange, type TaskExecutionInput, type TaskExecutionResult, type TaskExecutionState, type TaskPhase } from '../domain/task';
@@ -20,7 +21,7 @@ import { describeIssues, newTaskInputSchema } from '../domain/task-input';
 import { taskStateQuery } from '../workflows/messages';
 import { taskExecutionWorkflow } from '../workflows/task-execution.workflow';
 import { DecisionRejectedError, InvalidTaskInputError, TaskAlreadyExistsError, TaskNotFoundError } from './errors';
-import { changesBetween } from './task-changes';
+import { changesBetween, newSessionSteps } from './task-changes';
 
 export type TaskHandle = WorkflowHandle<typeof taskExecutionWorkflow>;
 
@@ -69,7 +70,9 @@ export interface TaskReport {
 /** What `follow` reports while a task runs. */
 export type FollowEvent =
   | { type: 'phase'; change: PhaseChange; state: TaskExecutionState }
-  | { type: 'approval'; request: ApprovalRequest; state: TaskExecutionState };
+  | { type: 'approval'; request: ApprovalRequest; state: TaskExecutionState }
+  /** A finished tool call of the agent coder's session (`state.session` says which iteration). */
+  | { type: 'step'; step: AgentStep; state: TaskExecutionState };
 
 /** How a finished task ended, in words a human reads at the end of `ado run --wait`. */
 export interface TaskOutcome {
@@ -220,8 +223,8 @@ export class TaskClient {
 
   /**
    * Follows a task until it ends: `onEvent` gets every phase change (from the task's own phase
-   * history, so none is missed between polls) and every new approval request; resolves with how
-   * the task ended.
+   * history, so none is missed between polls), each tool call of an agent coder's session and
+   * every new approval request; resolves with how the task ended.
    */
   async follow(taskId: string, onEvent: (event: FollowEvent) => void, pollMs = 300): Promise<TaskOutcome> {
     const handle = this.handle(taskId);
@@ -232,10 +235,10 @@ export class TaskClient {
     let previous: TaskExecutionState | undefined;
     const report = async () => {
       const state = await handle.query(taskStateQuery);
-      for (const change of changesBetween(previous, state)) {
-        if (change.event === 'phase') onEvent({ type: 'phase', change: change.data, state });
-        if (change.event === 'approval') onEvent({ type: 'approval', request: change.data, state });
-      }
+      const changes = changesBetween(previous, state);
+      for (const change of changes) if (change.event === 'phase') onEvent({ type: 'phase', change: change.data, state });
+      for (const step of newSessionSteps(previous, state)) onEvent({ type: 'step', step, state });
+      for (const change of changes) if (change.event === 'approval') onEvent({ type: 'approval', request: change.data, state });
       previous = state;
     };
     await this.withTask(taskId, report);

@@ -1,7 +1,8 @@
 /**
  * `ado demo`: a whole task, offline, on the embedded default. Uses a running `ado dev` stack or
- * starts one, gives the demo pool a fresh copy of the sample repository, follows the task phase
- * by phase and ends with the pull request, the iterations, the tokens and the Web UI link.
+ * starts one, gives the example's demo pool a fresh copy of its sample repository, follows the
+ * task phase by phase (and tool call by tool call for the agent coder) and ends with the pull
+ * request, the iterations, the tokens and the Web UI link.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -12,24 +13,23 @@ import { adoPaths } from '../config/paths';
 import { temporalPlumbing, type TemporalPlumbing } from '../client/temporal-plumbing';
 import type { TaskExecutionState } from '../domain/task';
 import type { Logger } from '../telemetry/logger';
-import { DEMO_QUEUE_PREFIX, DEMO_REPOSITORY, startEmbeddedStack, type EmbeddedStack } from '../dev/stack';
-import { createSampleRepository } from './sample-repository';
+import { DEMO_POOLS, startEmbeddedStack, type DemoExampleName, type EmbeddedStack } from '../dev/stack';
+import { DEMO_EXAMPLES } from './examples';
 
 const run = promisify(execFile);
-
-export const DEMO_PROMPT =
-  'Add input validation to the signup form: reject a missing or malformed email and passwords shorter than 8 characters, with tests.';
 
 export interface DemoOptions {
   home: string;
   env: NodeJS.ProcessEnv;
   logger: Logger;
   hitl: boolean;
+  /** Which example to run. @default 'signup' */
+  example?: DemoExampleName;
   /** Ports for the embedded stack when none is running. */
   port: number;
   uiPort: number;
   say: (line: string) => void;
-  /** Called on every phase change and approval request (live output). */
+  /** Called on every phase change, tool call and approval request (live output). */
   onEvent?: (event: FollowEvent) => void;
 }
 
@@ -47,6 +47,8 @@ export interface DemoResult {
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { home, env, say } = options;
+  const name = options.example ?? 'signup';
+  const example = DEMO_EXAMPLES[name];
   const running = readStackInfo(env);
   let stack: EmbeddedStack | undefined;
   let settings: TemporalSettings;
@@ -75,13 +77,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   }
   try {
     const taskId = newTaskId();
-    const repository = await createSampleRepository(DEMO_REPOSITORY, path.join(adoPaths(home).home, 'demo', taskId));
-    say(`Sample repository: ${repository}`);
+    const repository = await example.createRepository(path.join(adoPaths(home).home, 'demo', taskId));
+    say(`Sample repository (example ${name}): ${repository}`);
     const client = await connectClient(settings, { dataConverter: plumbing.dataConverter, interceptors: plumbing.tracing?.clientInterceptors });
     try {
-      const tasks = new TaskClient(client, DEMO_QUEUE_PREFIX);
-      const { runId } = await tasks.start({ taskId, prompt: DEMO_PROMPT, repository, branch: 'main', hitlEnabled: options.hitl });
-      say(`Task ${taskId}: "${DEMO_PROMPT}"`);
+      const tasks = new TaskClient(client, DEMO_POOLS[name].queuePrefix);
+      const { runId } = await tasks.start({ taskId, prompt: example.prompt, repository, branch: 'main', hitlEnabled: options.hitl, coder: example.coder });
+      say(`Task ${taskId}${example.coder ? ` (${example.coder} coder)` : ''}: "${example.prompt}"`);
       const outcome = await tasks.follow(taskId, (event) => options.onEvent?.(event));
       const state = await tasks.state(taskId);
       const pr = state.pullRequest;

@@ -9,6 +9,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { commitAsSample } from './sample-repository';
 
 /** The packages, each with the areas its modules are grouped in. */
 const PACKAGES: Record<string, string[]> = {
@@ -183,12 +184,15 @@ export function ledgerFiles(): Map<string, string> {
   return files;
 }
 
-/** Writes the ledger repository's files into `dir` (which must not exist yet); returns `dir`. */
-export async function writeLedgerFiles(dir: string): Promise<string> {
-  await mkdir(dir, { recursive: false });
+/** Writes the ledger repository into `<parent>/ledger` (which must not exist yet) as a git repository with one commit; returns its path. */
+export async function createLedgerRepository(parent: string): Promise<string> {
+  const dir = path.join(parent, 'ledger');
+  await mkdir(parent, { recursive: true });
+  await mkdir(dir);
   for (const [rel, content] of ledgerFiles()) {
     await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
     await writeFile(path.join(dir, rel), content);
   }
+  await commitAsSample(dir, 'Initial commit: the ledger monorepo');
   return dir;
 }

@@ -1,4 +1,4 @@
-/** The demo's sample repository: a fresh git copy of examples/signup-service for each run. */
+/** The demo's sample repositories: a fresh git repository with one commit for each run. */
 import { execFile } from 'node:child_process';
 import { cp, mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -22,9 +22,14 @@ export async function createSampleRepository(source: string, parent: string, nam
   const dir = path.join(parent, name);
   await mkdir(parent, { recursive: true });
   await cp(source, dir, { recursive: true, errorOnExist: true, force: false });
+  await commitAsSample(dir, 'Initial commit: signup handler without validation');
+  return dir;
+}
+
+/** Makes the files in `dir` a git repository on `main` with one commit of them, by the fixed identity and date. */
+export async function commitAsSample(dir: string, message: string): Promise<void> {
   const git = (args: string[]) => run('git', args, { cwd: dir, env: { ...process.env, ...GIT_ENV, HOME: dir } });
   await git(['init', '--quiet', '--initial-branch=main']);
   await git(['add', '--all']);
-  await git(['commit', '--quiet', '--no-gpg-sign', '-m', 'Initial commit: signup handler without validation']);
-  return dir;
+  await git(['commit', '--quiet', '--no-gpg-sign', '-m', message]);
 }

@@ -1,9 +1,9 @@
 /**
  * The embedded stack `ado dev` runs on one machine: the real Temporal server of the Temporal CLI
  * (SQLite under ADO home) with its Web UI and codec endpoint, the ADO store (PGlite), the HTTP API
- * and console, and a worker serving every pool. Beside it, a
- * demo pool on its own task queues answers with the demo's recorded LLM transcript, so
- * `ado demo` works offline against a running stack too.
+ * and console, and a worker serving every pool. Beside it, one demo pool per example of
+ * `ado demo`, each on task queues of its own, answers with that example's recorded LLM
+ * transcript, so `ado demo` works offline against a running stack too.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -25,11 +25,24 @@ import { startWorkers } from '../worker/run';
 import { llmFromEnv, openSharedParts, wireActivities } from '../worker/wiring';
 import { closeAll } from './close-all';
 
-/** Task queue prefix of the demo pool. */
-export const DEMO_QUEUE_PREFIX = 'demo-';
-/** The demo's sample repository and the transcript its model answers replay. */
-export const DEMO_REPOSITORY = path.join(__dirname, '..', '..', 'examples', 'signup-service');
-const DEMO_TRANSCRIPT = path.join(__dirname, '..', '..', 'examples', 'signup-service.transcript.yaml');
+const EXAMPLES = path.join(__dirname, '..', '..', 'examples');
+
+/**
+ * The demo pools: per example of `ado demo` (src/demo/examples.ts), the prefix of its task queues
+ * and the transcript its scripted model replays. A task started on an example's queues gets that
+ * example's answers, so the examples share one stack without sharing a transcript.
+ */
+export const DEMO_POOLS = {
+  signup: { queuePrefix: 'demo-', transcript: path.join(EXAMPLES, 'signup-service.transcript.yaml') },
+  ledger: { queuePrefix: 'demo-ledger-', transcript: path.join(EXAMPLES, 'ledger.transcript.yaml') },
+} as const;
+/** The names of the demo's examples. */
+export type DemoExampleName = keyof typeof DEMO_POOLS;
+
+/** Task queue prefix of the default example's demo pool (the signup service). */
+export const DEMO_QUEUE_PREFIX = DEMO_POOLS.signup.queuePrefix;
+/** The default example's sample repository. */
+export const DEMO_REPOSITORY = path.join(EXAMPLES, 'signup-service');
 
 export interface EmbeddedStackOptions {
   home: string;
@@ -67,7 +80,7 @@ export interface EmbeddedStack {
   plumbing: TemporalPlumbing;
   llmDescription: string;
   llmProblem?: string;
-  /** Request log of the demo pool's scripted model (what each prompt carried). */
+  /** Request log of the demo pools' scripted models (what each prompt carried; each line names its task). */
   demoRequestLog: string;
   stop(): Promise<void>;
 }
@@ -132,7 +145,6 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       closers.push(() => connection.close());
       const configured = llmFromEnv(env, logger);
       llm = { description: configured.description, problem: configured.problem };
-      const demoLlm = createLlmClient({ provider: 'scripted', transcriptPath: DEMO_TRANSCRIPT, requestLogPath: demoRequestLog });
       const base = {
         connection,
         namespace: options.namespace,
@@ -143,8 +155,11 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       };
       const main = await startWorkers({ ...base, activities: wireActivities(parts, configured.llm, env), gauges: options.gauges ? { logger } : undefined });
       closers.push(() => main.shutdown());
-      const demo = await startWorkers({ ...base, activities: wireActivities(parts, demoLlm, env), queuePrefix: DEMO_QUEUE_PREFIX });
-      closers.push(() => demo.shutdown());
+      for (const pool of Object.values(DEMO_POOLS)) {
+        const demoLlm = createLlmClient({ provider: 'scripted', transcriptPath: pool.transcript, requestLogPath: demoRequestLog });
+        const demo = await startWorkers({ ...base, activities: wireActivities(parts, demoLlm, env), queuePrefix: pool.queuePrefix });
+        closers.push(() => demo.shutdown());
+      }
     }
 
     say('Starting the API…');

@@ -1,16 +1,19 @@
 /**
  * The README's demo, end to end on the embedded stack: real Temporal dev server, PGlite store,
- * bubblewrap sandbox, git remotes, the scripted model replaying the demo transcript.
+ * bubblewrap sandbox, git remotes, the scripted model replaying each example's transcript.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDemo, type DemoResult } from '../../src/demo/demo';
-import { startEmbeddedStack, type EmbeddedStack } from '../../src/dev/stack';
+import { LEDGER_TARGET } from '../../src/demo/ledger-repository';
+import { startEmbeddedStack, type DemoExampleName, type EmbeddedStack } from '../../src/dev/stack';
+import type { FollowEvent } from '../../src/client/task-client';
 import { readRequestLog } from '../../src/llm/scripted';
+import { createSandbox } from '../../src/sandbox';
 import { silentLogger } from '../../src/telemetry/logger';
 import { freePort } from '../../src/temporal/ports';
 import { installTestRuntime } from '../helpers/temporal';
@@ -35,16 +38,18 @@ function ado(...args: string[]) {
   return run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), ...args], { cwd: ROOT, env });
 }
 
-function demo(hitl: boolean, onPending?: (taskId: string, checkpoint: string) => void): Promise<DemoResult> {
+function demo(hitl: boolean, onPending?: (taskId: string, checkpoint: string) => void, example?: DemoExampleName, onEvent?: (event: FollowEvent) => void): Promise<DemoResult> {
   return runDemo({
     home,
     env,
     logger: silentLogger(),
     hitl,
+    example,
     port: 0,
     uiPort: 0,
     say: () => {},
     onEvent: (event) => {
+      onEvent?.(event);
       if (event.type === 'approval') onPending?.(event.state.taskId, event.request.checkpoint);
     },
   });
@@ -107,5 +112,59 @@ describe('the demo task', () => {
 
     const status = JSON.parse((await ado('status', result.taskId, '--json')).stdout) as { phase: string; attempts: number };
     expect(status).toMatchObject({ phase: 'completed', attempts: 2 });
+  });
+
+  it('the ledger example: the agent coder finds the refund bug in 593 files, edits, runs the test and finishes; the PR fixes it and the gates passed', async () => {
+    const followed: string[] = [];
+    const result = await demo(false, undefined, 'ledger', (event) => {
+      if (event.type === 'step') followed.push(`${event.step.tool} ${event.step.outcome}`);
+    });
+    expect(result.outcome).toMatchObject({ ok: true, phase: 'completed' });
+    const { state } = result;
+    // The tool calls, as the demo printed them while they happened.
+    const tools = ['search ok', 'view ok', 'view ok', 'str_replace ok', 'run error', 'str_replace error', 'str_replace ok', 'run ok', 'finish ok'];
+    expect(followed).toEqual(tools);
+    expect(state.session?.steps.map((s) => `${s.tool} ${s.outcome}`)).toEqual(tools);
+    // finish ran the gates, the task's own check after the session passed them too: no failure, the PR head is green.
+    expect(state.attempts).toBe(1);
+    expect(state.errors).toEqual([]);
+    const pr = state.pullRequest!;
+    expect(state.greenSha).toBe(pr.headSha);
+
+    // What the model was told: where the name occurs, the failing test, the edit that did not match.
+    const turns = (await readRequestLog(stack.demoRequestLog)).filter((r) => r.taskId === result.taskId && r.purpose === 'agent');
+    expect(turns[0]!.messages.find((m) => m.role === 'user')!.content).not.toContain('format-amount');
+    const observations = turns.at(-1)!.messages.filter((m) => m.role === 'tool').map((m) => m.content);
+    expect(observations[0]).toContain(LEDGER_TARGET.module);
+    expect(observations[4]).toContain('€-13.-34');
+    expect(observations[5]).toMatch(/^No replacement: old_str was not found in packages\/billing\/src\/money\/format-amount\.js/);
+
+    const remote = state.remote!;
+    const diff = await gitIn(remote, 'diff', `${state.baseSha}..${pr.headSha}`);
+    expect(diff).toContain("+  const sign = minor < 0 ? '-' : '';");
+    expect(diff).toContain("+assert.equal(formatAmount(-1234, 'EUR'), '-€12.34');");
+    expect(result.diffStat).toContain('2 files changed');
+
+    // The repository's own test, in the sandbox: at the base commit with the PR's new test it
+    // fails on the bug; at the PR's head it passes.
+    // (A folder the sandbox user may traverse, as ADO's own workspaces are.)
+    const scratch = mkdtempSync(path.join(os.tmpdir(), 'ado-ledger-check-'));
+    try {
+      chmodSync(scratch, 0o755);
+      const tree = path.join(scratch, 'ledger');
+      await run('git', ['clone', '--quiet', remote, tree]);
+      const repoTest = () => createSandbox({ backend: 'bubblewrap' }).run({ command: 'node scripts/run-tests.js', workdir: tree });
+      await run('git', ['checkout', '--quiet', state.baseSha!], { cwd: tree });
+      await run('git', ['checkout', pr.headSha, '--', LEDGER_TARGET.test], { cwd: tree });
+      const before = await repoTest();
+      expect(before.exitCode).toBe(1);
+      expect(before.output).toContain(`FAIL ${LEDGER_TARGET.test}`);
+      await run('git', ['checkout', '--quiet', pr.headSha, '--', '.'], { cwd: tree });
+      const after = await repoTest();
+      expect(after.output).toContain('0 failed');
+      expect(after.exitCode).toBe(0);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 });

@@ -7,7 +7,8 @@ import { codecTurnedOff, noKeyConfigured } from '../../codec/keys-config';
 import { connectWorkers } from '../../client/connection';
 import { adoHome } from '../../config/paths';
 import { runDemo } from '../../demo/demo';
-import { startEmbeddedStack } from '../../dev/stack';
+import { DEMO_EXAMPLE_NAMES, DEMO_EXAMPLES } from '../../demo/examples';
+import { startEmbeddedStack, type DemoExampleName } from '../../dev/stack';
 import { storeConfigFromEnv } from '../../store';
 import { freePort, isPortFree } from '../../temporal/ports';
 import { FailureType, nonRetryable } from '../../domain/errors';
@@ -158,11 +159,13 @@ export function registerServerCommands(program: Command, ctx: CliContext): void 
   program
     .command('demo')
     .description('run a whole task offline on a sample repository (recorded model answers), on the running stack or a new one')
+    .addOption(new Option('--example <name>', 'which example to run (listed below)').choices(DEMO_EXAMPLE_NAMES).default('signup'))
     .option('--hitl', 'pause at plan and PR for your approval (run the printed `ado approve` in another terminal)', false)
     .addOption(grpcPortOption('Temporal gRPC port when a stack must be started'))
     .addOption(uiPortOption('Temporal Web UI port when a stack must be started'))
     .option('--json', 'print the result as JSON', false)
-    .action(async (opts: { hitl: boolean; port: number; uiPort: number; json: boolean }) => {
+    .addHelpText('after', `\nExamples:\n${DEMO_EXAMPLE_NAMES.map((name) => `  ${name.padEnd(8)} ${DEMO_EXAMPLES[name].summary}`).join('\n')}`)
+    .action(async (opts: { example: DemoExampleName; hitl: boolean; port: number; uiPort: number; json: boolean }) => {
       const logger = quieter(ctx.logger);
       installTemporalRuntime(logger);
       const say = opts.json ? () => {} : (line: string) => printLine(line);
@@ -171,6 +174,7 @@ export function registerServerCommands(program: Command, ctx: CliContext): void 
         env,
         logger,
         hitl: opts.hitl,
+        example: opts.example,
         port: opts.port,
         uiPort: opts.uiPort,
         say,
