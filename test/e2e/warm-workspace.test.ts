@@ -30,12 +30,15 @@ function repository(name: string): Promise<string> {
 
 const edit = (file: string, content: string) => ({ type: 'write', path: file, content });
 
-/** Runs a task of `answers` (one per iteration) to its end; returns the commands the sandbox was given. */
-async function runTask(name: string, answers: string[]): Promise<SandboxRunSpec[]> {
+/**
+ * Runs a task of `answers` (one per iteration) to its end on `repo` (default: a new repository
+ * named `name`); returns the commands the sandbox was given.
+ */
+async function runTask(name: string, answers: string[], repo?: string): Promise<SandboxRunSpec[]> {
   const runs: SandboxRunSpec[] = [];
   const activities = await realActivities(stack.parts(), name, transcript(answers), {}, (spec) => void runs.push(spec));
   await withWorkers(stack.env(), activities, async ({ queues }) => {
-    const handle = await startTask(stack.env().client, queues.task, taskInput({ repository: await repository(name), maxIterations: answers.length }));
+    const handle = await startTask(stack.env().client, queues.task, taskInput({ repository: repo ?? (await repository(name)), maxIterations: answers.length }));
     expect((await handle.result()).iterations).toBe(answers.length);
   });
   return runs;
@@ -43,6 +46,8 @@ async function runTask(name: string, answers: string[]): Promise<SandboxRunSpec[
 
 const setupRuns = (runs: SandboxRunSpec[]) => runs.filter((r) => r.command === SETUP).length;
 const warmRoot = () => path.join(stack.parts().work, 'scratch', 'warm');
+/** The task workspaces left in the warm root (the worker's dependency cache, `deps.<worker>`, stays). */
+const workspacesLeft = async () => (existsSync(warmRoot()) ? (await readdir(warmRoot())).filter((name) => !name.startsWith('deps.')) : []);
 
 describe('warm task workspaces', () => {
   it('runs setup once for a task of two iterations (execute and four gate runs reuse it), and removes the workspace at the end', async () => {
@@ -53,7 +58,7 @@ describe('warm task workspaces', () => {
     expect(setupRuns(runs)).toBe(1);
     // execute twice, two gates twice: all on the tree setup prepared.
     expect(runs.length).toBe(1 + 2 + 4);
-    expect(existsSync(warmRoot()) ? await readdir(warmRoot()) : []).toEqual([]);
+    expect(await workspacesLeft()).toEqual([]);
   });
 
   it('runs setup again when the model changes the lockfile, and only then', async () => {
@@ -62,5 +67,17 @@ describe('warm task workspaces', () => {
       codeAnswer('Fix', [edit('src/state.txt', 'fixed\n')]),
     ]);
     expect(setupRuns(runs)).toBe(2);
+  });
+
+  // The cache shares files between tasks' trees: only where runs cannot write them (as root: nobody).
+  it.runIf(process.getuid?.() === 0)('links the dependencies of an earlier task on the same repository and lockfile instead of running setup', async () => {
+    const repo = await repository('cached');
+    const fix = [codeAnswer('Fix', [edit('src/state.txt', 'fixed\n')])];
+    expect(setupRuns(await runTask('cached-1', fix, repo))).toBe(1);
+    // Same repository, same lockfile: the gates find deps/ready without any setup run.
+    const second = await runTask('cached-2', fix, repo);
+    expect(setupRuns(second)).toBe(0);
+    expect(second.length).toBe(1 + 2);
+    expect(await workspacesLeft()).toEqual([]);
   });
 });
