@@ -27,6 +27,20 @@ COPY src ./src
 # then only the production dependencies for the runtime stage.
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
+# gVisor's runsc, for ADO_SANDBOX=gvisor, only when asked: docker build --build-arg WITH_RUNSC=true .
+# Built from the Go module proxy (the Go toolchain comes from there too); the pins are those of
+# src/sandbox/gvisor/runsc-binary.ts. Without it the stage is an empty folder and costs nothing.
+FROM node:${NODE_VERSION}-bookworm-slim AS runsc
+ARG WITH_RUNSC=false
+ARG RUNSC_GO_TOOLCHAIN=go1.27.3
+ARG RUNSC_VERSION=v0.0.0-20260905035102-160fafc42237
+COPY scripts/runsc/build-static.sh /usr/local/bin/build-runsc
+RUN mkdir -p /opt/runsc \
+  && if [ "$WITH_RUNSC" = true ]; then \
+       apt-get update && apt-get install -y --no-install-recommends ca-certificates unzip \
+       && build-runsc /opt/runsc "$RUNSC_GO_TOOLCHAIN" "$RUNSC_VERSION"; \
+     fi
+
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 # bubblewrap: the sandbox (prlimit, which it also uses, is in util-linux, part of every Debian);
 # git: workspaces and the shared remotes; openssh-client: repositories given as ssh:// or
@@ -49,6 +63,8 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
 # The web console's static files, which the API serves from the package's src/console/assets.
 COPY --from=build /app/src/console/assets ./src/console/assets
+# runsc when the image was built WITH_RUNSC=true (the gvisor backend finds it on PATH), else nothing.
+COPY --from=runsc /opt/runsc/ /usr/local/bin/
 ENV NODE_ENV=production \
     ADO_HOME=/var/lib/ado \
     ADO_GIT_REMOTES=/var/lib/ado/git \

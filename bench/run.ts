@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { runAgentBench } from './agent.bench';
 import { measureApprovalLatency } from './approval';
 import { measureWorkerMemory } from './memory';
@@ -13,7 +13,7 @@ import { measureOverhead, measureThroughput, prepareWorkloads } from './overhead
 import { measureRecovery } from './recovery';
 import { printReport, writeReport, type Section } from './report';
 import { runSandboxBench } from './sandbox.bench';
-import { newPrefix, startStack } from './stack';
+import { newPrefix, startStack, type BenchServer } from './stack';
 import { measureWorkspace } from './workspace.bench';
 
 const MEASUREMENTS = ['sandbox', 'agent', 'workspace', 'overhead', 'throughput', 'approval', 'memory', 'recovery'] as const;
@@ -26,6 +26,7 @@ interface Options {
   approvals: number;
   out: string;
   only: Measurement[];
+  server: BenchServer;
 }
 
 function positiveInt(value: string): number {
@@ -49,6 +50,7 @@ function parseOptions(argv: string[]): Options {
     .option('--samples <n>', 'overhead: sequential runs of each workflow', positiveInt, 20)
     .option('--approvals <n>', 'approval latency: tasks decided at plan and pr', positiveInt, 15)
     .option('--only <names>', `comma-separated subset of ${MEASUREMENTS.join(',')}`, measurementList, [...MEASUREMENTS])
+    .addOption(new Option('--server <server>', 'the Temporal server of the orchestration figures: the dev server `ado dev` starts, or the production topology (Temporal on PostgreSQL; deploy/topology)').choices(['dev', 'topology']).default('dev'))
     .option('--out <file>', 'JSON results', path.join(__dirname, 'results', 'latest.json'))
     .parse(argv)
     .opts<Options>();
@@ -79,7 +81,7 @@ async function agentSection(): Promise<Section> {
 /** Everything that needs the Temporal server, on one server. */
 async function orchestrationSections(options: Options, wanted: (m: Measurement) => boolean): Promise<Section[]> {
   const sections: Section[] = [];
-  const stack = await startStack();
+  const stack = await startStack(options.server);
   try {
     if (wanted('overhead') || wanted('throughput') || wanted('approval')) {
       const prefix = newPrefix('flow');
@@ -119,6 +121,8 @@ async function main(options: Options): Promise<void> {
     machine: { cores: os.availableParallelism(), node: process.version, loadBefore, loadAfter: os.loadavg() },
   };
   await writeReport(options.out, meta, sections);
+  const server = options.server === 'topology' ? "the topology's Temporal server on PostgreSQL" : 'the Temporal CLI dev server';
+  if (options.only.some((m) => m !== 'sandbox' && m !== 'agent' && m !== 'workspace')) console.log(`\norchestration figures on ${server}`);
   console.log(`\nload average before/after: ${loadBefore.map((l) => l.toFixed(2)).join(' ')} / ${meta.machine.loadAfter.map((l) => l.toFixed(2)).join(' ')} on ${meta.machine.cores} cores`);
   console.log(`written to ${path.relative(process.cwd(), options.out)}`);
 }

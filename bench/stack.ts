@@ -1,15 +1,18 @@
 /**
- * What every orchestration measurement runs on: one Temporal dev server for the whole run (the
- * test suite's: `temporal server start-dev`, in-memory SQLite, ADO's search attributes), the
- * bench workflow bundle written once (bench/workflows.ts, bundled as production bundles are), a
- * client, and worker processes (bench/worker.ts) on task queues of their own.
+ * What every orchestration measurement runs on: one Temporal server for the whole run — the test
+ * suite's dev server (`temporal server start-dev`, in-memory SQLite, ADO's search attributes) or,
+ * with `--server topology`, the production topology's Temporal server on PostgreSQL (its ADO
+ * worker pools idle beside it) — the bench workflow bundle written once (bench/workflows.ts,
+ * bundled as production bundles are), a client, and worker processes (bench/worker.ts) on task
+ * queues of their own.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { taskQueues } from '../src/domain/task';
+import { startTopology } from '../src/topology/topology';
 import { writeWorkflowBundle } from '../src/worker/workers';
 import type { FakeScript } from '../test/fakes/test-activities';
 import { startTsProcess, type TestProcess } from '../test/helpers/processes';
@@ -40,15 +43,49 @@ export function newPrefix(label: string): string {
   return `bench-${label}-${randomUUID().slice(0, 6)}-`;
 }
 
-export async function startStack(): Promise<BenchStack> {
+/** Which Temporal server the orchestration figures are measured on. */
+export type BenchServer = 'dev' | 'topology';
+
+/** A Temporal server for the run: its address, a client, its pid, and how to stop it. */
+interface Server {
+  address: string;
+  client: Client;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+async function startDevServer(): Promise<Server> {
+  const env = await startLocalEnv();
+  return { address: env.address, client: env.client, pid: childPid('start-dev'), stop: () => env.teardown() };
+}
+
+async function startTopologyServer(): Promise<Server> {
+  // A folder of its own: the topology opens it to the postgres user, which the bench's must not be.
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ado-bench-topology-'));
+  const topology = await startTopology({ dir, log: (line) => console.error(`  [topology] ${line}`) });
+  const { temporalAddress, namespace, processes } = topology.state;
+  const connection = await Connection.connect({ address: temporalAddress });
+  return {
+    address: temporalAddress,
+    client: new Client({ connection, namespace }),
+    pid: processes.find((p) => p.name === 'temporal')!.pid!,
+    async stop() {
+      await connection.close();
+      await topology.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startStack(server: BenchServer = 'dev'): Promise<BenchStack> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ado-bench-'));
   const bundleFile = path.join(dir, 'workflow-bundle.js');
   await writeWorkflowBundle(bundleFile, path.join(__dirname, 'workflows.ts'));
-  const env = await startLocalEnv();
+  const env = server === 'topology' ? await startTopologyServer() : await startDevServer();
   const workers: TestProcess[] = [];
   return {
     client: env.client,
-    serverPid: childPid('start-dev'),
+    serverPid: env.pid,
     dir,
     async startWorker(prefix, script = {}) {
       const spawnedAt = Date.now();
@@ -63,7 +100,7 @@ export async function startStack(): Promise<BenchStack> {
     },
     async stop() {
       await Promise.all(workers.map((w) => w.kill()));
-      await env.teardown();
+      await env.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };

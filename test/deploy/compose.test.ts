@@ -19,6 +19,7 @@ import { CONSOLE_DIR } from '../../src/api/server';
 import { CliContext } from '../../src/cli/context';
 import { buildProgram } from '../../src/cli/main';
 import { codecKeysFromEnv } from '../../src/codec/keys-config';
+import { RUNSC_BUILD } from '../../src/sandbox/gvisor/runsc-binary';
 import { ADO_SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
 import { storeConfigFromEnv } from '../../src/store/config';
 import { silentLogger } from '../../src/telemetry/logger';
@@ -344,11 +345,21 @@ describe('Dockerfile', () => {
     expect(final()).toContain(`COPY --from=build /app/${consoleDir} ./${consoleDir}`);
   });
 
+  it('adds runsc only when asked, built with the pins the gvisor backend builds', () => {
+    const stage = stages.find((lines) => lines[0]!.endsWith(' AS runsc'))!;
+    const arg = (name: string) => stage.find((line) => line.startsWith(`ARG ${name}=`))?.split('=')[1];
+    expect(arg('WITH_RUNSC')).toBe('false');
+    expect(arg('RUNSC_VERSION')).toBe(RUNSC_BUILD.version);
+    expect(arg('RUNSC_GO_TOOLCHAIN')).toBe(RUNSC_BUILD.goToolchain);
+    expect(final()).toContain('COPY --from=runsc /opt/runsc/ /usr/local/bin/');
+  });
+
   it('builds from a context that holds only what the build copies', async () => {
     const ignore = (await readFile(path.join(ROOT, '.dockerignore'), 'utf8')).split('\n').filter((line) => line && !line.startsWith('#'));
     expect(ignore[0]).toBe('*');
     const allowed = ignore.filter((line) => line.startsWith('!')).map((line) => line.slice(1).replace(/\/$/, ''));
-    const copied = stages[0]!.filter((line) => line.startsWith('COPY ')).flatMap((line) => line.split(/\s+/).slice(1, -1));
+    const fromContext = stages.flat().filter((line) => line.startsWith('COPY ') && !line.startsWith('COPY --from='));
+    const copied = fromContext.flatMap((line) => line.split(/\s+/).slice(1, -1));
     expect(copied.sort()).toEqual(allowed.sort());
   });
 });
