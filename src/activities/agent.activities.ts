@@ -62,6 +62,7 @@ export function createAgentActivities(deps: AgentActivityDeps): Pick<CodeActivit
         const text = result.key ? ((await blobs().get(result.key)) ?? '(observation lost)') : (result.text ?? '');
         messages.push(observationMessage(result.callId, result.step ?? 0, text, agent.toolProtocol, result.key));
       }
+      if (input.guidance?.length) messages.push({ role: 'user', content: input.guidance.join('\n') });
       messages = elideObservations(messages);
 
       let usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };

@@ -80,10 +80,10 @@ export function createCodeActivities(deps: CodeActivityDeps): CodeActivities {
       await workspaces.release(taskId);
     },
 
-    async generateCode({ taskId, prompt, plan, subtasks, previousErrors, iteration, repo, taskBranch }) {
+    async generateCode({ taskId, prompt, plan, subtasks, previousErrors, guidance = [], iteration, repo, taskBranch }) {
       const run = activityRun(deps.logger, taskId);
       return withTaskTree(deps, taskId, repo, run, async ({ workspace }) => {
-        const hints = [plan, ...subtasks.flatMap((s) => [s.description, ...(s.files ?? [])]), ...previousErrors.map((e) => e.message)];
+        const hints = [plan, ...subtasks.flatMap((s) => [s.description, ...(s.files ?? [])]), ...previousErrors.map((e) => e.message), ...guidance];
         const files = await promptFiles(workspace, hints, { includeSmallRepo: true });
         const { value, usage } = await chatStructured(
           llm,
@@ -92,7 +92,7 @@ export function createCodeActivities(deps: CodeActivityDeps): CodeActivities {
             purpose: 'code',
             taskId,
             iteration,
-            messages: codePrompt({ prompt, plan, subtasks, files, previousErrors, iteration }),
+            messages: codePrompt({ prompt, plan, subtasks, files, previousErrors, guidance, iteration }),
             json: true,
             signal: run.signal,
             onProgress: run.onProgress,

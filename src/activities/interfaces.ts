@@ -84,6 +84,8 @@ export interface GenerateCodeInput {
   subtasks: Subtask[];
   /** The structured failures of the previous iteration. */
   previousErrors: TaskError[];
+  /** What reviewers said with their decisions, oldest first (absent in activities scheduled by older workflow code). */
+  guidance?: string[];
   iteration: number;
   repo: RepoRef;
   taskBranch: string;
@@ -171,6 +173,8 @@ export interface AgentTurnInput {
   brief?: AgentBrief;
   /** What answers the previous turn's calls, in order: a stored observation, or a short text (format errors). */
   results: AgentCallResult[];
+  /** A reviewer's words given with a decision since the previous turn, for the model to read next. */
+  guidance?: string[];
 }
 
 export interface AgentCallResult {

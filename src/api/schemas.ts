@@ -50,6 +50,8 @@ export const decisionBodySchema = z
     /** The console says so; other callers are the `api` channel. */
     channel: z.enum(['api', 'console']).optional(),
     budget: budget.optional(),
+    /** With `approved: false` and a comment, at `pr`: back to coding (rules: `decisionProblem`). */
+    revise: z.boolean().optional(),
   })
   .strict();
 

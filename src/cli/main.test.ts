@@ -93,6 +93,17 @@ describe('ado CLI: bad input gets one clear line, a non-zero exit, and changes n
     expect(r.stderr).toContain("argument 'merge' is invalid. Allowed choices are plan, stuck, pr, budget.");
   });
 
+  it('a revise without a comment, or at a checkpoint other than pr, before reaching any task', async () => {
+    const bare = await ado('reject', 'any', '--revise');
+    expect(bare.code).not.toBe(0);
+    expect(bare.stderr.trim()).toBe(
+      'ado: Asking for changes (revise) needs a comment saying what to change; the model is given it in its next prompt. Add --comment "…".',
+    );
+    const atPlan = await ado('reject', 'any', '--revise', '--checkpoint', 'plan', '--comment', 'more tests');
+    expect(atPlan.code).not.toBe(0);
+    expect(atPlan.stderr).toContain('Only a pull request (checkpoint "pr") can be sent back for changes, not checkpoint "plan"');
+  });
+
   it('an unreachable server', async () => {
     const r = await capture(['--address', '127.0.0.1:1', 'list']);
     expect(r.code).toBe(1);

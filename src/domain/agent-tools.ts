@@ -160,7 +160,9 @@ export interface AgentStuck {
 export type AgentOutcome =
   | { kind: 'finished'; summary: string; sha: string }
   | { kind: 'stuck'; stuck: AgentStuck; sha: string }
-  | { kind: 'step-limit'; sha: string; steps: number };
+  | { kind: 'step-limit'; sha: string; steps: number }
+  /** Paused before a model turn: the task's budget is reached (the task asks at its checkpoint, then resumes the session). */
+  | { kind: 'budget'; reached: string; sha: string };
 
 const ARGUMENT_FIELD: Record<AgentToolName, string | undefined> = {
   view: 'path',

@@ -184,6 +184,11 @@ export interface ApprovalDecision {
   channel?: string;
   /** Budget checkpoint only: the limits to continue with. */
   budget?: TaskBudget;
+  /**
+   * `pr` checkpoint only, with `approved: false` and a comment: the reviewer asks for changes, and
+   * the task goes back to coding with the comment instead of failing (rules: `decisionProblem`).
+   */
+  revise?: boolean;
 }
 
 export interface ApprovalRecord {
@@ -256,6 +261,8 @@ export interface TaskExecutionState {
   failure?: string;
   /** Agent coder: the current coding session and its latest tool calls, as they happen. */
   session?: { workflowId: string; iteration: number; steps: AgentStep[] };
+  /** How many times a reviewer sent the pull request back for changes (revise). */
+  revisions?: number;
   startedAt: string;
   updatedAt: string;
 }

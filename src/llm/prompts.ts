@@ -125,6 +125,12 @@ function errorsSection(errors: readonly TaskError[], iteration: number, budget: 
   return `## Failures of iteration ${iteration - 1}: fix these first\n\n${blocks.join('\n\n')}`;
 }
 
+/** What reviewers said with their decisions; a request for changes is what this iteration is for. */
+function guidanceSection(guidance: readonly string[], budget: PromptBudget): string {
+  if (!guidance.length) return '';
+  return `## What the human reviewers said: follow it\n\n${guidance.map((g) => `- ${clip(g, budget.maxErrorChars)}`).join('\n')}`;
+}
+
 const JSON_ONLY = 'Answer with one JSON object and nothing else: no prose, no Markdown fences.';
 
 /** Asks the planner for an implementation plan (free text, Markdown). */
@@ -166,6 +172,8 @@ export function codePrompt(
     subtasks: readonly Subtask[];
     files: readonly PromptFile[];
     previousErrors: readonly TaskError[];
+    /** What reviewers said with their decisions (see `GenerateCodeInput.guidance`). */
+    guidance?: readonly string[];
     iteration: number;
   },
   budget: PromptBudget = DEFAULT_PROMPT_BUDGET,
@@ -184,6 +192,7 @@ export function codePrompt(
     `## Plan\n\n${input.plan}`,
     input.subtasks.length ? subtasksSection(input.subtasks) : '',
     `## Iteration\n\n${input.iteration}`,
+    guidanceSection(input.guidance ?? [], budget),
     errorsSection(input.previousErrors, input.iteration, budget),
     filesSection(input.files, budget),
   ];

@@ -48,6 +48,22 @@ describe('LocalPullRequestProvider', () => {
     expect(store.records[0]).toMatchObject({ description: 'The plan', taskId: 't1', remote: base.remote, state: 'open' });
   });
 
+  it('moves an open pull request to the new head a revision pushed, and merges that head', async () => {
+    const base = await sharedRemote('revise', { 'a.txt': 'a\n' });
+    const reviewed = await pushChange(base, 'ado/t1', { 'a.txt': 'A\n' });
+    const store = new InMemoryPullRequests();
+    const provider = new LocalPullRequestProvider({ store });
+    const first = await provider.open(openInput({ ...base, sha: reviewed }, 'ado/t1'));
+    const revised = await pushChange({ ...base, sha: reviewed }, 'ado/t1', { 'b.txt': 'asked for\n' });
+
+    const pr = await provider.open(openInput({ ...base, sha: revised }, 'ado/t1'));
+
+    expect(pr).toEqual({ ...first, headSha: revised, stats: { commits: 2, filesChanged: 2, insertions: 2, deletions: 1 } });
+    expect(store.records).toHaveLength(1);
+    await provider.merge(pr);
+    expect(await git(['show', 'refs/heads/main:b.txt'], { cwd: base.remote })).toBe('asked for');
+  });
+
   it('refuses a pull request that adds nothing to the base', async () => {
     const base = await sharedRemote('empty', { 'a.txt': 'a\n' });
     const err = await new LocalPullRequestProvider({ store: new InMemoryPullRequests() }).open(openInput(base, 'ado/t1')).catch((e: unknown) => e);

@@ -27,13 +27,13 @@ export class LocalPullRequestProvider implements PullRequestProvider {
     this.logger = options.logger ?? silentLogger();
   }
 
-  /** Records the pull request of `headBranch` (pointed at `repo.sha`) with its diff stats. */
+  /** Records the pull request of `headBranch` (pointed at `repo.sha`) with its diff stats; an open one moves to a new `repo.sha`. */
   async open(input: OpenPullRequestInput): Promise<PullRequestInfo> {
     const { repo, baseBranch, headBranch } = input;
     const remote = repo.remote;
     const existing = await this.store.findByHead(remote, headBranch);
-    if (existing) {
-      if (existing.headSha !== repo.sha) this.logger.warn({ pr: existing.id, recorded: existing.headSha, asked: repo.sha }, 'Pull request already open for another commit');
+    if (existing && (existing.headSha === repo.sha || existing.state !== 'open')) {
+      if (existing.headSha !== repo.sha) this.logger.warn({ pr: existing.id, recorded: existing.headSha, asked: repo.sha }, 'Pull request already merged at another commit');
       return toInfo(existing);
     }
     await Promise.all([requireBranchName(baseBranch), requireBranchName(headBranch)]);
@@ -46,6 +46,13 @@ export class LocalPullRequestProvider implements PullRequestProvider {
       throw nonRetryable(FailureType.InvalidInput, `Nothing to review: ${headBranch} (${repo.sha}) adds no commits to ${baseBranch}`);
     }
     await this.pointBranch(remote, view, headBranch, repo.sha);
+    if (existing) {
+      // A revision after review: the open pull request now shows the new head.
+      const updated = await this.store.updateHead(existing.id, repo.sha, stats);
+      if (updated === null) throw new AdoError(FailureType.RepositoryError, `Pull request #${existing.number} changed state while its head moved; trying again`);
+      this.logger.info({ pr: updated.id, from: existing.headSha, to: repo.sha }, 'Local pull request updated to a new head');
+      return toInfo(updated);
+    }
     const record = await this.store.create({
       provider: this.name,
       taskId: input.taskId,

@@ -108,6 +108,17 @@ export function pullRequestRepository(db: Kysely<StoreDatabase>): PullRequestRep
       );
     },
 
+    async updateHead(id, headSha, stats) {
+      const row = await db
+        .updateTable('pull_requests')
+        .set({ head_sha: headSha, stats: stats === undefined ? null : JSON.stringify(stats) })
+        .where('id', '=', id)
+        .where('state', '=', 'open')
+        .returningAll()
+        .executeTakeFirst();
+      return row ? toRecord(row) : null;
+    },
+
     async get(id) {
       const row = await db.selectFrom('pull_requests').selectAll().where('id', '=', id).executeTakeFirst();
       return row ? toRecord(row) : null;

@@ -93,6 +93,8 @@ export interface PullRequestRepository {
   /** Inserts; when one already exists for (remote, headBranch), returns that one instead. */
   create(pr: Omit<PullRequestRecord, 'id' | 'number' | 'createdAt' | 'url'> & { url?: string }): Promise<PullRequestRecord>;
   markMerged(id: string, mergeSha: string): Promise<PullRequestRecord>;
+  /** Points an open PR at a new head commit (a revision pushed after review); null when it is not open. */
+  updateHead(id: string, headSha: string, stats: PullRequestRecord['stats']): Promise<PullRequestRecord | null>;
   get(id: string): Promise<PullRequestRecord | null>;
   listForTask(taskId: string): Promise<PullRequestRecord[]>;
 }

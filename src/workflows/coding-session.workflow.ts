@@ -26,10 +26,11 @@ import {
 } from '@temporalio/workflow';
 import type { AgentBrief, AgentCallResult, AgentToolInput, CodeActivities } from '../activities/interfaces';
 import { detectStuck, STUCK_RULES } from '../domain/agent-stuck';
+import { reachedBudgetLimit } from '../domain/budget';
 import type { AgentOutcome, AgentStep } from '../domain/agent-tools';
 import { FailureType } from '../domain/errors';
 import type { RepoRef } from '../domain/repo-ref';
-import { addUsage, queuePrefixOf, taskQueues, ZERO_USAGE, type TokenUsage } from '../domain/task';
+import { addUsage, queuePrefixOf, taskQueues, ZERO_USAGE, type TaskBudget, type TokenUsage } from '../domain/task';
 import { agentStepSignal } from './messages';
 import { TaskWorkspace } from './task-workspace';
 
@@ -37,6 +38,9 @@ import { TaskWorkspace } from './task-workspace';
 export const MALFORMED_TURNS_LIMIT = 3;
 /** Turns per run before continuing as new (the server may suggest it earlier). */
 export const TURNS_PER_RUN = 40;
+
+/** Patch id: the task's budget is checked before every model turn, and a reached one pauses the session. */
+const SESSION_BUDGET_PATCH = 'agent-session-budget';
 
 /** Patch id: tool calls run on the task's warm workspace, not on a fresh checkout of the code pool. */
 const WARM_TOOL_CALLS_PATCH = 'agent-warm-workspace';
@@ -59,8 +63,20 @@ export interface CodingSessionInput {
   maxSteps: number;
   /** The queue of the worker holding the task's warm workspace, when the task has one. */
   workspaceQueue?: string;
-  /** Where a run that continued as new left off. */
+  /** The task's budget, checked before every model turn. */
+  budget?: SessionBudget;
+  /** A reviewer's words for the next model turn (given with the decision that let the session go on). */
+  guidance?: string[];
+  /** Where a run that continued as new, or a session paused at the budget, left off. */
   carry?: SessionCarry;
+}
+
+export interface SessionBudget {
+  limits: TaskBudget;
+  /** The task's usage when the session (or its resumption) started. */
+  usedBefore: TokenUsage;
+  /** When the task started (epoch ms): its time limit counts from there. */
+  taskStartedAt: number;
 }
 
 /** What a session carries into its next run. */
@@ -84,6 +100,8 @@ export interface CodingSessionResult {
   steps: number;
   /** The queue of the worker holding the task's warm workspace at the end (for the task to use). */
   workspaceQueue?: string;
+  /** Paused at the budget: where to resume. */
+  carry?: SessionCarry;
 }
 
 export async function codingSessionWorkflow(input: CodingSessionInput): Promise<CodingSessionResult> {
@@ -98,6 +116,7 @@ export async function codingSessionWorkflow(input: CodingSessionInput): Promise<
     ? new TaskWorkspace(() => code.acquireWorkspace({ taskId: input.taskId, repo: { ...input.repo, sha: s.sha }, baseSha: input.baseSha }), CALLS, input.workspaceQueue)
     : undefined;
   let turnsThisRun = 0;
+  let guidance = input.guidance;
 
   const ended = (outcome: AgentOutcome): CodingSessionResult => ({
     outcome,
@@ -111,8 +130,12 @@ export async function codingSessionWorkflow(input: CodingSessionInput): Promise<
   for (;;) {
     if (s.step >= input.maxSteps) return ended({ kind: 'step-limit', sha: s.sha, steps: s.step });
     if (turnsThisRun > 0 && (workflowInfo().continueAsNewSuggested || turnsThisRun >= TURNS_PER_RUN)) {
-      await continueAsNew<typeof codingSessionWorkflow>({ ...input, workspaceQueue: workspace?.heldOn, carry: s });
+      await continueAsNew<typeof codingSessionWorkflow>({ ...input, workspaceQueue: workspace?.heldOn, guidance: undefined, carry: s });
     }
+    const budget = input.budget;
+    const reached = budget && reachedBudgetLimit(budget.limits, addUsage(budget.usedBefore, s.usage), Date.now() - budget.taskStartedAt);
+    // Sessions recorded before the patch asked the model regardless.
+    if (reached && patched(SESSION_BUDGET_PATCH)) return { ...ended({ kind: 'budget', reached, sha: s.sha }), carry: s };
     s.turn++;
     turnsThisRun++;
     const turn = await code.agentTurn({
@@ -123,7 +146,9 @@ export async function codingSessionWorkflow(input: CodingSessionInput): Promise<
       conversationKey: s.conversationKey,
       ...(s.conversationKey === undefined ? { brief: input.brief } : {}),
       results: s.results,
+      ...(guidance ? { guidance } : {}),
     });
+    guidance = undefined;
     s.usage = addUsage(s.usage, turn.usage);
     s.conversationKey = turn.conversationKey;
     s.results = [];

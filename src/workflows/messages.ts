@@ -37,3 +37,31 @@ export const decideUpdate = defineUpdate<DecisionAccepted, [ApprovalDecision]>('
 
 /** A coding session (child workflow) tells its task about each tool call as it finishes: `ado status` shows them. */
 export const agentStepSignal = defineSignal<[{ sessionId: string; iteration: number; step: AgentStep }]>('agentStep');
+
+/** A decision that cannot count, whatever the task waits for: the field at fault and what to do. */
+export interface DecisionProblem {
+  field: 'approved' | 'comment' | 'checkpoint' | 'revise';
+  message: string;
+}
+
+/**
+ * The rules of a decision's shape, the same for every channel (CLI, API, console, Slack,
+ * webhooks, signals): each checks a decision with this before sending it, and the workflow
+ * checks it again with what is pending (`pendingCheckpoint`), so all refuse alike.
+ */
+export function decisionProblem(decision: ApprovalDecision | undefined, pendingCheckpoint?: CheckpointName): DecisionProblem | undefined {
+  if (typeof decision?.approved !== 'boolean') return { field: 'approved', message: 'A decision needs "approved": true or false.' };
+  if (!decision.revise) return undefined;
+  if (decision.approved) return { field: 'revise', message: 'Asking for changes (revise) goes with a rejection, not an approval: reject with revise and a comment.' };
+  if (!decision.comment?.trim()) {
+    return { field: 'comment', message: 'Asking for changes (revise) needs a comment saying what to change; the model is given it in its next prompt.' };
+  }
+  const checkpoint = decision.checkpoint ?? pendingCheckpoint;
+  if (checkpoint !== undefined && checkpoint !== 'pr') {
+    return {
+      field: 'checkpoint',
+      message: `Only a pull request (checkpoint "pr") can be sent back for changes, not checkpoint "${checkpoint}"; approve or reject it instead (the comment is recorded either way).`,
+    };
+  }
+  return undefined;
+}

@@ -6,6 +6,7 @@ import { startLocalEnv, withWorkers } from '../../test/helpers/temporal';
 import { failureOf, pendingApproval, startTask, stateOf, taskInput, waitFor } from '../../test/helpers/workflow';
 import { FailureType } from '../domain/errors';
 import { AdoPhase, AdoRepository } from '../domain/search-attributes';
+import type { ApprovalDecision } from '../domain/task';
 import { cancelTaskSignal, checkpointStatusQuery, decideUpdate, humanApprovalSignal } from './messages';
 
 let env: TestWorkflowEnvironment;
@@ -167,6 +168,76 @@ describe('taskExecutionWorkflow with HITL', () => {
       const state = await stateOf(handle);
       expect(state.approvals).toHaveLength(1);
       expect(state.approvals[0]?.decision.approved).toBe(true);
+      await handle.terminate('test done');
+    });
+  });
+
+  it('sends the task back to coding when the reviewer asks for changes at pr, with the comment in the next generateCode', async () => {
+    const fake = createTestActivities();
+    await withWorkers(env, fake.activities, async ({ queues }) => {
+      const handle = await startTask(env.client, queues.task, taskInput({ hitlEnabled: true }));
+      await pendingApproval(handle, 'plan');
+      await handle.executeUpdate(decideUpdate, { args: [{ approved: true, checkpoint: 'plan', reviewer: 'ana', comment: 'Keep the old API' }] });
+      const first = await pendingApproval(handle, 'pr');
+      const comment = 'Also reject emails without a domain';
+      const accepted = await handle.executeUpdate(decideUpdate, { args: [{ approved: false, revise: true, checkpoint: 'pr', reviewer: 'bo', comment }] });
+      expect(accepted).toEqual({ requestId: first.id, checkpoint: 'pr', approved: false });
+
+      const second = await pendingApproval(handle, 'pr');
+      expect(second.id).not.toBe(first.id);
+      const generated = fake.calls.filter((c) => c.name === 'generateCode').map((c) => c.input as { iteration: number; guidance?: string[] });
+      expect(generated.map((g) => [g.iteration, g.guidance])).toEqual([
+        [1, ['A reviewer said: Keep the old API']],
+        [2, ['A reviewer said: Keep the old API', `A reviewer asked for changes to the pull request: ${comment}`]],
+      ]);
+      await handle.executeUpdate(decideUpdate, { args: [{ approved: true }] });
+      const result = await handle.result();
+      expect(result).toMatchObject({ status: 'completed', iterations: 2, pullRequest: { merged: true, headSha: 'sha2' } });
+      const state = await stateOf(handle);
+      expect(state.revisions).toBe(1);
+      expect(state.phaseHistory.map((p) => p.phase)).toEqual(['planning', 'decomposing', 'coding', 'testing', 'review', 'coding', 'testing', 'review', 'completed']);
+      expect(fake.count('createPullRequest')).toBe(2);
+      expect(fake.count('mergePullRequest')).toBe(1);
+    });
+  });
+
+  it('gives the comment of a revise to the next coding session of the agent coder, in its brief', async () => {
+    const fake = createTestActivities({ agentTurns: [['finish']] });
+    await withWorkers(env, fake.activities, async ({ queues }) => {
+      const handle = await startTask(env.client, queues.task, taskInput({ hitlEnabled: true, coder: 'agent' }));
+      await pendingApproval(handle, 'plan');
+      await handle.executeUpdate(decideUpdate, { args: [{ approved: true }] });
+      await pendingApproval(handle, 'pr');
+      await handle.executeUpdate(decideUpdate, { args: [{ approved: false, revise: true, reviewer: 'bo', comment: 'Trim the email first' }] });
+      await pendingApproval(handle, 'pr');
+      await handle.executeUpdate(decideUpdate, { args: [{ approved: true }] });
+      expect((await handle.result()).iterations).toBe(2);
+      const briefs = fake.calls.filter((c) => c.name === 'agentTurn').map((c) => (c.input as { iteration: number; brief?: { feedback: string[] } }));
+      expect(briefs.map((b) => [b.iteration, b.brief?.feedback])).toEqual([
+        [1, []],
+        [2, ['A reviewer asked for changes to the pull request: Trim the email first']],
+      ]);
+    });
+  });
+
+  it('refuses a revise without a comment, or at a checkpoint other than pr, and changes nothing', async () => {
+    const fake = createTestActivities();
+    await withWorkers(env, fake.activities, async ({ queues }) => {
+      const handle = await startTask(env.client, queues.task, taskInput({ hitlEnabled: true }));
+      const plan = await pendingApproval(handle, 'plan');
+      const refusal = (decision: ApprovalDecision) =>
+        handle.executeUpdate(decideUpdate, { args: [decision] }).then(
+          () => 'accepted',
+          (err: WorkflowUpdateFailedError) => (err.cause as Error).message,
+        );
+      expect(await refusal({ approved: false, revise: true, comment: 'do more' })).toBe(
+        `Task ${handle.workflowId} waits at checkpoint "plan". Only a pull request (checkpoint "pr") can be sent back for changes, not checkpoint "plan"; approve or reject it instead (the comment is recorded either way).`,
+      );
+      expect(await refusal({ approved: false, revise: true, comment: '  ' })).toContain('needs a comment saying what to change');
+      expect(await refusal({ approved: true, revise: true, comment: 'x' })).toContain('goes with a rejection');
+      const state = await stateOf(handle);
+      expect(state.pendingApproval?.id).toBe(plan.id);
+      expect(state.approvals).toHaveLength(0);
       await handle.terminate('test done');
     });
   });

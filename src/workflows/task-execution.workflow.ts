@@ -66,12 +66,14 @@ import {
 } from '../domain/task';
 import { describeIssues, taskExecutionInputSchema } from '../domain/task-input';
 import type { AdoMetricName } from '../telemetry/metric-catalog';
-import { codingSessionWorkflow, type CodingSessionResult } from './coding-session.workflow';
+import { formatDuration, liftReached, reachedBudgetLimit } from '../domain/budget';
+import { codingSessionWorkflow, type CodingSessionInput, type CodingSessionResult } from './coding-session.workflow';
 import {
   agentStepSignal,
   cancelTaskSignal,
   checkpointStatusQuery,
   decideUpdate,
+  decisionProblem,
   humanApprovalSignal,
   taskStateQuery,
 } from './messages';
@@ -114,6 +116,9 @@ const WARM_WORKSPACE_PATCH = 'warm-workspace';
 
 /** Patch id: an activity no worker finished is called again instead of failing the task. */
 const INFRASTRUCTURE_RETRIES_PATCH = 'infrastructure-retries';
+
+/** Patch id: a reviewer who asks for changes at `pr` (revise) sends the task back to coding. */
+const REVISE_AT_PR_PATCH = 'revise-at-pr';
 
 /** Patch id: the agent coder's iterations run as coding sessions (child workflows). */
 const AGENT_CODER_PATCH = 'agent-coder';
@@ -222,7 +227,8 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
   /** Throws, with a message for the human, when `decision` does not answer the pending request. */
   function validateDecision(decision: ApprovalDecision): void {
     const pending = state.pendingApproval;
-    if (typeof decision?.approved !== 'boolean') throw new Error('A decision needs "approved": true or false.');
+    const shape = decisionProblem(decision, pending?.checkpoint);
+    if (shape && shape.field !== 'checkpoint') throw new Error(shape.message);
     if (!pending) throw new Error(`Task ${input.taskId} is not waiting for a decision (phase: ${state.phase}).`);
     if (decision.checkpoint !== undefined && decision.checkpoint !== pending.checkpoint) {
       throw new Error(`Task ${input.taskId} waits at checkpoint "${pending.checkpoint}", not "${decision.checkpoint}".`);
@@ -230,6 +236,7 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
     if (decision.requestId !== undefined && decision.requestId !== pending.id) {
       throw new Error(`Approval request ${decision.requestId} is no longer pending (pending: ${pending.id}).`);
     }
+    if (shape) throw new Error(`Task ${input.taskId} waits at checkpoint "${pending.checkpoint}". ${shape.message}`);
   }
 
   function acceptDecision(decision: ApprovalDecision) {
@@ -349,14 +356,96 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
     return ApplicationFailure.create({ type, message: `${message}${by}${why}`, nonRetryable: true });
   }
 
-  /** Before each LLM call: a reached budget pauses the task at the `budget` checkpoint. */
-  async function checkBudget(): Promise<void> {
-    const reached = reachedBudgetLimit(state, Date.now() - startedAt);
-    if (!reached) return;
+  /** Before each LLM call: a reached budget pauses the task at the `budget` checkpoint; the decision, when asked. */
+  async function checkBudget(): Promise<ApprovalRecord | undefined> {
+    const reached = reachedBudgetLimit(state.budget, state.usage, Date.now() - startedAt);
+    if (!reached) return undefined;
     const record = await askHuman('budget', `Budget reached: ${reached}. Extend the budget to continue, or stop the task.`);
     if (!record.decision.approved) throw rejected(`Stopped at budget checkpoint (${reached})`, record, FailureType.BudgetExceeded);
     // An approval without new limits lifts the limit that was reached.
     state.budget = record.decision.budget ? { ...state.budget, ...record.decision.budget } : liftReached(state.budget, reached);
+    return record;
+  }
+
+  /**
+   * Code ⇄ test from the task branch's head until the quality gates pass (`state.greenSha`), at
+   * most `maxIterations` iterations, numbered on from those of earlier rounds (a revision starts
+   * a new round). Fails the task as stuck or out of iterations.
+   */
+  async function codeUntilGreen(
+    plan: string,
+    subtasks: NonNullable<TaskExecutionState['subtasks']>,
+    repo: RepoRef,
+    workspace: { baseSha: string; taskBranch: string },
+  ): Promise<void> {
+    const fingerprints: string[] = [];
+    let previousErrors: TaskError[] = [];
+    const first = state.attempts + 1;
+    for (let iteration = first; iteration < first + maxIterations; iteration++) {
+      state.attempts = iteration;
+      await enterPhase('coding');
+      await checkBudget();
+      // Histories from before the agent coder have no `coder`; the patch marks those that do.
+      const generated: GenerateCodeResult =
+        input.coder === 'agent' && patched(AGENT_CODER_PATCH)
+          ? await codingSession(iteration, plan, subtasks, previousErrors, { ...repo, sha: state.headSha! }, workspace)
+          : await onTree((tree) =>
+              tree.generateCode({
+                taskId: input.taskId,
+                prompt: input.prompt,
+                plan,
+                subtasks,
+                previousErrors,
+                guidance: reviewerGuidance(state.approvals),
+                iteration,
+                repo: { ...repo, sha: state.headSha! },
+                taskBranch: workspace.taskBranch,
+              }),
+            );
+      addLlmUsage(generated.usage);
+      state.headSha = generated.sha;
+      const head: RepoRef = { ...repo, sha: generated.sha };
+
+      let failures = generated.editErrors;
+      if (failures.length === 0) {
+        const execution = await onTree((tree) => tree.executeCode({ taskId: input.taskId, repo: head, baseSha: workspace.baseSha }));
+        if (!execution.success && execution.error) failures = [execution.error];
+      }
+      if (failures.length === 0) {
+        await enterPhase('testing');
+        const gates = await onTree((tree) => tree.runQualityGates({ taskId: input.taskId, repo: head, baseSha: workspace.baseSha }));
+        if (gates.passed) {
+          taskMetrics.greenAfter(iteration);
+          state.greenSha = generated.sha;
+          return;
+        }
+        failures = gates.failures;
+      }
+
+      previousErrors = failures.map((f) => ({ ...f, iteration, fingerprint: errorFingerprint(f.message) }));
+      state.errors.push(...previousErrors);
+      fingerprints.push(iterationFingerprint(previousErrors));
+      touch();
+
+      if (isStuck(fingerprints, STUCK_THRESHOLD)) {
+        const summary = previousErrors.map((e) => `${e.tool}: ${e.message}`).join('\n');
+        if (!input.hitlEnabled) {
+          throw ApplicationFailure.create({
+            type: FailureType.Stuck,
+            message: `Stuck after ${iteration} iterations: the same failure ${STUCK_THRESHOLD} times in a row (run with HITL to decide)`,
+            nonRetryable: true,
+          });
+        }
+        const record = await askHuman('stuck', `Stuck after ${iteration} iterations. Continue?\n${summary}`);
+        if (!record.decision.approved) throw rejected('Escalated to human after stuck detection', record, FailureType.Stuck);
+        fingerprints.length = 0; // a human chose to go on: count repeats afresh
+      }
+    }
+    throw ApplicationFailure.create({
+      type: FailureType.MaxIterationsExceeded,
+      message: `Quality gates failed after ${maxIterations} iterations`,
+      nonRetryable: true,
+    });
   }
 
   /**
@@ -372,43 +461,58 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
     head: RepoRef,
     workspace: { baseSha: string; taskBranch: string },
   ): Promise<GenerateCodeResult> {
-    const comments = state.approvals.flatMap((a) => (a.decision.approved && a.decision.comment ? [`A reviewer said: ${a.decision.comment}`] : []));
     const sessionId = `${workflowId}/session-${iteration}/${runId}`;
     state.session = { workflowId: sessionId, iteration, steps: [] };
-    const session: CodingSessionResult = await executeChild(codingSessionWorkflow, {
-      workflowId: sessionId,
-      taskQueue,
-      args: [
-        {
-          taskId: input.taskId,
-          iteration,
-          brief: {
-            prompt: input.prompt,
-            plan,
-            subtasks: subtasks.map((t) => `${t.title}: ${t.description}`),
-            feedback: [...previousErrors.map((e) => `${e.tool}: ${e.message}`), ...comments],
+    const opening: CodingSessionInput = {
+      taskId: input.taskId,
+      iteration,
+      brief: {
+        prompt: input.prompt,
+        plan,
+        subtasks: subtasks.map((t) => `${t.title}: ${t.description}`),
+        feedback: [...previousErrors.map((e) => `${e.tool}: ${e.message}`), ...reviewerGuidance(state.approvals)],
+      },
+      repo: head,
+      baseSha: workspace.baseSha,
+      taskBranch: workspace.taskBranch,
+      maxSteps: input.maxAgentSteps ?? DEFAULT_AGENT_MAX_STEPS,
+    };
+    let resume: Pick<CodingSessionInput, 'carry' | 'guidance'> = {};
+    let session: CodingSessionResult;
+    for (;;) {
+      session = await executeChild(codingSessionWorkflow, {
+        // A session resumed after the budget checkpoint goes on under its id (its store keys go on too).
+        workflowId: sessionId,
+        taskQueue,
+        args: [
+          {
+            ...opening,
+            ...resume,
+            ...(state.budget ? { budget: { limits: state.budget, usedBefore: state.usage, taskStartedAt: startedAt } } : {}),
+            ...(warm?.heldOn === undefined ? {} : { workspaceQueue: warm.heldOn }),
           },
-          repo: head,
-          baseSha: workspace.baseSha,
-          taskBranch: workspace.taskBranch,
-          maxSteps: input.maxAgentSteps ?? DEFAULT_AGENT_MAX_STEPS,
-          ...(warm?.heldOn === undefined ? {} : { workspaceQueue: warm.heldOn }),
-        },
-      ],
-    });
-    // The session's tool calls worked on the task's tree, wherever it lives now.
-    warm?.adopt(session.workspaceQueue);
+        ],
+      });
+      // The session's tool calls worked on the task's tree, wherever it lives now.
+      warm?.adopt(session.workspaceQueue);
+      addLlmUsage(session.usage);
+      if (session.outcome.kind !== 'budget' || !session.carry) break;
+      // Paused before a model turn: the task's budget checkpoint, then the session goes on from
+      // where it stopped (its usage is the task's now), the reviewer's comment its next prompt.
+      const record = await checkBudget();
+      resume = { carry: { ...session.carry, usage: ZERO_USAGE }, guidance: record ? reviewerSaid(record) : [] };
+    }
     const outcome = session.outcome;
     if (outcome.kind === 'stuck') {
       const context = `The coding session of iteration ${iteration} is stuck: ${outcome.stuck.detail}.`;
       if (!input.hitlEnabled) throw ApplicationFailure.create({ type: FailureType.Stuck, message: `${context} (run with HITL to decide)`, nonRetryable: true });
-      addLlmUsage(session.usage);
       const record = await askHuman('stuck', `${context} Continue with another iteration?`);
       if (!record.decision.approved) throw rejected('Escalated to human after stuck detection', record, FailureType.Stuck);
       return { sha: session.sha, summary: context, filesChanged: [], editErrors: [{ tool: 'agent', message: context }], usage: ZERO_USAGE };
     }
-    const summary = outcome.kind === 'finished' ? outcome.summary : `Stopped after ${outcome.steps} tool calls (the step limit)`;
-    return { sha: session.sha, summary, filesChanged: [], editErrors: [], usage: session.usage };
+    const summary = outcome.kind === 'finished' ? outcome.summary : outcome.kind === 'step-limit' ? `Stopped after ${outcome.steps} tool calls (the step limit)` : outcome.reached;
+    // The session's usage is counted already (before each budget check).
+    return { sha: session.sha, summary, filesChanged: [], editErrors: [], usage: ZERO_USAGE };
   }
 
   // ---------------------------------------------------------------- the task
@@ -461,93 +565,32 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
     state.subtasks = subtasks;
 
     // PHASES 3–4: code ⇄ test until the quality gates pass
-    const fingerprints: string[] = [];
-    let previousErrors: TaskError[] = [];
-    let passed = false;
-    for (let iteration = 1; iteration <= maxIterations && !passed; iteration++) {
-      state.attempts = iteration;
-      await enterPhase('coding');
-      await checkBudget();
-      // Histories from before the agent coder have no `coder`; the patch marks those that do.
-      const generated: GenerateCodeResult =
-        input.coder === 'agent' && patched(AGENT_CODER_PATCH)
-          ? await codingSession(iteration, plan, subtasks, previousErrors, { ...repo, sha: state.headSha! }, workspace)
-          : await onTree((tree) =>
-              tree.generateCode({
-                taskId: input.taskId,
-                prompt: input.prompt,
-                plan,
-                subtasks,
-                previousErrors,
-                iteration,
-                repo: { ...repo, sha: state.headSha! },
-                taskBranch: workspace.taskBranch,
-              }),
-            );
-      addLlmUsage(generated.usage);
-      state.headSha = generated.sha;
-      const head: RepoRef = { ...repo, sha: generated.sha };
+    await codeUntilGreen(plan, subtasks, repo, workspace);
 
-      let failures = generated.editErrors;
-      if (failures.length === 0) {
-        const execution = await onTree((tree) => tree.executeCode({ taskId: input.taskId, repo: head, baseSha: workspace.baseSha }));
-        if (!execution.success && execution.error) failures = [execution.error];
-      }
-      if (failures.length === 0) {
-        await enterPhase('testing');
-        const gates = await onTree((tree) => tree.runQualityGates({ taskId: input.taskId, repo: head, baseSha: workspace.baseSha }));
-        if (gates.passed) {
-          passed = true;
-          taskMetrics.greenAfter(iteration);
-          state.greenSha = generated.sha;
-          break;
-        }
-        failures = gates.failures;
-      }
-
-      previousErrors = failures.map((f) => ({ ...f, iteration, fingerprint: errorFingerprint(f.message) }));
-      state.errors.push(...previousErrors);
-      fingerprints.push(iterationFingerprint(previousErrors));
-      touch();
-
-      if (isStuck(fingerprints, STUCK_THRESHOLD)) {
-        const summary = previousErrors.map((e) => `${e.tool}: ${e.message}`).join('\n');
-        if (!input.hitlEnabled) {
-          throw ApplicationFailure.create({
-            type: FailureType.Stuck,
-            message: `Stuck after ${iteration} iterations: the same failure ${STUCK_THRESHOLD} times in a row (run with HITL to decide)`,
-            nonRetryable: true,
-          });
-        }
-        const record = await askHuman('stuck', `Stuck after ${iteration} iterations. Continue?\n${summary}`);
-        if (!record.decision.approved) throw rejected('Escalated to human after stuck detection', record, FailureType.Stuck);
-        fingerprints.length = 0; // a human chose to go on: count repeats afresh
-      }
-    }
-    if (!passed) {
-      throw ApplicationFailure.create({
-        type: FailureType.MaxIterationsExceeded,
-        message: `Quality gates failed after ${maxIterations} iterations`,
-        nonRetryable: true,
+    // PHASE 5: pull request; a reviewer who asks for changes sends the task back to coding
+    let pullRequest: PullRequestInfo;
+    for (;;) {
+      await enterPhase('review');
+      pullRequest = await review.createPullRequest({
+        taskId: input.taskId,
+        repo: { ...repo, sha: state.greenSha! },
+        baseBranch: workspace.baseBranch,
+        headBranch: workspace.taskBranch,
+        title: `[ADO] ${firstLine(input.prompt)}`,
+        description: plan,
       });
-    }
-
-    // PHASE 5: pull request
-    await enterPhase('review');
-    let pullRequest = await review.createPullRequest({
-      taskId: input.taskId,
-      repo: { ...repo, sha: state.greenSha! },
-      baseBranch: workspace.baseBranch,
-      headBranch: workspace.taskBranch,
-      title: `[ADO] ${firstLine(input.prompt)}`,
-      description: plan,
-    });
-    state.pullRequest = pullRequest;
-    if (input.hitlEnabled) {
-      const record = await askHuman('pr', `${pullRequest.url}\n${describePr(pullRequest)}`);
-      if (!record.decision.approved) throw rejected('PR rejected by human reviewer', record);
-      pullRequest = await review.mergePullRequest({ taskId: input.taskId, repo, pullRequest });
       state.pullRequest = pullRequest;
+      if (!input.hitlEnabled) break;
+      const record = await askHuman('pr', `${pullRequest.url}\n${describePr(pullRequest)}`);
+      if (record.decision.approved) {
+        pullRequest = await review.mergePullRequest({ taskId: input.taskId, repo, pullRequest });
+        state.pullRequest = pullRequest;
+        break;
+      }
+      // A history from before revisions has no marker: its rejection failed the task, and replays so.
+      if (!record.decision.revise || !patched(REVISE_AT_PR_PATCH)) throw rejected('PR rejected by human reviewer', record);
+      state.revisions = (state.revisions ?? 0) + 1;
+      await codeUntilGreen(plan, subtasks, repo, workspace);
     }
 
     // PHASE 6: completion
@@ -628,33 +671,26 @@ function outlivingWorkers<T extends object>(activities: T): T {
   });
 }
 
-/** Which budget limit the task has reached, described for a human; undefined when none. */
-function reachedBudgetLimit(state: TaskExecutionState, elapsedMs: number): string | undefined {
-  const budget = state.budget;
-  if (!budget) return undefined;
-  if (budget.maxTotalTokens !== undefined && state.usage.totalTokens >= budget.maxTotalTokens) {
-    return `tokens ${state.usage.totalTokens} of ${budget.maxTotalTokens}`;
-  }
-  if (budget.maxCostUsd !== undefined && (state.usage.costUsd ?? 0) >= budget.maxCostUsd) {
-    return `cost $${(state.usage.costUsd ?? 0).toFixed(4)} of $${budget.maxCostUsd}`;
-  }
-  if (budget.maxDurationMs !== undefined && elapsedMs >= budget.maxDurationMs) {
-    return `time ${formatDuration(elapsedMs)} of ${formatDuration(budget.maxDurationMs)}`;
-  }
-  return undefined;
-}
-
-function liftReached(budget: TaskExecutionState['budget'], reached: string): TaskExecutionState['budget'] {
-  const lifted = { ...budget };
-  if (reached.startsWith('tokens')) delete lifted.maxTotalTokens;
-  else if (reached.startsWith('cost')) delete lifted.maxCostUsd;
-  else delete lifted.maxDurationMs;
-  return lifted;
-}
+/** A reviewer's comment given with an approval, as the coder reads it; nothing without one. */
 
 function checkpointData(state: TaskExecutionState): CheckpointData {
   const kept = Object.fromEntries(CHECKPOINT_FIELDS.map((field) => [field, state[field]])) as CheckpointedState;
   return { ...kept, lastErrors: state.errors.filter((e) => e.iteration === state.attempts) };
+}
+
+/**
+ * What reviewers said with their decisions (an approval's comment, or the changes a revise asks
+ * for), oldest first: the coder is given it with every later prompt.
+ */
+function reviewerGuidance(approvals: readonly ApprovalRecord[]): string[] {
+  return approvals.flatMap(reviewerSaid);
+}
+
+/** What one decision tells the coder: its comment, when it approved or asked for changes. */
+function reviewerSaid({ decision }: ApprovalRecord): string[] {
+  const comment = decision.comment?.trim();
+  if (!comment || !(decision.approved || decision.revise)) return [];
+  return [decision.revise ? `A reviewer asked for changes to the pull request: ${comment}` : `A reviewer said: ${comment}`];
 }
 
 function firstLine(text: string): string {
@@ -668,10 +704,4 @@ function describePr(pr: PullRequestInfo): string {
     ? `\nReview first: it edits how code is built or checked (the task was checked with the base branch's versions):\n${pr.sensitiveChanges.map((c) => `- ${c}`).join('\n')}`
     : '';
   return `${pr.headBranch} → ${pr.baseBranch}${stats}${sensitive}`;
-}
-
-function formatDuration(ms: number): string {
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} hour(s)`;
-  if (ms % 60_000 === 0) return `${ms / 60_000} minutes`;
-  return `${Math.round(ms / 1000)} seconds`;
 }

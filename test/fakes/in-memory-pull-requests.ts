@@ -34,6 +34,13 @@ export class InMemoryPullRequests implements PullRequestRepository {
     return record;
   }
 
+  async updateHead(id: string, headSha: string, stats: PullRequestRecord['stats']): Promise<PullRequestRecord | null> {
+    const record = this.records.find((r) => r.id === id && r.state === 'open');
+    if (!record) return null;
+    Object.assign(record, { headSha, stats });
+    return record;
+  }
+
   async get(id: string): Promise<PullRequestRecord | null> {
     return this.records.find((r) => r.id === id) ?? null;
   }

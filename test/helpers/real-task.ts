@@ -14,6 +14,7 @@ import { createActivities } from '../../src/activities';
 import type { AdoActivities } from '../../src/activities/interfaces';
 import { ScriptedLlmClient } from '../../src/llm/scripted';
 import type { Transcript } from '../../src/llm/transcript';
+import type { LlmClient } from '../../src/llm/types';
 import { LocalPullRequestProvider } from '../../src/pr/local';
 import { createSandbox, type CreateSandboxOptions } from '../../src/sandbox';
 import type { Sandbox, SandboxRunResult, SandboxRunSpec } from '../../src/sandbox/types';
@@ -87,23 +88,31 @@ export function transcript(code: string[]): Transcript {
  */
 export type SandboxObserver = (spec: SandboxRunSpec) => void | ((result: SandboxRunResult, ms: number) => void);
 
-/** The real activities, with `answers` as the model and a sandbox built from `sandbox`, watched by `onRun`. */
+/**
+ * The real activities, with `answers` as the model (a transcript the scripted client replays, or
+ * a client of its own) and a sandbox built from `sandbox`, watched by `onRun`.
+ */
 export async function realActivities(
   parts: RealParts,
   name: string,
-  answers: Transcript,
+  answers: Transcript | LlmClient,
   sandbox: CreateSandboxOptions = {},
   onRun?: SandboxObserver,
   agent: Partial<AgentConfig> = {},
 ): Promise<AdoActivities> {
-  const transcriptPath = path.join(parts.work, `${name}.transcript.yaml`);
-  await writeFile(transcriptPath, YAML.stringify(answers));
+  let llm: LlmClient;
+  if ('chat' in answers) llm = answers;
+  else {
+    const transcriptPath = path.join(parts.work, `${name}.transcript.yaml`);
+    await writeFile(transcriptPath, YAML.stringify(answers));
+    llm = new ScriptedLlmClient({ transcriptPath });
+  }
   const scratchDir = path.join(parts.work, 'scratch');
   await mkdir(scratchDir, { recursive: true, mode: 0o755 });
   const logger = silentLogger();
   return createActivities({
     logger,
-    llm: new ScriptedLlmClient({ transcriptPath }),
+    llm,
     store: parts.store,
     notifiers: [],
     sandbox: observed(createSandbox({ backend: 'bubblewrap', logger, ...sandbox }), onRun),

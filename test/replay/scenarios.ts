@@ -34,6 +34,23 @@ export const SCENARIOS: Scenario[] = [
     children: async (client, handle) => ({ session: client.workflow.getHandle((await stateOf(handle)).session!.workflowId) }),
   },
   {
+    // 150 tokens a model call: plan and subtasks 300, two turns 600 of 500; the session pauses
+    // before its third turn, and goes on (a second run under the same id) after the extension.
+    name: 'agent-session-budget',
+    script: { agentTurns: [['view'], ['search'], ['view'], ['finish']] },
+    run: async (client, queues) => {
+      const handle = await startTask(client, queues.task, taskInput({ taskId: 'agent-session-budget', coder: 'agent', budget: { maxTotalTokens: 500 } }));
+      await pendingApproval(handle, 'budget');
+      await handle.executeUpdate(decideUpdate, { args: [{ approved: true, checkpoint: 'budget', budget: { maxTotalTokens: 5000 }, comment: 'go on' }] });
+      return settle(handle);
+    },
+    children: async (client, handle) => {
+      const started = (await handle.fetchHistory()).events!.flatMap((e) => e.childWorkflowExecutionStartedEventAttributes?.workflowExecution ?? []);
+      const [paused, resumed] = started.map((run) => client.workflow.getHandle(run.workflowId!, run.runId!));
+      return { session: paused!, resumed: resumed! };
+    },
+  },
+  {
     name: 'happy-path-two-iterations',
     script: { gateFailures: [failing(1)] },
     run: async (client, queues) => settle(await startTask(client, queues.task, taskInput({ taskId: 'replay-happy' }))),
@@ -84,6 +101,20 @@ export const SCENARIOS: Scenario[] = [
         return history.events?.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'generateCode') ? true : undefined;
       }, 'generateCode to be scheduled');
       await handle.signal(cancelTaskSignal, { reason: 'replay fixture', requestedBy: 'test' });
+      return settle(handle);
+    },
+  },
+  {
+    name: 'hitl-revise-at-pr',
+    script: {},
+    run: async (client, queues) => {
+      const handle = await startTask(client, queues.task, taskInput({ taskId: 'replay-revise', hitlEnabled: true }));
+      await pendingApproval(handle, 'plan');
+      await handle.executeUpdate(decideUpdate, { args: [{ approved: true }] });
+      const first = await pendingApproval(handle, 'pr');
+      await handle.executeUpdate(decideUpdate, { args: [{ approved: false, revise: true, comment: 'Also trim the email', reviewer: 'bo' }] });
+      await waitFor(async () => ((await pendingApproval(handle, 'pr')).id !== first.id ? true : undefined), 'the revised pull request');
+      await handle.executeUpdate(decideUpdate, { args: [{ approved: true }] });
       return settle(handle);
     },
   },

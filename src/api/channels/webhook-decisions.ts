@@ -4,7 +4,7 @@
  * with (see src/notifications/webhook.ts). Served inline: the sender is a program that can wait,
  * and the answer tells it whether its decision counted.
  *
- * Body: `{taskId, requestId, approved, checkpoint?, reviewer?, comment?}`. Answers 200 with the
+ * Body: `{taskId, requestId, approved, checkpoint?, reviewer?, comment?, revise?}`. Answers 200 with the
  * accepted decision; otherwise a problem document: 409 when the task refused it (nothing pending,
  * another checkpoint, a stale request id), 404 for an unknown task, 400 for a bad body, 401 for
  * a bad, stale or replayed signature.
@@ -16,6 +16,7 @@ import type { UsedSignatureRepository } from '../../store/types';
 import type { Logger } from '../../telemetry/logger';
 import { HttpProblem, invalidFields } from '../problems';
 import { decisionBodySchema } from '../schemas';
+import { decisionProblem } from '../../workflows/messages';
 import { acceptSignedRequests } from './signed-requests';
 import { ADO_SIGNATURE } from '../../notifications/signature';
 
@@ -50,6 +51,8 @@ function parseDecision(body: Buffer): WebhookDecision {
   }
   const parsed = webhookDecisionSchema.safeParse(json);
   if (!parsed.success) throw invalidFields(parsed.error.issues.map((i) => ({ field: i.path.join('.') || 'body', message: i.message })));
+  const problem = decisionProblem(parsed.data);
+  if (problem) throw invalidFields([problem]);
   return parsed.data;
 }
 

@@ -1,7 +1,9 @@
 /** `POST /api/tasks/:taskId/decision` and `…/cancel`: what a human does to a running task. */
 import type { FastifyInstance } from 'fastify';
 import type { ApprovalDecision } from '../../domain/task';
+import { decisionProblem } from '../../workflows/messages';
 import type { RouteDeps } from '../deps';
+import { invalidFields } from '../problems';
 import { cancelBodySchema, decisionBodySchema, jsonSchema, optionalBody, taskParamsSchema, type CancelBody, type DecisionBody, type TaskParams } from '../schemas';
 
 /** Registers the decision and cancel routes on `app` (mounted under /api). */
@@ -19,6 +21,8 @@ export async function actionRoutes(app: FastifyInstance, { hitl }: RouteDeps): P
       const { taskId } = request.params;
       const { channel = 'api', ...body } = request.body;
       const decision: ApprovalDecision = { ...body, reviewer: request.reviewer, channel };
+      const problem = decisionProblem(decision);
+      if (problem) throw invalidFields([problem]);
       const accepted = await hitl.sendApproval(taskId, decision, { via: 'update' });
       return { taskId, ...accepted, reviewer: request.reviewer, channel, comment: body.comment };
     },

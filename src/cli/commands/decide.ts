@@ -1,7 +1,8 @@
 /** `ado approve | reject`: decide the pending checkpoint of a task. */
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { HITLHandler } from '../../client/hitl-handler';
 import { CHECKPOINTS, type ApprovalDecision, type CheckpointName } from '../../domain/task';
+import { decisionProblem } from '../../workflows/messages';
 import type { CliContext } from '../context';
 import { printJson, printLine } from '../output';
 import { currentUser, positiveInt } from '../options';
@@ -12,6 +13,7 @@ interface DecideOptions {
   reviewer?: string;
   signal: boolean;
   budgetTokens?: number;
+  revise?: boolean;
   json: boolean;
 }
 
@@ -28,6 +30,7 @@ export function registerDecisionCommands(program: Command, ctx: CliContext): voi
       .option('--signal', 'send the humanApproval signal (fire and forget) instead of the validated update', false)
       .option('--json', 'print JSON', false);
     if (approved) command.option('--budget-tokens <n>', 'at the budget checkpoint: the new token limit', positiveInt);
+    else command.option('--revise', 'at the pr checkpoint: send the task back to coding with --comment (what to change) instead of failing it', false);
     command.action(async (taskId: string, opts: DecideOptions) => {
       const decision: ApprovalDecision = {
         approved,
@@ -36,11 +39,14 @@ export function registerDecisionCommands(program: Command, ctx: CliContext): voi
         comment: opts.comment,
         channel: 'cli',
         budget: opts.budgetTokens ? { maxTotalTokens: opts.budgetTokens } : undefined,
+        revise: opts.revise || undefined,
       };
+      const problem = decisionProblem(decision);
+      if (problem) throw new InvalidArgumentError(problem.field === 'comment' ? `${problem.message} Add --comment "…".` : problem.message);
       const hitl = new HITLHandler(await ctx.temporal());
       const accepted = await hitl.sendApproval(taskId, decision, { via: opts.signal ? 'signal' : 'update' });
       if (opts.json) printJson(accepted ?? { taskId, signalled: true, approved });
-      else if (accepted) printLine(`${approved ? 'Approved' : 'Rejected'} "${accepted.checkpoint}" of task ${taskId}.`);
+      else if (accepted) printLine(`${approved ? 'Approved' : opts.revise ? 'Sent back for changes' : 'Rejected'} "${accepted.checkpoint}" of task ${taskId}.`);
       else printLine(`Sent the humanApproval signal to ${taskId}; \`ado status ${taskId}\` shows whether it counted.`);
     });
   }

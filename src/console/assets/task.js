@@ -93,19 +93,22 @@ export function taskView(taskId, shell) {
     approval.hidden = !pending;
     if (!pending) return fill(approval);
     notice.hidden = true;
-    const comment = h('textarea', { name: 'comment', rows: 3, placeholder: 'Comment (optional; recorded with your decision)' });
+    const comment = h('textarea', { name: 'comment', rows: 3, placeholder: pending.checkpoint === 'pr' ? 'Comment (recorded with your decision; to request changes, say what to change)' : 'Comment (optional; recorded with your decision)' });
     const result = h('p', { class: 'small', role: 'status' });
     const buttons = [
       h('button', { class: 'primary', 'data-testid': 'approve', onclick: () => decide(true) }, 'Approve'),
       h('button', { class: 'danger', 'data-testid': 'reject', onclick: () => decide(false) }, 'Reject'),
     ];
-    async function decide(approved) {
+    // Only a pull request can go back to coding: the comment says what to change (the API refuses it without one).
+    if (pending.checkpoint === 'pr') buttons.splice(1, 0, h('button', { 'data-testid': 'revise', onclick: () => decide(false, true) }, 'Request changes'));
+    async function decide(approved, revise = false) {
       buttons.forEach((b) => (b.disabled = true));
       try {
-        const body = { approved, checkpoint: pending.checkpoint, requestId: pending.id, comment: comment.value.trim() || undefined, channel: 'console' };
+        const body = { approved, checkpoint: pending.checkpoint, requestId: pending.id, comment: comment.value.trim() || undefined, channel: 'console', revise: revise || undefined };
         const accepted = await call(taskPath(taskId, '/decision'), { method: 'POST', body });
         notice.hidden = false;
-        fill(notice, h('div', { class: 'banner ok', role: 'status' }, `${approved ? 'Approved' : 'Rejected'} "${accepted.checkpoint}" as ${accepted.reviewer}.`));
+        const done = approved ? 'Approved' : revise ? 'Sent back for changes' : 'Rejected';
+        fill(notice, h('div', { class: 'banner ok', role: 'status' }, `${done} "${accepted.checkpoint}" as ${accepted.reviewer}.`));
       } catch (error) {
         if (error.isAuth) return shell.fail(error);
         fill(result, h('span', { class: 'error-text' }, error.message));
