@@ -68,6 +68,8 @@ export class WarmWorkspaces {
   private readonly maxAgeMs: number;
   /** The workspaces this process holds, by task. */
   private readonly held = new Map<string, Workspace>();
+  /** Dependency cache entries trees are being linked from now, by key: how many. */
+  private readonly linking = new Map<string, number>();
 
   constructor(options: WarmWorkspacesOptions) {
     this.root = options.root;
@@ -126,11 +128,19 @@ export class WarmWorkspaces {
    */
   async restoreDependencies(taskId: string, workspace: Workspace, key: string): Promise<boolean> {
     const entry = path.join(this.cacheFolder(), key);
-    const listing = await readFile(path.join(entry, ENTRY_FOLDERS), 'utf8').catch(() => undefined);
-    if (listing === undefined) return false;
-    const folders = JSON.parse(listing) as string[];
-    await workspace.removeIgnoredFolders();
-    await linkFolders(entry, workspace.dir, folders);
+    // Marked before reading anything: eviction (same process) skips an entry a tree links from,
+    // since a half-linked tree would pass for set up.
+    this.linking.set(key, (this.linking.get(key) ?? 0) + 1);
+    try {
+      const listing = await readFile(path.join(entry, ENTRY_FOLDERS), 'utf8').catch(() => undefined);
+      if (listing === undefined) return false;
+      await workspace.removeIgnoredFolders();
+      await linkFolders(entry, workspace.dir, JSON.parse(listing) as string[]);
+    } finally {
+      const left = this.linking.get(key)! - 1;
+      if (left === 0) this.linking.delete(key);
+      else this.linking.set(key, left);
+    }
     await workspace.excludeUntracked();
     await this.recordSetup(taskId, key);
     const now = new Date();
@@ -169,7 +179,13 @@ export class WarmWorkspaces {
     if (names.length <= CACHE_ENTRIES) return;
     const aged = await Promise.all(names.map(async (name) => ({ name, used: (await stat(path.join(cache, name))).mtimeMs })));
     aged.sort((a, b) => b.used - a.used);
-    for (const { name } of aged.slice(CACHE_ENTRIES)) await rm(path.join(cache, name), { recursive: true, force: true });
+    for (const { name } of aged.slice(CACHE_ENTRIES)) {
+      if (this.linking.has(name)) continue;
+      // Out of reach by one rename first: an entry is either whole under its key or not there.
+      const evicted = path.join(cache, `.evicted-${randomUUID().slice(0, 8)}`);
+      // Another activity of this worker may have evicted it meanwhile.
+      if (await rename(path.join(cache, name), evicted).then(() => true, () => false)) await rm(evicted, { recursive: true, force: true });
+    }
   }
 
   /** This worker's dependency cache. */
@@ -192,7 +208,8 @@ export class WarmWorkspaces {
       if (mine) continue;
       const age = now - (owner ? Date.parse(owner.acquiredAt) : (await stat(folder)).mtimeMs);
       const ownerAlive = owner !== undefined && owner.hostname === os.hostname() && isAlive(owner.pid);
-      if (ownerAlive && age < this.maxAgeMs) continue;
+      // A live worker's dependency cache is in use however old, and bounded by CACHE_ENTRIES.
+      if (ownerAlive && (age < this.maxAgeMs || owner.taskId === CACHE_OWNER)) continue;
       await rm(folder, { recursive: true, force: true });
       removed.push(folder);
     }
@@ -230,7 +247,10 @@ export class WarmWorkspaces {
       ...(current?.setupKey !== undefined && { setupKey: current.setupKey }),
       ...change,
     };
-    await writeFile(path.join(folder, 'owner.json'), `${JSON.stringify(record)}\n`);
+    // Written aside and renamed over: a worker killed while writing leaves the old record whole.
+    const aside = path.join(folder, `.owner.json.${randomUUID().slice(0, 8)}`);
+    await writeFile(aside, `${JSON.stringify(record)}\n`);
+    await rename(aside, path.join(folder, 'owner.json'));
   }
 }
 

@@ -18,13 +18,18 @@ const stack = useRealTaskStack();
 
 const SETUP = 'mkdir -p deps && echo installed > deps/ready';
 
-/** A repository whose gates need what setup installed, and pass once src/state.txt says "fixed". */
-function repository(name: string): Promise<string> {
+const TEST_GATE = 'test -f deps/ready && grep -q fixed src/state.txt';
+
+/**
+ * A repository whose gates need what setup installed, and pass once src/state.txt says "fixed"
+ * (and `testGate`, a command in double quotes in YAML, passes).
+ */
+function repository(name: string, testGate = TEST_GATE): Promise<string> {
   return createRepository(path.join(stack.parts().work, 'repos', name), {
     'package.json': '{ "name": "app", "version": "1.0.0" }\n',
     'package-lock.json': '{ "lockfileVersion": 3, "revision": 1 }\n',
     'src/state.txt': 'broken\n',
-    '.ado.yml': `setup: "${SETUP}"\nexecute: "test -f deps/ready"\ngates:\n  test: "test -f deps/ready && grep -q fixed src/state.txt"\n  lint: "test -f deps/ready"\n`,
+    '.ado.yml': `setup: "${SETUP}"\nexecute: "test -f deps/ready"\ngates:\n  test: "${testGate}"\n  lint: "test -f deps/ready"\n`,
   });
 }
 
@@ -39,7 +44,9 @@ async function runTask(name: string, answers: string[], repo?: string): Promise<
   const activities = await realActivities(stack.parts(), name, transcript(answers), {}, (spec) => void runs.push(spec));
   await withWorkers(stack.env(), activities, async ({ queues }) => {
     const handle = await startTask(stack.env().client, queues.task, taskInput({ repository: repo ?? (await repository(name)), maxIterations: answers.length }));
-    expect((await handle.result()).iterations).toBe(answers.length);
+    const result = await handle.result();
+    expect(result.status).toBe('completed');
+    expect(result.iterations).toBe(answers.length);
   });
   return runs;
 }
@@ -70,14 +77,21 @@ describe('warm task workspaces', () => {
   });
 
   // The cache shares files between tasks' trees: only where runs cannot write them (as root: nobody).
-  it.runIf(process.getuid?.() === 0)('links the dependencies of an earlier task on the same repository and lockfile instead of running setup', async () => {
-    const repo = await repository('cached');
-    const fix = [codeAnswer('Fix', [edit('src/state.txt', 'fixed\n')])];
-    expect(setupRuns(await runTask('cached-1', fix, repo))).toBe(1);
-    // Same repository, same lockfile: the gates find deps/ready without any setup run.
-    const second = await runTask('cached-2', fix, repo);
-    expect(setupRuns(second)).toBe(0);
-    expect(second.length).toBe(1 + 2);
-    expect(await workspacesLeft()).toEqual([]);
-  });
+  it.runIf(process.getuid?.() === 0)(
+    "never shows one task's workspace to another: a later task on the same repository and lockfile gets only what setup installed, linked; a changed lockfile runs setup",
+    async () => {
+      // Each task writes one note: a tree that showed another task's work would hold two, and fail.
+      const repo = await repository('cached', `${TEST_GATE} && test $(ls notes | wc -l) = 1`);
+      const fix = (note: string) => [edit('src/state.txt', 'fixed\n'), edit(`notes/${note}.txt`, `${note}\n`)];
+      expect(setupRuns(await runTask('cached-1', [codeAnswer('Fix', fix('first'))], repo))).toBe(1);
+      // Same repository, same lockfile: no setup run, yet the gates find deps/ready.
+      const second = await runTask('cached-2', [codeAnswer('Fix', fix('second'))], repo);
+      expect(setupRuns(second)).toBe(0);
+      expect(second.length).toBe(1 + 2);
+      // A task that changes the lockfile: linked at first, then setup runs for the new lockfile.
+      const bump = edit('package-lock.json', '{ "lockfileVersion": 3, "revision": 2 }\n');
+      expect(setupRuns(await runTask('cached-3', [codeAnswer('Bump', [bump]), codeAnswer('Fix', fix('third'))], repo))).toBe(1);
+      expect(await workspacesLeft()).toEqual([]);
+    },
+  );
 });
