@@ -2,7 +2,7 @@
  * The coding agent's repository map on generated TypeScript repositories of 500 and 20 000 files
  * (20 packages, each module defining a class and functions and calling those of two others): the
  * first map (every file parsed) against a second one from the content-hash cache (files read and
- * hashed only), and a tool call in process (search, view) for scale.
+ * hashed only). What a tool call costs in process and through a session: bench/tool-call.bench.ts.
  * Target: the cached map of the large repository costs at most half of the first.
  *   usage: npx tsx bench/agent.bench.ts
  */
@@ -10,11 +10,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { buildRepoMap, RepoMapCache } from '../src/agent/repo-map';
-import { runTool } from '../src/agent/run-tool';
-import type { ToolContext } from '../src/agent/types';
-import { createSandbox } from '../src/sandbox';
 import { atMost, figure, printReport, type Figure } from './report';
-import { median } from './stats';
 
 const PACKAGES = 20;
 
@@ -43,7 +39,8 @@ function moduleSource(index: number, count: number): string {
   ].join('\n');
 }
 
-async function generateRepo(count: number): Promise<string> {
+/** A generated repository of `count` modules in a new temp folder (not a git repository). */
+export async function generateRepo(count: number): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), `ado-bench-map-${count}-`));
   for (let p = 0; p < PACKAGES; p++) await mkdir(path.join(dir, `p${p}`, 'src'), { recursive: true });
   for (let i = 0; i < count; i += 256) {
@@ -70,31 +67,14 @@ async function repoMapFigures(count: number): Promise<Figure[]> {
     const [firstMs, first] = await timed(() => buildRepoMap(dir, { cache }));
     const [cachedMs, cached] = await timed(() => buildRepoMap(dir, { cache }));
     if (cached.parsed !== 0 || cached.text !== first.text) throw new Error('the cached map parsed files again or differs from the first');
-    const figures = [
+    return [
       figure(`repo_map ${count} files, first (${first.parsed} parsed, ${first.tokens} tokens)`, firstMs, 'ms'),
       figure(`repo_map ${count} files, cached`, cachedMs, 'ms'),
       figure(`repo_map ${count} files, cached / first`, cachedMs / firstMs, 'x', count >= 10_000 ? atMost(0.5) : undefined),
     ];
-    if (count === 500) figures.push(...(await toolFigures(dir)));
-    return figures;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/** Tool calls in process: what an activity round trip is later compared with. */
-async function toolFigures(dir: string): Promise<Figure[]> {
-  const ctx: ToolContext = { workspaceDir: dir, sandbox: createSandbox({ backend: 'bubblewrap' }), repoConfig: { source: 'none', gates: {}, limits: {}, packageScripts: {} } };
-  const sample = async (action: () => Promise<unknown>) => {
-    await action();
-    const times: number[] = [];
-    for (let i = 0; i < 15; i++) times.push((await timed(action))[0]);
-    return median(times);
-  };
-  return [
-    figure('search in process, 500 files, median', await sample(() => runTool({ id: 's', name: 'search', args: { pattern: 'run4\\d\\b' } }, ctx)), 'ms'),
-    figure('view in process, median', await sample(() => runTool({ id: 'v', name: 'view', args: { path: 'p1/src/m1.ts' } }, ctx)), 'ms'),
-  ];
 }
 
 /** The agent figures, 500 files then 20 000. */

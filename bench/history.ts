@@ -15,6 +15,7 @@ interface ActivityRecord {
   type: string;
   taskQueue: string;
   scheduledEventId: number;
+  scheduledAt: number;
   startedAt?: number;
   completedAt?: number;
   completedEventId?: number;
@@ -67,7 +68,7 @@ export function activitiesOf(events: HistoryEvent[]): ActivityRecord[] {
   const byScheduledId = new Map<number, ActivityRecord>();
   for (const event of events) {
     const local = localActivityType(event);
-    if (local) byScheduledId.set(eventId(event), { type: local, taskQueue: LOCAL_ACTIVITY, scheduledEventId: eventId(event) });
+    if (local) byScheduledId.set(eventId(event), { type: local, taskQueue: LOCAL_ACTIVITY, scheduledEventId: eventId(event), scheduledAt: eventMs(event) });
     const scheduled = event.activityTaskScheduledEventAttributes;
     const started = event.activityTaskStartedEventAttributes;
     const completed = event.activityTaskCompletedEventAttributes;
@@ -76,6 +77,7 @@ export function activitiesOf(events: HistoryEvent[]): ActivityRecord[] {
         type: scheduled.activityType?.name ?? '?',
         taskQueue: scheduled.taskQueue?.name ?? '?',
         scheduledEventId: eventId(event),
+        scheduledAt: eventMs(event),
       });
     } else if (started) {
       const record = byScheduledId.get(Number(started.scheduledEventId));

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every figure from one run on one Temporal dev server, printed as a table with
  * each target's pass/MISS, and written as JSON (bench/results/latest.json by default).
- *   usage: npm run bench -- [--tasks 200] [--parked 500] [--samples 20] [--approvals 15] [--only agent,memory,recovery] [--out file]
+ *   usage: npm run bench -- [--tasks 200] [--parked 500] [--samples 20] [--approvals 15] [--only agent,toolcall,memory,recovery] [--out file]
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -13,10 +13,11 @@ import { measureOverhead, measureThroughput, prepareWorkloads } from './overhead
 import { measureRecovery } from './recovery';
 import { printReport, writeReport, type Section } from './report';
 import { runSandboxBench } from './sandbox.bench';
+import { measureToolCalls } from './tool-call.bench';
 import { newPrefix, startStack, type BenchServer } from './stack';
 import { measureWorkspace } from './workspace.bench';
 
-const MEASUREMENTS = ['sandbox', 'agent', 'workspace', 'overhead', 'throughput', 'approval', 'memory', 'recovery'] as const;
+const MEASUREMENTS = ['sandbox', 'agent', 'workspace', 'toolcall', 'overhead', 'throughput', 'approval', 'memory', 'recovery'] as const;
 type Measurement = (typeof MEASUREMENTS)[number];
 
 interface Options {
@@ -75,7 +76,7 @@ async function sandboxSection(): Promise<Section> {
 }
 
 async function agentSection(): Promise<Section> {
-  return { name: 'coding agent: repository map, tools in process (bench/agent.bench.ts)', figures: await runAgentBench(), notes: [] };
+  return { name: 'coding agent: repository map (bench/agent.bench.ts)', figures: await runAgentBench(), notes: [] };
 }
 
 /** Everything that needs the Temporal server, on one server. */
@@ -95,6 +96,7 @@ async function orchestrationSections(options: Options, wanted: (m: Measurement) 
       if (wanted('approval')) sections.push(await section('approval latency', () => measureApprovalLatency(stack.client, prefix, options.approvals)));
       await worker.process.kill();
     }
+    if (wanted('toolcall')) sections.push(await section('tool calls', () => measureToolCalls(stack)));
     if (wanted('memory')) sections.push(await section('worker memory', () => measureWorkerMemory(stack, options.parked)));
     if (wanted('recovery')) sections.push(await section('recovery', () => measureRecovery(stack)));
   } finally {

@@ -33,8 +33,11 @@ export interface BenchStack {
   serverPid: number;
   /** Scratch folder for this run (side-effect files); removed by `stop`. */
   dir: string;
-  /** Starts a worker process serving the queues of `prefix`. */
-  startWorker(prefix: string, script?: FakeScript): Promise<BenchWorker>;
+  /**
+   * Starts a worker process serving the queues of `prefix`: bench/worker.ts with the test
+   * activities run by `script`, or another entry point (`worker.entry`) given `worker.env`.
+   */
+  startWorker(prefix: string, script?: FakeScript, worker?: { entry: string; env: Record<string, string> }): Promise<BenchWorker>;
   stop(): Promise<void>;
 }
 
@@ -87,9 +90,10 @@ export async function startStack(server: BenchServer = 'dev'): Promise<BenchStac
     client: env.client,
     serverPid: env.pid,
     dir,
-    async startWorker(prefix, script = {}) {
+    async startWorker(prefix, script = {}, worker = { entry: 'bench/worker.ts', env: {} }) {
       const spawnedAt = Date.now();
-      const proc = await startTsProcess('bench/worker.ts', {
+      const proc = await startTsProcess(worker.entry, {
+        ...worker.env,
         TEMPORAL_ADDRESS: env.address,
         ADO_TASK_QUEUE_PREFIX: prefix,
         ADO_WORKFLOW_BUNDLE: bundleFile,

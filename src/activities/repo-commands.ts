@@ -18,8 +18,20 @@ import type { ActivityRun } from './context';
  */
 export async function loadBaseConfig(workspace: Workspace, taskId: string, baseSha: string | undefined): Promise<RepoConfig> {
   const base = baseSha ?? (await workspace.taskBase(taskId));
-  return loadRepoConfig((name) => workspace.readCommitted(base, name));
+  const known = baseConfigs.get(base);
+  if (known) return known;
+  const config = await loadRepoConfig((name) => workspace.readCommitted(base, name));
+  baseConfigs.set(base, config);
+  if (baseConfigs.size > BASE_CONFIGS_KEPT) baseConfigs.delete(baseConfigs.keys().next().value!);
+  return config;
 }
+
+/**
+ * Configs read, by commit: a commit's files never change, and a coding session asks for its base
+ * commit's config at every tool call (each read is several git calls). Oldest dropped first.
+ */
+const baseConfigs = new Map<string, RepoConfig>();
+const BASE_CONFIGS_KEPT = 200;
 
 /** Runs `setup` when the repository has one; returns its failure as a gate outcome, or undefined when it passed. */
 export async function runSetup(sandbox: Sandbox, config: RepoConfig, dir: string, run: ActivityRun): Promise<QualityGatesResult | undefined> {

@@ -64,6 +64,9 @@ export type AgentToolArgs<N extends AgentToolName> = z.infer<(typeof agentToolAr
 /** Every tool, in the order the model is shown them. */
 export const AGENT_TOOL_NAMES = Object.keys(agentToolArgs) as AgentToolName[];
 
+/** The tools that only read the tree: they write nothing and run no command in it. */
+export const READING_TOOLS: ReadonlySet<AgentToolName> = new Set(['view', 'search', 'find_files', 'repo_map']);
+
 /** The tools that change files: the only ones after which the session commits. */
 export const EDITING_TOOLS: ReadonlySet<AgentToolName> = new Set(['str_replace', 'create', 'insert', 'apply_patch']);
 

@@ -39,6 +39,28 @@ describe('WarmWorkspaces', () => {
     expect(existsSync(path.dirname(again.dir))).toBe(false);
   });
 
+  it('syncs to the commit it is at with one check (changes made since are dropped), and without one once its user vouched it only read', async () => {
+    const ref = await importedRepo(work(), 'same', { 'src/a.ts': 'export const a = 1;\n' });
+    const pool = workspaces();
+    const tree = await pool.acquire('task-same', ref);
+    const stray = path.join(tree.dir, 'stray.txt');
+    await writeFile(path.join(tree.dir, 'src', 'a.ts'), 'changed\n');
+    await writeFile(stray, 'left behind\n');
+    await pool.acquire('task-same', ref);
+    expect(await readFile(path.join(tree.dir, 'src', 'a.ts'), 'utf8')).toBe('export const a = 1;\n');
+    expect(existsSync(stray)).toBe(false);
+
+    tree.leftUnchanged();
+    // Written behind the user's word: the next sync takes the word and does not look.
+    await writeFile(stray, 'left behind\n');
+    await pool.acquire('task-same', ref);
+    expect(existsSync(stray)).toBe(true);
+    // The word covers one sync: the one after looks again.
+    await pool.acquire('task-same', ref);
+    expect(existsSync(stray)).toBe(false);
+    await pool.release('task-same');
+  });
+
   it('keeps the index clean when a sandboxed run hands the tree to its user and back (ctime moves, content does not)', async () => {
     const ref = await importedRepo(work(), 'ctime', { 'src/a.ts': 'export const a = 1;\n' });
     const pool = workspaces();

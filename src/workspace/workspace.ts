@@ -35,6 +35,8 @@ export interface WorkspaceLayout {
 
 export class Workspace {
   private disposed = false;
+  /** The tree is exactly `head`: its user said it only read it since the last sync (`leftUnchanged`). */
+  private unchanged = false;
 
   private constructor(
     /** Where the workspace came from. */
@@ -85,10 +87,25 @@ export class Workspace {
 
   /** Checks out `sha` (fetched from the remote when missing) and drops every change not committed. */
   async sync(sha: string): Promise<void> {
+    // A warm workspace's next call usually finds the tree at `sha` already: after a call that
+    // only read it, nothing to do; otherwise one git call instead of four when nothing is to be
+    // dropped (status lists what checkout and clean would undo, and nothing else).
+    const unchanged = this.unchanged && sha === this.head;
+    // Whoever synced may change the tree from here on.
+    this.unchanged = false;
+    if (unchanged || (sha === this.head && (await this.git(['status', '--porcelain', '--untracked-files=normal'])) === '')) return;
     await ensureCommit(inWorkspace(this.gitDir, this.dir), this.ref.remote, sha);
     await this.git(['-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--force', '--detach', sha]);
     await this.git(['clean', '--quiet', '--force', '-d']);
     this.head = await this.git(['rev-parse', 'HEAD']);
+  }
+
+  /**
+   * Says that the tree was only read since the last `sync` (nothing written, no command run in
+   * it), so that the next sync to the same commit has nothing to check. Any doubt: do not call.
+   */
+  leftUnchanged(): void {
+    this.unchanged = true;
   }
 
   /**
