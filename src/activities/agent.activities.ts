@@ -1,11 +1,13 @@
 /**
  * The coding session's activities (pool `code`): one model turn, one tool call on the task's
  * warm workspace (see task-tree.ts), and the condensation of a conversation grown near the
- * model's context window (each turn reports how full it is; the session decides). Bulky data never travels through workflow history: the
- * conversation, each model answer and each observation are stored in the ADO store under keys
- * named for what they hold (session, turn, step), and the workflow passes those keys. The keys make both activities safe to run twice: a turn whose answer
- * is stored already does not ask the model again (a worker that died after the model answered
- * costs no second call), and a tool call's edit commit is found again on the task branch.
+ * model's context window (each turn reports how full it is; the session decides). Bulky data
+ * never travels through workflow history: the conversation, each model answer, each summary and
+ * each observation are stored in the ADO store under keys named for what they hold (session,
+ * turn, step), and the workflow passes those keys. The keys make the activities safe to run
+ * twice: a turn or condensation whose answer is stored already does not ask the model again (a
+ * worker that died after the model answered costs no second call), and a tool call's edit commit
+ * is found again on the task branch.
  */
 import { agentConfigFromEnv, type AgentConfig } from '../agent/config';
 import {
