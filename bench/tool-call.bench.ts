@@ -23,7 +23,7 @@ import { createSandbox } from '../src/sandbox';
 import { git, identityEnv } from '../src/workspace/git';
 import { GitRemotes } from '../src/workspace/remotes';
 import type { codingSessionWorkflow } from '../src/workflows';
-import { completion, sendJson, startChatServer } from '../test/llm/chat-server';
+import { sendJson, startChatServer, toolCallsCompletion } from '../test/llm/chat-server';
 import { generateRepo } from './agent.bench';
 import { activitiesOf, historyOf } from './history';
 import { atMost, figure, type Figure, type Section } from './report';
@@ -76,15 +76,7 @@ export async function measureToolCalls(stack: BenchStack): Promise<Section> {
 /** Runs `calls` in one coding session and reads each call's cost from its history. */
 async function sessionTimings(stack: BenchStack, work: string, repository: string, calls: AgentToolCall[]): Promise<Omit<Timings, 'inProcess'>> {
   // The one model turn: every call at once (the session runs them one after the other).
-  const model = await startChatServer((_request, res) => {
-    const answer = completion('');
-    answer.choices[0]!.message = {
-      role: 'assistant',
-      content: null,
-      tool_calls: calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.args) } })),
-    } as never;
-    sendJson(res, 200, answer);
-  });
+  const model = await startChatServer((_request, res) => sendJson(res, 200, toolCallsCompletion(calls.map((c) => ({ id: c.id, name: c.name, arguments: c.args })))));
   const prefix = newPrefix('tools');
   const worker = await stack.startWorker(prefix, {}, { entry: 'test/fixtures/agent-worker.ts', env: { AGENT_WORK: work, MODEL_URL: model.url } });
   try {

@@ -14,7 +14,7 @@ import { taskQueues } from '../src/domain/task';
 import { locateBinary, TEMPORAL_CLI } from '../src/temporal/binaries';
 import { startDevServer, type DevServer } from '../src/temporal/dev-server';
 import { freePort } from '../src/temporal/ports';
-import { completion, sendJson, startChatServer, type ChatServer } from './llm/chat-server';
+import { completion, sendJson, startChatServer, toolCallsCompletion, type ChatServer } from './llm/chat-server';
 import { startTsProcess, type TestProcess } from './helpers/processes';
 import { createRepository } from './helpers/real-task';
 import { uniqueTaskId } from './helpers/temporal';
@@ -52,9 +52,7 @@ beforeAll(async () => {
     const turn = body.messages.filter((m) => m.role === 'assistant').length + 1;
     turnsAsked.push(turn);
     const call = TURNS[turn - 1]!;
-    const answer = completion('');
-    answer.choices[0]!.message = { role: 'assistant', content: null, tool_calls: [{ id: `call_${turn}`, type: 'function', function: { name: call.name, arguments: JSON.stringify(call.arguments) } }] } as never;
-    sendJson(res, 200, answer);
+    sendJson(res, 200, toolCallsCompletion([{ id: `call_${turn}`, ...call }]));
   });
 });
 afterAll(async () => {

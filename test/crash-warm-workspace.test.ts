@@ -72,10 +72,19 @@ describe('warm workspace crash safety', () => {
     const state = await stateOf(handle);
     expect(await git(['rev-list', '--count', `${state.baseSha}..${result.pullRequest.headSha}`], { cwd: state.remote })).toBe('1');
 
-    // The dead worker's workspace is left behind until a sweep; the second released its own.
+    // The dead worker left its workspace, and its dependency cache where there is one (runs as
+    // another user: as root), until a sweep. No worker reads another's cache: the second ran
+    // setup itself (above). The second released its workspace and keeps its cache while it runs.
+    const cached = process.getuid?.() === 0;
     const root = path.join(stack.parts().work, 'scratch', 'warm');
-    const swept = await new WarmWorkspaces({ root, workerId: 'sweeper' }).sweep();
-    expect(swept).toHaveLength(1);
-    expect(await readdir(root)).toEqual([]);
+    const swept = (await new WarmWorkspaces({ root, workerId: 'sweeper' }).sweep()).map((folder) => path.basename(folder));
+    const workerOf = (folder: string) => folder.slice(folder.lastIndexOf('.') + 1);
+    const sweptWorkspaces = swept.filter((name) => !name.startsWith('deps.'));
+    expect(sweptWorkspaces).toHaveLength(1);
+    const dead = workerOf(sweptWorkspaces[0]!);
+    expect(swept.filter((name) => name.startsWith('deps.'))).toEqual(cached ? [`deps.${dead}`] : []);
+    const left = await readdir(root);
+    expect(left).toEqual(cached ? [expect.stringMatching(/^deps\./)] : []);
+    expect(left.map(workerOf)).not.toContain(dead);
   }, 240_000);
 });

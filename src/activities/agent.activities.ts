@@ -1,13 +1,25 @@
 /**
- * The coding session's activities (pool `code`): one model turn, and one tool call on the task's
- * warm workspace (see task-tree.ts). Bulky data never travels through workflow history: the
- * conversation, each model answer and each observation are stored in the ADO store under keys
- * named for what they hold (session, turn, step), and the workflow passes those keys. The keys make both activities safe to run twice: a turn whose answer
- * is stored already does not ask the model again (a worker that died after the model answered
- * costs no second call), and a tool call's edit commit is found again on the task branch.
+ * The coding session's activities (pool `code`): one model turn, one tool call on the task's
+ * warm workspace (see task-tree.ts), and the condensation of a conversation grown near the
+ * model's context window (each turn reports how full it is; the session decides). Bulky data
+ * never travels through workflow history: the conversation, each model answer, each summary and
+ * each observation are stored in the ADO store under keys named for what they hold (session,
+ * turn, step), and the workflow passes those keys. The keys make the activities safe to run
+ * twice: a turn or condensation whose answer is stored already does not ask the model again (a
+ * worker that died after the model answered costs no second call), and a tool call's edit commit
+ * is found again on the task branch.
  */
 import { agentConfigFromEnv, type AgentConfig } from '../agent/config';
-import { condensationCut, condensationPrompt, condensed, elideObservations, needsCondensation, type SessionMessage } from '../agent/conversation';
+import {
+  condensationCut,
+  condensationPrompt,
+  condensed,
+  conversationTokens,
+  elideObservations,
+  needsCondensation,
+  type CondensationCut,
+  type SessionMessage,
+} from '../agent/conversation';
 import { openingMessages } from '../agent/prompt';
 import { assistantMessage, observationMessage, parseCalls, turnRequest } from '../agent/protocol';
 import { RepoMapCache } from '../agent/repo-map';
@@ -15,10 +27,11 @@ import { runTool } from '../agent/run-tool';
 import { parseToolCall, READING_TOOLS, shortArgument } from '../domain/agent-tools';
 import { FailureType, nonRetryable } from '../domain/errors';
 import { errorFingerprint, hash53 } from '../domain/fingerprint';
+import { ZERO_USAGE } from '../domain/task';
 import type { ChatResponse, LlmClient } from '../llm/types';
 import type { AgentBlobRepository } from '../store/types';
 import type { Logger } from '../telemetry/logger';
-import { activityRun } from './context';
+import { activityRun, type ActivityRun } from './context';
 import type { AgentCallSummary, CodeActivities } from './interfaces';
 import { loadBaseConfig } from './repo-commands';
 import { withTaskTree, type TaskTreeDeps } from './task-tree';
@@ -34,7 +47,7 @@ export interface AgentActivityDeps extends TaskTreeDeps {
 /** Parsed tags of files by content, shared by the sessions of this worker. */
 const repoMapCache = new RepoMapCache();
 
-export function createAgentActivities(deps: AgentActivityDeps): Pick<CodeActivities, 'agentTurn' | 'agentToolCall'> {
+export function createAgentActivities(deps: AgentActivityDeps): Pick<CodeActivities, 'agentTurn' | 'agentToolCall' | 'condenseConversation'> {
   const { llm } = deps;
   // Read when called: a factory is built before anything runs (the pool test builds it from nothing).
   const blobs = () => deps.store.agentBlobs;
@@ -53,6 +66,13 @@ export function createAgentActivities(deps: AgentActivityDeps): Pick<CodeActivit
     return JSON.parse(await blobs().putOnce(key, taskId, JSON.stringify(await ask()))) as ChatResponse;
   }
 
+  /** The model's summary of `cut`'s middle, asked once for the turn it precedes. */
+  function summarise(cut: CondensationCut, id: { taskId: string; iteration: number; turn: number }, sessionId: string, run: ActivityRun): Promise<ChatResponse> {
+    return answerOnce(`${sessionId}/condense/${id.turn}`, id.taskId, () =>
+      llm.chat({ role: 'coder', purpose: 'condense', ...id, messages: condensationPrompt(cut.middle), signal: run.signal, onProgress: run.onProgress }),
+    );
+  }
+
   return {
     async agentTurn(input) {
       const run = activityRun(deps.logger, input.taskId);
@@ -67,11 +87,10 @@ export function createAgentActivities(deps: AgentActivityDeps): Pick<CodeActivit
 
       let usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
       let wasCondensed = false;
-      const cut = needsCondensation(messages, agent.contextWindow) ? condensationCut(messages) : undefined;
+      // Sessions from before `condenseConversation` condense here, before the model is asked.
+      const cut = !input.workflowCondenses && needsCondensation(messages, agent.contextWindow) ? condensationCut(messages) : undefined;
       if (cut) {
-        const summary = await answerOnce(`${input.sessionId}/condense/${input.turn}`, input.taskId, () =>
-          llm.chat({ role: 'coder', purpose: 'condense', ...id, messages: condensationPrompt(cut.middle), signal: run.signal, onProgress: run.onProgress }),
-        );
+        const summary = await summarise(cut, id, input.sessionId, run);
         usage = summary.usage;
         messages = condensed(cut, summary.content);
         wasCondensed = true;
@@ -101,7 +120,25 @@ export function createAgentActivities(deps: AgentActivityDeps): Pick<CodeActivit
           ...(response.usage.costUsd === undefined ? {} : { costUsd: response.usage.costUsd }),
         },
         condensed: wasCondensed,
+        context: { tokens: conversationTokens(messages), window: agent.contextWindow },
       };
+    },
+
+    async condenseConversation(input) {
+      const run = activityRun(deps.logger, input.taskId);
+      const messages = await loadConversation(input.conversationKey);
+      const before = conversationTokens(messages);
+      const cut = condensationCut(messages);
+      if (!cut) return { conversationKey: input.conversationKey, usage: ZERO_USAGE, tokens: { before, after: before } };
+      const summary = await summarise(cut, { taskId: input.taskId, iteration: input.iteration, turn: input.turn }, input.sessionId, run);
+      const summaryKey = `${input.sessionId}/summary/${input.turn}`;
+      await blobs().putOnce(summaryKey, input.taskId, summary.content);
+      const next = condensed(cut, summary.content);
+      const conversationKey = `${input.sessionId}/conversation/${input.turn}/condensed`;
+      await blobs().putOnce(conversationKey, input.taskId, JSON.stringify(next));
+      const after = conversationTokens(next);
+      run.logger.info({ iteration: input.iteration, turn: input.turn, summarised: cut.middle.length, tokensBefore: before, tokensAfter: after }, 'Conversation condensed');
+      return { conversationKey, summaryKey, usage: summary.usage, tokens: { before, after } };
     },
 
     async agentToolCall(input) {

@@ -2,6 +2,7 @@
  * The activities the task workflow calls, by worker pool. Types only: the workflow imports this
  * file with `import type`, and each pool's factory implements its interface.
  */
+import type { ContextFill } from '../domain/agent-context';
 import type { ApprovalNotice, TaskOutcomeNotice } from '../domain/notices';
 import type { QualityGatesResult } from '../domain/quality-gates';
 import type { RepoRef } from '../domain/repo-ref';
@@ -175,6 +176,11 @@ export interface AgentTurnInput {
   results: AgentCallResult[];
   /** A reviewer's words given with a decision since the previous turn, for the model to read next. */
   guidance?: string[];
+  /**
+   * The session condenses the conversation itself (`condenseConversation`), so the turn does not.
+   * Absent in sessions from before that activity: their turns condense inline.
+   */
+  workflowCondenses?: boolean;
 }
 
 export interface AgentCallResult {
@@ -200,8 +206,30 @@ export interface AgentTurnResult {
   conversationKey: string;
   calls: AgentCallSummary[];
   usage: TokenUsage;
-  /** The conversation was condensed before this turn. */
+  /** The conversation was condensed before this turn (inline: sessions from before `condenseConversation`). */
   condensed: boolean;
+  /** How full the stored conversation is: the session condenses it before the next turn when it nears the window. */
+  context?: ContextFill;
+}
+
+/** A conversation to condense before turn `turn`. */
+export interface CondenseInput {
+  taskId: string;
+  sessionId: string;
+  iteration: number;
+  /** The turn the condensed conversation is for (the next one): it names the stored summary and conversation. */
+  turn: number;
+  conversationKey: string;
+}
+
+export interface CondenseResult {
+  /** The conversation the next turn continues (unchanged when there was nothing old enough to summarise). */
+  conversationKey: string;
+  /** Claim check of the summary; absent when nothing was summarised. */
+  summaryKey?: string;
+  usage: TokenUsage;
+  /** Tokens of the conversation before and after. */
+  tokens: { before: number; after: number };
 }
 
 export interface AgentToolInput {
@@ -253,6 +281,8 @@ export interface CodeActivities {
   agentTurn: (input: AgentTurnInput) => Promise<AgentTurnResult>;
   /** One tool call of a coding session, against the task branch's head (on the task's warm workspace when on its queue). */
   agentToolCall: (input: AgentToolInput) => Promise<AgentToolResult>;
+  /** Replaces the older part of a session's conversation with a summary the model writes. */
+  condenseConversation: (input: CondenseInput) => Promise<CondenseResult>;
 }
 
 /** `ado-review`: quality gates and pull requests. */

@@ -26,6 +26,7 @@ export const ACTIVITY_POOLS = {
   executeCode: 'code',
   agentTurn: 'code',
   agentToolCall: 'code',
+  condenseConversation: 'code',
   runQualityGates: 'review',
   createPullRequest: 'review',
   mergePullRequest: 'review',

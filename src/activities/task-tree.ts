@@ -47,12 +47,22 @@ export async function warmTree(deps: TaskTreeDeps, taskId: string, ref: RepoRef,
       if (!config.setup) return undefined;
       const key = await setupKey(workspace, config.setup.command);
       if ((await deps.workspaces.setupKeyOf(taskId)) === key) return undefined;
+      // Linked dependencies are safe only where a run cannot write a file ADO owns (warm.ts).
+      const cached = deps.sandbox.runsAsOtherUser;
+      if (cached && (await heartbeatWhile(run, deps.workspaces.restoreDependencies(taskId, workspace, key)))) {
+        run.logger.info({ command: config.setup.command }, 'Dependencies linked from the worker cache; setup skipped');
+        return undefined;
+      }
       run.logger.info({ command: config.setup.command }, 'Running setup in the warm workspace');
+      // What an earlier setup installed may be linked with the cache, where no run can write it:
+      // setup starts from a tree without it, as on a fresh checkout.
+      if (cached) await workspace.removeIgnoredFolders();
       const failed = await runSetup(deps.sandbox, config, workspace.dir, run);
       if (failed) return failed;
       // What setup installed stays out of the task's commits, and survives the next sync.
       await workspace.excludeUntracked();
       await deps.workspaces.recordSetup(taskId, key);
+      if (cached) await heartbeatWhile(run, deps.workspaces.cacheDependencies(workspace, key));
       return undefined;
     },
   };

@@ -6,12 +6,14 @@
  * - elision: observations older than the last few are replaced by a one-line stub (the full text
  *   stays in the ADO store under its reference, so nothing is lost);
  * - condensation: when the conversation still nears the window, the oldest turns are replaced by
- *   a structured summary the model writes (a separate model call, its own activity).
+ *   a structured summary the model writes (a separate model call: the `condenseConversation`
+ *   activity, which the session workflow schedules when a turn reports the conversation full).
  *
  * Cuts never separate an assistant message from the tool results that answer it: the OpenAI API
  * refuses a tool result without its call.
  */
 import { countTokens } from 'gpt-tokenizer';
+import { needsCondensing } from '../domain/agent-context';
 import type { ChatMessage } from '../llm/types';
 
 /** A message of the session, with what elision and condensation need to know about it. */
@@ -56,9 +58,9 @@ export function elideObservations(messages: readonly SessionMessage[], options: 
   });
 }
 
-/** Whether the conversation takes more than `fraction` of the context window. */
-export function needsCondensation(messages: readonly ChatMessage[], contextWindow: number, fraction = 0.7): boolean {
-  return conversationTokens(messages) > contextWindow * fraction;
+/** Whether the conversation takes more than `CONDENSE_AT` of the context window. */
+export function needsCondensation(messages: readonly ChatMessage[], contextWindow: number): boolean {
+  return needsCondensing({ tokens: conversationTokens(messages), window: contextWindow });
 }
 
 /** A conversation cut for condensation: kept head, the part to summarise, kept tail. */

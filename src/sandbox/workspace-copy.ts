@@ -72,9 +72,27 @@ async function copyLinking(from: string, to: string, linkable: readonly string[]
   }
   const target = path.join(to, rel);
   if (copied.length > 0) await run('cp', ['-a', '--reflink=auto', '-t', target, '--', ...copied]);
-  if (linked.length === 0) return;
-  await run('cp', ['-a', '--link', '-t', target, '--', ...linked]);
-  await unlinkUnsafe(linked, from, to);
+  if (linked.length > 0) await linkInto(linked, from, to, target);
+}
+
+/**
+ * Hard-links the folders `relFolders` of `from` (relative, `/`-separated) into `to`, at the same
+ * relative places, with the same rules as a copy's linkable folders: the folders are new, the
+ * files shared, except those a sandboxed run could write, which are copied. Missing parents are
+ * made. For callers that keep installed dependencies between workspaces (warm.ts).
+ */
+export async function linkFolders(from: string, to: string, relFolders: readonly string[]): Promise<void> {
+  for (const rel of normalize(relFolders)) {
+    const parent = path.dirname(path.join(to, rel));
+    await mkdir(parent, { recursive: true });
+    await linkInto([path.join(from, rel)], from, to, parent);
+  }
+}
+
+/** Links the folders `sources` (under `from`, siblings) into `parent`, their place under `to`, then unlinks the unsafe files. */
+async function linkInto(sources: readonly string[], from: string, to: string, parent: string): Promise<void> {
+  await run('cp', ['-a', '--link', '-t', parent, '--', ...sources]);
+  await unlinkUnsafe(sources, from, to);
 }
 
 /**

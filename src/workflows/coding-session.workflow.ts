@@ -7,7 +7,10 @@
  * history, a turn whose answer reached the store is not asked again, and a call on a workspace
  * whose worker is gone runs on a workspace acquired anew from the last commit.
  *
- *   turn ─► calls ─► (step ─► stuck?  finish?)* ─► next turn   … until finish, stuck, or the step limit
+ *   turn ─► calls ─► (step ─► stuck?  finish?)* ─► [condense] ─► next turn   … until finish, stuck, or the step limit
+ *
+ * Each turn reports how full the conversation is; near the model's context window the session
+ * has the older turns condensed into a summary (`condenseConversation`) before the next turn.
  *
  * History stays small: conversations, answers and observations are in the ADO store, the workflow
  * passes their keys; the session continues as new when the server suggests it or after
@@ -25,6 +28,7 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { AgentBrief, AgentCallResult, AgentToolInput, CodeActivities } from '../activities/interfaces';
+import { needsCondensing } from '../domain/agent-context';
 import { detectStuck, STUCK_RULES } from '../domain/agent-stuck';
 import { reachedBudgetLimit } from '../domain/budget';
 import type { AgentOutcome, AgentStep } from '../domain/agent-tools';
@@ -44,6 +48,9 @@ const SESSION_BUDGET_PATCH = 'agent-session-budget';
 
 /** Patch id: tool calls run on the task's warm workspace, not on a fresh checkout of the code pool. */
 const WARM_TOOL_CALLS_PATCH = 'agent-warm-workspace';
+
+/** Patch id: the session condenses a conversation near the window (`condenseConversation`), not the turn inline. */
+const CONDENSE_ACTIVITY_PATCH = 'agent-condense-activity';
 
 const CALLS: ActivityOptions = {
   startToCloseTimeout: '10 minutes',
@@ -115,6 +122,8 @@ export async function codingSessionWorkflow(input: CodingSessionInput): Promise<
   const workspace = patched(WARM_TOOL_CALLS_PATCH)
     ? new TaskWorkspace(() => code.acquireWorkspace({ taskId: input.taskId, repo: { ...input.repo, sha: s.sha }, baseSha: input.baseSha }), CALLS, input.workspaceQueue)
     : undefined;
+  // Sessions from before the patch left condensation to each turn, as their histories say.
+  const condenses = patched(CONDENSE_ACTIVITY_PATCH);
   let turnsThisRun = 0;
   let guidance = input.guidance;
 
@@ -147,6 +156,7 @@ export async function codingSessionWorkflow(input: CodingSessionInput): Promise<
       ...(s.conversationKey === undefined ? { brief: input.brief } : {}),
       results: s.results,
       ...(guidance ? { guidance } : {}),
+      ...(condenses ? { workflowCondenses: true } : {}),
     });
     guidance = undefined;
     s.usage = addUsage(s.usage, turn.usage);
@@ -206,6 +216,14 @@ export async function codingSessionWorkflow(input: CodingSessionInput): Promise<
       if (result.finished) return ended({ kind: 'finished', summary: result.finished.summary, sha: s.sha });
       const stuck = detectStuck(s.recentSteps);
       if (stuck) return ended({ kind: 'stuck', stuck, sha: s.sha });
+    }
+
+    // Near the model's window: the older turns become a summary (stored; the key comes back), and
+    // the next turn continues the condensed conversation.
+    if (condenses && turn.context && needsCondensing(turn.context)) {
+      const condensed = await code.condenseConversation({ taskId: input.taskId, sessionId, iteration: input.iteration, turn: s.turn + 1, conversationKey: turn.conversationKey });
+      s.usage = addUsage(s.usage, condensed.usage);
+      s.conversationKey = condensed.conversationKey;
     }
   }
 }

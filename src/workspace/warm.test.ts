@@ -127,4 +127,45 @@ describe('WarmWorkspaces', () => {
     expect(await setupKey(tree, 'npm ci')).not.toBe(base);
     await pool.release('task-key');
   });
+
+  // As root, runs are nobody's: the condition under which trees may share cached files.
+  it.runIf(process.getuid?.() === 0)('reuses what setup installed in another task by hard links no run can write through, and not after the lockfile changed', async () => {
+    await chmod(work(), 0o755);
+    const ref = await importedRepo(work(), 'cache', { '.gitignore': 'node_modules/\n', 'package-lock.json': '{"v":1}\n', 'src/a.js': '1\n' });
+    const pool = workspaces();
+    const sandbox = createSandbox({ backend: 'bubblewrap' });
+    const first = await pool.acquire('task-first', ref);
+    const installed = await sandbox.run({ command: 'mkdir -p node_modules/dep && echo v1 > node_modules/dep/index.js', workdir: first.dir });
+    expect(installed.exitCode).toBe(0);
+    await writeFile(path.join(first.dir, 'notes.txt'), 'task-first only\n');
+    const key = await setupKey(first, 'npm ci');
+    await pool.recordSetup('task-first', key);
+    await pool.cacheDependencies(first, key);
+
+    const second = await pool.acquire('task-second', ref);
+    expect(await pool.restoreDependencies('task-second', second, key)).toBe(true);
+    expect(await pool.setupKeyOf('task-second')).toBe(key);
+    expect(await readFile(path.join(second.dir, 'node_modules', 'dep', 'index.js'), 'utf8')).toBe('v1\n');
+    // Only what setup installed came along: the other task's own files did not.
+    expect(existsSync(path.join(second.dir, 'notes.txt'))).toBe(false);
+    // A run in the second tree cannot write the shared file; replacing it changes its own tree only.
+    const attack = await sandbox.run({
+      command: 'echo tampered >> node_modules/dep/index.js; chmod 666 node_modules/dep/index.js; rm node_modules/dep/index.js && echo mine > node_modules/dep/index.js',
+      workdir: second.dir,
+    });
+    expect(attack.exitCode).toBe(0);
+    expect(attack.output).toMatch(/Permission denied|Operation not permitted/);
+    expect(await readFile(path.join(second.dir, 'node_modules', 'dep', 'index.js'), 'utf8')).toBe('mine\n');
+    expect(await readFile(path.join(first.dir, 'node_modules', 'dep', 'index.js'), 'utf8')).toBe('v1\n');
+    const third = await pool.acquire('task-third', ref);
+    expect(await pool.restoreDependencies('task-third', third, key)).toBe(true);
+    expect(await readFile(path.join(third.dir, 'node_modules', 'dep', 'index.js'), 'utf8')).toBe('v1\n');
+
+    // A changed lockfile is another key: nothing cached, setup has to run.
+    await third.sync(await pushChange(work(), ref, 'ado/task-third', { 'package-lock.json': '{"v":2}\n' }));
+    expect(await pool.restoreDependencies('task-third', third, await setupKey(third, 'npm ci'))).toBe(false);
+    await Promise.all(['task-first', 'task-second', 'task-third'].map((task) => pool.release(task)));
+    // However old, the cache of a worker that runs is in use: another worker's sweep keeps it.
+    expect(await workspaces('other').sweep(Date.now() + 25 * 3_600_000)).toEqual([]);
+  });
 });

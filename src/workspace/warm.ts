@@ -5,12 +5,23 @@
  * run in the sandbox can plant hooks or config that host git would read), with `owner.json`
  * naming the process that holds it. The shared remote stays the truth: the workspace is a cache
  * that any worker can rebuild from a pushed sha, and a sweep removes those whose owner is gone.
+ *
+ * Beside them, in `deps.<worker>/`, the worker's dependency cache: what a `setup` that passed
+ * installed (the folders git ignores after it), by `setupKey` (repository, setup command, the
+ * dependency files' content), so that the next task on the same repository and lockfile links it
+ * into its tree instead of running setup again. Entries are hard links, so they share files with
+ * the trees: only where the sandbox runs as another user, under whom a file ADO owns and keeps
+ * read-only to others cannot be written (the ownership lease never hands over a linked file,
+ * and a run can only replace it in its own tree: see workspace-copy.ts). The sweep treats the
+ * cache like a workspace of the worker.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { isAlive } from '../config/install-once';
+import { linkFolders } from '../sandbox/workspace-copy';
 import type { RepoRef } from '../domain/repo-ref';
 import { silentLogger, type Logger } from '../telemetry/logger';
 import { Workspace } from './workspace';
@@ -20,6 +31,15 @@ export const PROCESS_WORKER_ID = `${os.hostname().replace(/[^A-Za-z0-9-]/g, '-')
 
 /** A workspace untouched this long is swept even when its owner still runs (a leak, not a task). */
 const DEFAULT_MAX_AGE_MS = 24 * 3_600_000;
+
+/** Dependency cache entries a worker keeps; a new one beyond removes the least recently used. */
+const CACHE_ENTRIES = 4;
+
+/** The owner record's task of a dependency cache (no task holds it). */
+const CACHE_OWNER = '(dependency cache)';
+
+/** The file of a cache entry that lists its folders. */
+const ENTRY_FOLDERS = 'folders.json';
 
 interface OwnerRecord {
   taskId: string;
@@ -48,6 +68,8 @@ export class WarmWorkspaces {
   private readonly maxAgeMs: number;
   /** The workspaces this process holds, by task. */
   private readonly held = new Map<string, Workspace>();
+  /** Dependency cache entries trees are being linked from now, by key: how many. */
+  private readonly linking = new Map<string, number>();
 
   constructor(options: WarmWorkspacesOptions) {
     this.root = options.root;
@@ -100,6 +122,78 @@ export class WarmWorkspaces {
   }
 
   /**
+   * Links the dependencies cached under `key` into `workspace` (replacing the folders git ignores
+   * there: what an earlier setup installed) and records `key` as task `taskId`'s setup; false,
+   * changing nothing, when the cache has no such entry.
+   */
+  async restoreDependencies(taskId: string, workspace: Workspace, key: string): Promise<boolean> {
+    const entry = path.join(this.cacheFolder(), key);
+    // Marked before reading anything: eviction (same process) skips an entry a tree links from,
+    // since a half-linked tree would pass for set up.
+    this.linking.set(key, (this.linking.get(key) ?? 0) + 1);
+    try {
+      const listing = await readFile(path.join(entry, ENTRY_FOLDERS), 'utf8').catch(() => undefined);
+      if (listing === undefined) return false;
+      await workspace.removeIgnoredFolders();
+      await linkFolders(entry, workspace.dir, JSON.parse(listing) as string[]);
+    } finally {
+      const left = this.linking.get(key)! - 1;
+      if (left === 0) this.linking.delete(key);
+      else this.linking.set(key, left);
+    }
+    await workspace.excludeUntracked();
+    await this.recordSetup(taskId, key);
+    const now = new Date();
+    await utimes(entry, now, now);
+    return true;
+  }
+
+  /**
+   * Keeps what setup installed in `workspace` (the folders git ignores there) as the cache entry
+   * of `key`, by hard links; an entry already there stays. Keeps the newest `CACHE_ENTRIES`.
+   */
+  async cacheDependencies(workspace: Workspace, key: string): Promise<void> {
+    const cache = this.cacheFolder();
+    const entry = path.join(cache, key);
+    if (existsSync(entry)) return;
+    await mkdir(cache, { recursive: true });
+    if (!existsSync(path.join(cache, 'owner.json'))) await this.writeOwnerIn(cache, CACHE_OWNER, {});
+    const folders = await workspace.ignoredFolders();
+    // Made aside and renamed into place: a worker that dies meanwhile leaves no half entry.
+    const building = await mkdtemp(path.join(cache, '.building-'));
+    try {
+      await linkFolders(workspace.dir, building, folders);
+      await writeFile(path.join(building, ENTRY_FOLDERS), JSON.stringify(folders));
+      await rename(building, entry);
+    } catch (err) {
+      await rm(building, { recursive: true, force: true });
+      // Another activity of this worker cached the same key first.
+      if (!existsSync(entry)) throw err;
+    }
+    await this.evictDependencies();
+  }
+
+  private async evictDependencies(): Promise<void> {
+    const cache = this.cacheFolder();
+    const names = (await readdir(cache, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+    if (names.length <= CACHE_ENTRIES) return;
+    const aged = await Promise.all(names.map(async (name) => ({ name, used: (await stat(path.join(cache, name))).mtimeMs })));
+    aged.sort((a, b) => b.used - a.used);
+    for (const { name } of aged.slice(CACHE_ENTRIES)) {
+      if (this.linking.has(name)) continue;
+      // Out of reach by one rename first: an entry is either whole under its key or not there.
+      const evicted = path.join(cache, `.evicted-${randomUUID().slice(0, 8)}`);
+      // Another activity of this worker may have evicted it meanwhile.
+      if (await rename(path.join(cache, name), evicted).then(() => true, () => false)) await rm(evicted, { recursive: true, force: true });
+    }
+  }
+
+  /** This worker's dependency cache. */
+  private cacheFolder(): string {
+    return path.join(this.root, `deps.${this.workerId}`);
+  }
+
+  /**
    * Removes the workspaces nobody will use again: those whose owner process is gone from this
    * host, and any older than the maximum age. Run at worker start; returns the folders removed.
    */
@@ -110,11 +204,12 @@ export class WarmWorkspaces {
       if (!entry.isDirectory()) continue;
       const folder = path.join(this.root, entry.name);
       const owner = await this.readOwner(folder);
-      const mine = owner?.workerId === this.workerId && this.held.has(owner.taskId);
+      const mine = owner?.workerId === this.workerId && (this.held.has(owner.taskId) || folder === this.cacheFolder());
       if (mine) continue;
       const age = now - (owner ? Date.parse(owner.acquiredAt) : (await stat(folder)).mtimeMs);
       const ownerAlive = owner !== undefined && owner.hostname === os.hostname() && isAlive(owner.pid);
-      if (ownerAlive && age < this.maxAgeMs) continue;
+      // A live worker's dependency cache is in use however old, and bounded by CACHE_ENTRIES.
+      if (ownerAlive && (age < this.maxAgeMs || owner.taskId === CACHE_OWNER)) continue;
       await rm(folder, { recursive: true, force: true });
       removed.push(folder);
     }
@@ -137,8 +232,11 @@ export class WarmWorkspaces {
     return text === undefined ? undefined : (JSON.parse(text) as OwnerRecord);
   }
 
-  private async writeOwner(taskId: string, change: Partial<OwnerRecord>): Promise<void> {
-    const folder = this.folderOf(taskId);
+  private writeOwner(taskId: string, change: Partial<OwnerRecord>): Promise<void> {
+    return this.writeOwnerIn(this.folderOf(taskId), taskId, change);
+  }
+
+  private async writeOwnerIn(folder: string, taskId: string, change: Partial<OwnerRecord>): Promise<void> {
     const current = await this.readOwner(folder);
     const record: OwnerRecord = {
       taskId,
@@ -149,7 +247,10 @@ export class WarmWorkspaces {
       ...(current?.setupKey !== undefined && { setupKey: current.setupKey }),
       ...change,
     };
-    await writeFile(path.join(folder, 'owner.json'), `${JSON.stringify(record)}\n`);
+    // Written aside and renamed over: a worker killed while writing leaves the old record whole.
+    const aside = path.join(folder, `.owner.json.${randomUUID().slice(0, 8)}`);
+    await writeFile(aside, `${JSON.stringify(record)}\n`);
+    await rename(aside, path.join(folder, 'owner.json'));
   }
 }
 
@@ -169,12 +270,12 @@ const DEPENDENCY_FILES = [
 ] as const;
 
 /**
- * The key of what `setup` would install in `workspace`: its command and the committed content of
+ * The key of what `setup` would install in `workspace`: the repository, the command and the committed content of
  * the dependency files at the workspace's head (their blob ids, which name their content). The
  * same key means the installed tree still fits.
  */
 export async function setupKey(workspace: Workspace, setupCommand: string): Promise<string> {
-  const hash = createHash('sha256').update(setupCommand).update('\0');
+  const hash = createHash('sha256').update(workspace.ref.repository).update('\0').update(setupCommand).update('\0');
   const blobs = await workspace.committedBlobs(workspace.sha, DEPENDENCY_FILES);
   for (const name of DEPENDENCY_FILES) hash.update(`${name}\0${blobs.get(name) ?? '-'}\0`);
   return hash.digest('hex');

@@ -136,6 +136,11 @@ export class Workspace {
       .map((p) => p.slice(0, -1));
   }
 
+  /** Removes the folders `ignoredFolders` lists: what an earlier setup installed. */
+  async removeIgnoredFolders(): Promise<void> {
+    for (const folder of await this.ignoredFolders()) await rm(path.join(this.dir, folder), { recursive: true, force: true });
+  }
+
   /** The commit the working tree is based on: the checked-out sha, then each commit made here. */
   get sha(): string {
     return this.head;

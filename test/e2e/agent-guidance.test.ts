@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApprovalDecision } from '../../src/domain/task';
 import { OpenAiCompatibleClient } from '../../src/llm/openai-compatible';
 import { decideUpdate } from '../../src/workflows/messages';
-import { completion, sendJson, startChatServer, type ChatServer } from '../llm/chat-server';
+import { completion, sendJson, startChatServer, toolCallsCompletion, type ChatServer } from '../llm/chat-server';
 import { useRealTaskStack } from '../helpers/real-stack';
 import { createRepository, realActivities } from '../helpers/real-task';
 import { withWorkers } from '../helpers/temporal';
@@ -52,13 +52,7 @@ beforeAll(async () => {
       sendJson(res, 400, { error: { message: `no scripted turn ${asked.length}` } });
       return;
     }
-    const answer = completion('');
-    answer.choices[0]!.message = {
-      role: 'assistant',
-      content: null,
-      tool_calls: [{ id: `call_${asked.length}`, type: 'function', function: { name: call.name, arguments: JSON.stringify(call.arguments) } }],
-    } as never;
-    sendJson(res, 200, answer);
+    sendJson(res, 200, toolCallsCompletion([{ id: `call_${asked.length}`, ...call }]));
   });
 });
 afterAll(() => model?.close());

@@ -39,7 +39,12 @@ export interface FakeScript {
   agentTurns?: string[][];
   /** Every agent step is the same action with the same observation (the stuck rules' case). */
   agentRepeats?: boolean;
+  /** Agent turns (1-based) after which the conversation is reported near the context window. */
+  agentFullAfter?: number[];
 }
+
+/** The context window the fake turns report. */
+const FAKE_WINDOW = 10_000;
 
 export interface CallRecord {
   name: keyof AdoActivities;
@@ -120,8 +125,16 @@ export function createTestActivities(script: FakeScript = {}): FakeActivities {
           }),
           usage,
           condensed: false,
+          context: { tokens: script.agentFullAfter?.includes(input.turn) ? FAKE_WINDOW - 1 : 100, window: FAKE_WINDOW },
         };
       }),
+    condenseConversation: (input) =>
+      step('condenseConversation', input, () => ({
+        conversationKey: `${input.sessionId}/conversation/${input.turn}/condensed`,
+        summaryKey: `${input.sessionId}/summary/${input.turn}`,
+        usage,
+        tokens: { before: FAKE_WINDOW - 1, after: 100 },
+      })),
     agentToolCall: (input) =>
       step('agentToolCall', input, () => {
         const finished = input.callId.endsWith('_finish');

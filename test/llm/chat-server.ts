@@ -29,6 +29,17 @@ export function completion(content: string, usage = { prompt_tokens: 12, complet
   return { id: 'chatcmpl-test', object: 'chat.completion', model, choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }], usage };
 }
 
+/** A chat completion whose answer is `calls`, in the OpenAI tool-calling format. */
+export function toolCallsCompletion(calls: { id: string; name: string; arguments: unknown }[]) {
+  const answer = completion('');
+  answer.choices[0]!.message = {
+    role: 'assistant',
+    content: null,
+    tool_calls: calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.arguments) } })),
+  } as never;
+  return answer;
+}
+
 /** Sends `body` as JSON with `status` and extra `headers`. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });

@@ -51,6 +51,14 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    // The second turn reports the conversation near the window: the session condenses it once,
+    // and the third turn continues the condensed conversation.
+    name: 'agent-session-condensed',
+    script: { agentTurns: [['view'], ['search'], ['view'], ['finish']], agentFullAfter: [2] },
+    run: async (client, queues) => settle(await startTask(client, queues.task, taskInput({ taskId: 'agent-session-condensed', coder: 'agent' }))),
+    children: async (client, handle) => ({ session: client.workflow.getHandle((await stateOf(handle)).session!.workflowId) }),
+  },
+  {
     name: 'happy-path-two-iterations',
     script: { gateFailures: [failing(1)] },
     run: async (client, queues) => settle(await startTask(client, queues.task, taskInput({ taskId: 'replay-happy' }))),
