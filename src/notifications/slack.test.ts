@@ -4,7 +4,7 @@ import type { ApprovalNotice, TaskOutcomeNotice } from '../domain/notices';
 import { FailureType } from '../domain/errors';
 import type { TaskExecutionState } from '../domain/task';
 import { silentLogger } from '../telemetry/logger';
-import { createSlackClient, parseButtonValue, SLACK_ACTIONS, SlackNotifier } from './slack';
+import { createSlackClient, parseButtonValue, SLACK_ACTIONS, SLACK_COMMENT, SlackNotifier } from './slack';
 
 const TOKEN = 'xoxb-test-token';
 let slack: SlackApiStandIn;
@@ -53,6 +53,29 @@ describe('SlackNotifier', () => {
     for (const button of actions?.elements ?? []) {
       expect(parseButtonValue(button.value)).toEqual({ workflowId: request.workflowId, requestId: request.request.id, checkpoint: 'plan' });
     }
+  });
+
+  it('at the pull request adds Request changes; every message has a comment box whose text goes with the click', async () => {
+    const plain = notice('the plan');
+    const pr: ApprovalNotice = { ...notice('fake://pr/1'), request: { ...notice('').request, checkpoint: 'pr' } };
+    await notifier().approvalRequested(plain);
+    await notifier().approvalRequested(pr);
+    const blocksOf = (n: ApprovalNotice) => postsFor(n.request.id)[0]?.args.blocks as SlackBlock[];
+    const buttons = (n: ApprovalNotice) => blocksOf(n).find((b) => b.type === 'actions')?.elements?.map((e) => [e.action_id, typeof e.text === 'string' ? e.text : e.text?.text]);
+    expect(buttons(plain)).toEqual([
+      [SLACK_ACTIONS.approve, 'Approve ✓'],
+      [SLACK_ACTIONS.reject, 'Reject ✗'],
+    ]);
+    expect(buttons(pr)).toEqual([
+      [SLACK_ACTIONS.approve, 'Approve ✓'],
+      [SLACK_ACTIONS.reject, 'Reject ✗'],
+      [SLACK_ACTIONS.revise, 'Request changes ↺'],
+    ]);
+    for (const n of [plain, pr]) {
+      const input = blocksOf(n).find((b) => b.type === 'input');
+      expect(input).toMatchObject({ block_id: SLACK_COMMENT.blockId, element: { type: 'plain_text_input', action_id: SLACK_COMMENT.actionId } });
+    }
+    expect(blocksOf(pr).find((b) => b.type === 'input')?.label?.text).toContain('to request changes');
   });
 
   it("escapes Slack markup in the context and cuts it to Slack's 3000-character limit", async () => {

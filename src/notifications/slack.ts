@@ -1,7 +1,8 @@
 /**
  * Slack: the approval request as the design's Block Kit message (docs/architecture.md; Approve/Reject buttons that answer
- * exactly that request), an optional short outcome when a task ends, and the message shapes the
- * interactions endpoint (src/api/channels/slack-interactions.ts) uses to settle a request's message.
+ * exactly that request, a comment box, and at the pull request a "Request changes" button), an
+ * optional short outcome when a task ends, and the message shapes the interactions endpoint
+ * (src/api/channels/slack-interactions.ts) uses to settle a request's message.
  */
 import { format } from 'node:util';
 import { LogLevel, WebAPIPlatformError, WebAPIRateLimitedError, WebClient, type KnownBlock, type Logger as SlackLogger } from '@slack/web-api';
@@ -18,9 +19,17 @@ const MAX_REPOSITORY = 300;
 /** Request ids remembered per worker, so a retried activity does not post the same request twice. */
 const REMEMBERED_POSTS = 1000;
 
-/** `action_id`s of the two buttons: which one was clicked is the decision. */
-export const SLACK_ACTIONS = { approve: 'ado_approve', reject: 'ado_reject' } as const;
+/**
+ * `action_id`s of the buttons: which one was clicked is the decision. `revise` (at `pr` only) is a
+ * rejection that sends the task back to coding with the comment (`ado reject --revise`).
+ */
+export const SLACK_ACTIONS = { approve: 'ado_approve', reject: 'ado_reject', revise: 'ado_revise' } as const;
+export type SlackAction = keyof typeof SLACK_ACTIONS;
 const DECISION_BLOCK_ID = 'ado_decision';
+/** Where the message's comment box is: a click carries what is typed there in `state.values[block][action]`. */
+export const SLACK_COMMENT = { blockId: 'ado_comment', actionId: 'ado_comment_text' } as const;
+/** Slack's limit for a plain_text_input (and the comment a reviewer can give here). */
+const MAX_COMMENT = 3000;
 
 /** What each button carries, so a click answers one request of one task. */
 export interface SlackButtonValue {
@@ -66,9 +75,13 @@ export interface SlackMessage {
   blocks: KnownBlock[];
 }
 
-/** The design's approval message: workflow, checkpoint and context, then Approve (primary) and Reject (danger). */
+/**
+ * The design's approval message: workflow, checkpoint and context, a comment box whose text goes
+ * with the decision, then Approve (primary) and Reject (danger), and at `pr` Request changes.
+ */
 export function approvalMessage({ taskId, workflowId, repository, request }: ApprovalNotice): SlackMessage {
   const value = JSON.stringify({ workflowId, requestId: request.id, checkpoint: request.checkpoint } satisfies SlackButtonValue);
+  const revisable = request.checkpoint === 'pr';
   return {
     text: `🤖 ADO requires approval for ${request.checkpoint} (task ${taskId})`,
     blocks: [
@@ -81,11 +94,19 @@ export function approvalMessage({ taskId, workflowId, repository, request }: App
         elements: [mrkdwn(`Repository: ${slackEscape(limit(repository, MAX_REPOSITORY))} · waits until ${slackDate(request.expiresAt)} · request ${request.id}`)],
       },
       {
+        type: 'input',
+        block_id: SLACK_COMMENT.blockId,
+        optional: true,
+        label: { type: 'plain_text', text: revisable ? 'Comment (to request changes: what to change)' : 'Comment' },
+        element: { type: 'plain_text_input', action_id: SLACK_COMMENT.actionId, multiline: true, max_length: MAX_COMMENT },
+      },
+      {
         type: 'actions',
         block_id: DECISION_BLOCK_ID,
         elements: [
           { type: 'button', action_id: SLACK_ACTIONS.approve, text: { type: 'plain_text', text: 'Approve ✓' }, style: 'primary', value },
           { type: 'button', action_id: SLACK_ACTIONS.reject, text: { type: 'plain_text', text: 'Reject ✗' }, style: 'danger', value },
+          ...(revisable ? [{ type: 'button' as const, action_id: SLACK_ACTIONS.revise, text: { type: 'plain_text' as const, text: 'Request changes ↺' }, value }] : []),
         ],
       },
     ],
@@ -93,11 +114,11 @@ export function approvalMessage({ taskId, workflowId, repository, request }: App
 }
 
 /**
- * The approval message once settled: its blocks without the buttons, and `line` (mrkdwn, already
- * escaped) saying who decided what, or why a click did not count.
+ * The approval message once settled: its blocks without the buttons and the comment box, and
+ * `line` (mrkdwn, already escaped) saying who decided what, or why a click did not count.
  */
 export function settledMessage(original: { text?: string; blocks?: readonly unknown[] }, line: string): SlackMessage {
-  const kept = (original.blocks ?? []).filter((b): b is KnownBlock => (b as { type?: unknown }).type !== 'actions');
+  const kept = (original.blocks ?? []).filter((b): b is KnownBlock => !['actions', 'input'].includes((b as { type?: unknown }).type as string));
   const blocks: KnownBlock[] = kept.length ? kept : [{ type: 'section', text: mrkdwn(slackEscape(original.text || 'ADO approval request')) }];
   return { text: `${original.text ?? 'ADO approval request'}: settled`, blocks: [...blocks, { type: 'context', elements: [mrkdwn(line)] }] };
 }

@@ -2,7 +2,8 @@
  * A loopback stand-in for Slack: the Web API methods ADO calls (`chat.postMessage`,
  * `chat.update`, `chat.postEphemeral`), checking the bot token and Block Kit limits as Slack does,
  * keeping the messages and recording every call; and Slack's side of a button click, the signed
- * `block_actions` request it sends to an app's interactivity URL.
+ * `block_actions` request it sends to an app's interactivity URL (with what was typed into the
+ * message's input blocks, as Slack sends it in `state.values`).
  */
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
@@ -19,6 +20,9 @@ export interface SlackBlock {
   block_id?: string;
   text?: { type: string; text: string };
   elements?: Array<{ type: string; text?: string | { type: string; text: string }; action_id?: string; value?: string; style?: string }>;
+  /** Input blocks: the label and the one element. */
+  label?: { type: string; text: string };
+  element?: { type: string; action_id?: string; max_length?: number };
 }
 
 export interface SlackMessage {
@@ -40,6 +44,11 @@ export interface SigningOptions {
   timestamp?: number;
 }
 
+export interface ClickOptions extends SigningOptions {
+  /** What the user typed into the message's input elements, by action id (the others are empty). */
+  typed?: Record<string, string>;
+}
+
 export interface SignedRequest {
   body: string;
   headers: Record<string, string>;
@@ -58,7 +67,7 @@ export interface SlackApiStandIn {
    * The request Slack sends when `user` clicks button `actionId` of `message`: form body and
    * headers signed with the signing secret (or `options.secret`) at now (or `options.timestamp`).
    */
-  click(message: SlackMessage, actionId: string, user: SlackUser, options?: SigningOptions): SignedRequest;
+  click(message: SlackMessage, actionId: string, user: SlackUser, options?: ClickOptions): SignedRequest;
   /** Any form body, signed as Slack signs what it sends. */
   sign(body: string, options?: SigningOptions): SignedRequest;
   close(): Promise<void>;
@@ -82,6 +91,12 @@ function blockProblems(blocks: SlackBlock[]): string[] {
       if ((element.value?.length ?? 0) > 2000) problems.push(`${where}.value is longer than 2000 characters`);
     }
     if (block.type === 'context' && (block.elements?.length ?? 0) > 10) problems.push(`blocks[${i}] has more than 10 elements`);
+    if (block.type === 'input') {
+      const label = block.label?.text ?? '';
+      if (label.length < 1 || label.length > 2000) problems.push(`blocks[${i}].label must be 1-2000 characters, is ${label.length}`);
+      if (!block.element?.action_id) problems.push(`blocks[${i}].element is missing or has no action_id`);
+      if ((block.element?.max_length ?? 0) > 3000) problems.push(`blocks[${i}].element.max_length is more than 3000`);
+    }
   }
   return problems;
 }
@@ -170,6 +185,13 @@ export async function startSlackApi(options: { token: string; signingSecret: str
     click(message, actionId, user, clickOptions = {}) {
       const action = message.blocks.flatMap((b) => (b.type === 'actions' ? (b.elements ?? []).map((e) => ({ ...e, block_id: b.block_id })) : [])).find((e) => e.action_id === actionId);
       if (!action) throw new Error(`message ${message.ts} has no button ${actionId}`);
+      const { typed = {}, ...signing } = clickOptions;
+      // Every input of the message, as the user left it: Slack sends null for an empty one.
+      const values: Record<string, Record<string, { type: string; value: string | null }>> = {};
+      for (const block of message.blocks) {
+        const input = block.type === 'input' ? block.element : undefined;
+        if (input?.action_id) values[block.block_id ?? ''] = { [input.action_id]: { type: input.type, value: typed[input.action_id] ?? null } };
+      }
       const payload = {
         type: 'block_actions',
         user: { id: user.id, username: user.username, name: user.username, team_id: 'T0ADO' },
@@ -181,8 +203,9 @@ export async function startSlackApi(options: { token: string; signingSecret: str
         message: { type: 'message', ts: message.ts, text: message.text, blocks: message.blocks },
         response_url: `http://127.0.0.1:${port}/actions/${message.ts}`,
         actions: [{ ...action, type: 'button', action_ts: `${Date.now() / 1000}` }],
+        ...(Object.keys(values).length ? { state: { values } } : {}),
       };
-      return sign(`payload=${encodeURIComponent(JSON.stringify(payload))}`, clickOptions);
+      return sign(`payload=${encodeURIComponent(JSON.stringify(payload))}`, signing);
     },
     sign,
     close: () =>

@@ -10,7 +10,7 @@ import type { ApprovalNotice } from '../../domain/notices';
 import { installProblemHandlers } from '../problems';
 import { HITLHandler } from '../../client/hitl-handler';
 import { FailureType } from '../../domain/errors';
-import { createSlackClient, SLACK_ACTIONS, SlackNotifier } from '../../notifications/slack';
+import { createSlackClient, SLACK_ACTIONS, SLACK_COMMENT, SlackNotifier } from '../../notifications/slack';
 import { silentLogger } from '../../telemetry/logger';
 import { slackInteractionsPlugin } from './slack-interactions';
 
@@ -53,9 +53,12 @@ afterAll(async () => {
   await env?.teardown();
 });
 
+/** The fake activities of the task `withSlackTask` runs now (what each was given). */
+let fake: ReturnType<typeof createTestActivities>;
+
 /** A task whose approval requests are posted to the Slack stand-in by the real notifier. */
 function withSlackTask(fn: (handle: TaskHandle) => Promise<void>): Promise<void> {
-  const fake = createTestActivities();
+  fake = createTestActivities();
   const activities = { ...fake.activities, requestHumanApproval: (notice: ApprovalNotice) => notifier.approvalRequested(notice) };
   return withWorkers(env, activities, async ({ queues }) => fn(await startTask(env.client, queues.task, taskInput({ hitlEnabled: true }))));
 }
@@ -179,6 +182,55 @@ describe('POST /slack/interactions', () => {
       state = await stateOf(handle);
       expect(state.approvals.map((a) => a.decision.reviewer)).toEqual(['ana']);
       await handle.terminate('test done');
+    });
+  });
+
+  it('Request changes at the pull request sends the comment typed in the message with revise: the task goes back to coding with it, as `ado reject --revise` does', async () => {
+    await withSlackTask(async (handle) => {
+      const plan = await pendingApproval(handle, 'plan');
+      const planMessage = await messageFor(plan.id);
+      // Only the pull request can be sent back: the plan's message has no such button, but a comment box.
+      expect(planMessage.blocks.find((b) => b.type === 'actions')?.elements?.map((e) => e.action_id)).toEqual([SLACK_ACTIONS.approve, SLACK_ACTIONS.reject]);
+      expect(planMessage.blocks.find((b) => b.type === 'input')?.element?.action_id).toBe(SLACK_COMMENT.actionId);
+      expect((await send(slack.click(planMessage, SLACK_ACTIONS.approve, ANA))).status).toBe(200);
+
+      const pr = await pendingApproval(handle, 'pr');
+      const prMessage = await messageFor(pr.id);
+      const earlier = slack.callsTo('chat.postEphemeral').length;
+      const ephemerals = () => slack.callsTo('chat.postEphemeral').slice(earlier).filter((c) => c.args.user === BO.id);
+
+      // Without a comment the decision is not sent (the rules every channel checks): Bo is told what to do, the task still waits.
+      expect((await send(slack.click(prMessage, SLACK_ACTIONS.revise, BO, { typed: { [SLACK_COMMENT.actionId]: '   ' } }))).status).toBe(200);
+      await waitFor(async () => (ephemerals().length > 0 ? true : undefined), 'the note to Bo that his request for changes needs a comment');
+      expect(String(ephemerals()[0]?.args.text)).toContain('needs a comment saying what to change');
+      expect(String(ephemerals()[0]?.args.text)).toContain('Type it in the comment box of the message');
+      expect((await stateOf(handle)).pendingApproval?.id).toBe(pr.id);
+
+      const comment = 'Also reject emails with spaces & say <why> in the message';
+      expect((await send(slack.click(prMessage, SLACK_ACTIONS.revise, BO, { typed: { [SLACK_COMMENT.actionId]: `  ${comment}\n` } }))).status).toBe(200);
+      // Back to coding: the next code iteration is given the comment, then the task asks again at pr.
+      const again = await waitFor(async () => {
+        const request = (await stateOf(handle)).pendingApproval;
+        return request?.checkpoint === 'pr' && request.id !== pr.id ? request : undefined;
+      }, 'the pr checkpoint after the revision');
+      const state = await stateOf(handle);
+      expect(state.revisions).toBe(1);
+      expect(state.approvals.map((a) => ({ requestId: a.request.id, ...a.decision }))).toEqual([
+        { requestId: plan.id, approved: true, checkpoint: 'plan', reviewer: 'ana', channel: 'slack' },
+        { requestId: pr.id, approved: false, revise: true, comment, checkpoint: 'pr', reviewer: 'bo', channel: 'slack' },
+      ]);
+      const codeInputs = fake.calls.filter((c) => c.name === 'generateCode').map((c) => (c.input as { guidance?: string[] }).guidance ?? []);
+      expect(codeInputs.at(-1)).toContain(`A reviewer asked for changes to the pull request: ${comment}`);
+      const line = await settledLine(prMessage);
+      expect(line).toContain('↺ Changes requested by <@U0BO>');
+      expect(line).toContain('Also reject emails with spaces &amp; say &lt;why&gt; in the message');
+
+      // The next pr message approves with a comment from its box.
+      const againMessage = await messageFor(again.id);
+      expect((await send(slack.click(againMessage, SLACK_ACTIONS.approve, ANA, { typed: { [SLACK_COMMENT.actionId]: 'thanks' } }))).status).toBe(200);
+      expect((await handle.result()).status).toBe('completed');
+      const recorded = fake.calls.filter((c) => c.name === 'recordApprovalDecision').map((c) => (c.input as { decision?: object }).decision);
+      expect(recorded.at(-1)).toMatchObject({ approved: true, comment: 'thanks', reviewer: 'ana' });
     });
   });
 });

@@ -1,5 +1,8 @@
 /**
- * `POST /slack/interactions`: the Approve/Reject buttons of ADO's Slack messages. Slack signs
+ * `POST /slack/interactions`: the Approve/Reject/Request changes buttons of ADO's Slack messages,
+ * with what the reviewer typed in the message's comment box (Slack sends it with the click,
+ * in `state.values`). Request changes is `ado reject --revise --comment …`: the same decision,
+ * checked by the same rules (`decisionProblem`) before it is sent. Slack signs
  * each request (verified on the raw body, replays refused) and wants an answer within 3 s, so the
  * endpoint acknowledges at once and then does the work: the decision update, which waits for a
  * worker to run the task's workflow task (seconds when workers are busy or restarting), and the
@@ -10,8 +13,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { DecisionRejectedError, TaskNotFoundError } from '../../client/errors';
 import type { HITLHandler } from '../../client/hitl-handler';
-import type { ApprovalRecord } from '../../domain/task';
-import { parseButtonValue, settledMessage, SLACK_ACTIONS, slackDate, slackEscape, slackFailure, type SlackButtonValue } from '../../notifications/slack';
+import type { ApprovalDecision, ApprovalRecord } from '../../domain/task';
+import { parseButtonValue, settledMessage, SLACK_ACTIONS, SLACK_COMMENT, slackDate, slackEscape, slackFailure, type SlackAction, type SlackButtonValue } from '../../notifications/slack';
+import { decisionProblem } from '../../workflows/messages';
 import type { UsedSignatureRepository } from '../../store/types';
 import type { Logger } from '../../telemetry/logger';
 import { HttpProblem } from '../problems';
@@ -37,12 +41,16 @@ const blockActionsSchema = z.object({
   channel: z.object({ id: z.string() }).optional(),
   message: z.object({ ts: z.string(), text: z.string().optional(), blocks: z.array(z.unknown()).optional() }).optional(),
   actions: z.array(z.object({ action_id: z.string(), value: z.string().optional() })),
+  /** The message's input elements as the clicker left them: block id → action id → value (null when empty). */
+  state: z.object({ values: z.record(z.string(), z.record(z.string(), z.object({ value: z.string().nullish() }))) }).optional(),
 });
 type BlockActions = z.infer<typeof blockActionsSchema>;
 
 interface Click {
   request: SlackButtonValue;
-  approved: boolean;
+  action: SlackAction;
+  /** What the clicker typed in the comment box, trimmed; undefined when nothing. */
+  comment?: string;
   user: BlockActions['user'];
   /** Where the clicked message is, when the click came from a message. */
   message?: { channel: string; ts: string; text?: string; blocks?: unknown[] };
@@ -65,28 +73,53 @@ function parseClick(body: Buffer): Click | undefined {
   if ((json as { type?: unknown })?.type !== 'block_actions') return undefined;
   const parsed = blockActionsSchema.safeParse(json);
   if (!parsed.success) throw badPayload(`Not a block_actions payload ADO can read: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}.`);
-  const { user, channel, message, actions } = parsed.data;
-  const action = actions.find((a) => a.action_id === SLACK_ACTIONS.approve || a.action_id === SLACK_ACTIONS.reject);
-  if (!action) return undefined;
-  const request = parseButtonValue(action.value);
+  const { user, channel, message, actions, state } = parsed.data;
+  const names = Object.keys(SLACK_ACTIONS) as SlackAction[];
+  const clicked = actions.map((a) => ({ ...a, name: names.find((n) => SLACK_ACTIONS[n] === a.action_id) })).find((a) => a.name !== undefined);
+  if (!clicked?.name) return undefined;
+  const request = parseButtonValue(clicked.value);
   if (!request) throw badPayload('The clicked button carries no ADO approval request.');
+  const comment = state?.values[SLACK_COMMENT.blockId]?.[SLACK_COMMENT.actionId]?.value?.trim();
   return {
     request,
-    approved: action.action_id === SLACK_ACTIONS.approve,
+    action: clicked.name,
+    ...(comment ? { comment } : {}),
     user,
     message: channel && message ? { channel: channel.id, ...message } : undefined,
   };
 }
 
-/** "✅ Approved by <who> · <when>". */
-function decidedLine(approved: boolean, who: string, atIso: string): string {
-  return `${approved ? '✅ Approved' : '❌ Rejected'} by ${who} · ${slackDate(atIso)}`;
+/** The decision a click asks for, as every channel sends it. */
+function decisionOf(click: Click, reviewer: string): ApprovalDecision {
+  const { request, action, comment } = click;
+  return {
+    approved: action === 'approve',
+    requestId: request.requestId,
+    checkpoint: request.checkpoint,
+    reviewer,
+    channel: 'slack',
+    ...(comment ? { comment } : {}),
+    ...(action === 'revise' ? { revise: true } : {}),
+  };
+}
+
+/** "approval", "rejection" or "request for changes": what a decision is, in a sentence. */
+function decisionNoun(decision: Pick<ApprovalDecision, 'approved' | 'revise'>): string {
+  if (decision.revise) return 'request for changes';
+  return decision.approved ? 'approval' : 'rejection';
+}
+
+/** "✅ Approved by <who> · <when>", with the comment quoted when there is one. */
+function decidedLine(decision: Pick<ApprovalDecision, 'approved' | 'revise' | 'comment'>, who: string, atIso: string): string {
+  const what = decision.revise ? '↺ Changes requested' : decision.approved ? '✅ Approved' : '❌ Rejected';
+  const comment = decision.comment ? `: “${slackEscape(decision.comment)}”` : '';
+  return `${what} by ${who} · ${slackDate(atIso)}${comment}`;
 }
 
 /** A decision recorded by any channel, as Slack shows it. */
 function recordedLine({ decision, decidedAt }: ApprovalRecord): string {
   const who = `${slackEscape(decision.reviewer ?? 'someone')}${decision.channel ? ` via ${slackEscape(decision.channel)}` : ''}`;
-  return decidedLine(decision.approved, who, decidedAt);
+  return decidedLine(decision, who, decidedAt);
 }
 
 /** Tells the clicker only (the message keeps its buttons for those who may decide). */
@@ -97,20 +130,33 @@ async function tellClicker(deps: SlackInteractionsDeps, click: Click, text: stri
     .catch((notice: unknown) => deps.logger.warn({ err: notice }, 'Could not tell the Slack user about their click'));
 }
 
-/** Sends the click's decision, then settles the message: who decided, or why the click did not count. */
+/**
+ * Sends the click's decision, then settles the message: who decided, or why the click did not
+ * count. A decision no task could take (Request changes without a comment) is not sent: the
+ * clicker is told what to do and the message keeps its buttons.
+ */
 async function settle(deps: SlackInteractionsDeps, click: Click): Promise<void> {
-  const { request, approved, user } = click;
+  const { request, user } = click;
   const reviewer = user.username ?? user.name ?? user.id;
+  const decision = decisionOf(click, reviewer);
+  const noun = decisionNoun(decision);
   if (deps.approvers && !deps.approvers.includes(user.id)) {
     deps.logger.warn({ workflowId: request.workflowId, requestId: request.requestId, slackUser: user.id, reviewer }, 'Slack click from a user who is not an approver; ignored');
-    await tellClicker(deps, click, `Your ${approved ? 'approval' : 'rejection'} of task ${request.workflowId} did not count: only the approvers ADO is configured with (ADO_SLACK_APPROVERS) decide here.`);
+    await tellClicker(deps, click, `Your ${noun} of task ${request.workflowId} did not count: only the approvers ADO is configured with (ADO_SLACK_APPROVERS) decide here.`);
+    return;
+  }
+  const problem = decisionProblem(decision);
+  if (problem) {
+    deps.logger.info({ workflowId: request.workflowId, requestId: request.requestId, reviewer, problem }, 'Slack click is not a decision the task can take; not sent');
+    const what = problem.field === 'comment' ? ' Type it in the comment box of the message, then click again.' : '';
+    await tellClicker(deps, click, `Your ${noun} of task ${request.workflowId} was not sent: ${problem.message}${what}`);
     return;
   }
   let line: string;
   try {
-    await deps.hitl.sendApproval(request.workflowId, { approved, requestId: request.requestId, checkpoint: request.checkpoint, reviewer, channel: 'slack' }, { via: 'update' });
-    line = decidedLine(approved, `<@${user.id}>`, new Date().toISOString());
-    deps.logger.info({ workflowId: request.workflowId, requestId: request.requestId, approved, reviewer }, 'Slack decision accepted');
+    await deps.hitl.sendApproval(request.workflowId, decision, { via: 'update' });
+    line = decidedLine(decision, `<@${user.id}>`, new Date().toISOString());
+    deps.logger.info({ workflowId: request.workflowId, requestId: request.requestId, approved: decision.approved, revise: decision.revise, reviewer }, 'Slack decision accepted');
   } catch (err) {
     if (!(err instanceof DecisionRejectedError || err instanceof TaskNotFoundError)) {
       // Temporal unreachable or similar: keep the buttons so the click can be repeated, and tell the clicker.
@@ -118,7 +164,7 @@ async function settle(deps: SlackInteractionsDeps, click: Click): Promise<void> 
       throw err;
     }
     const record = await earlierDecision(deps, request);
-    const late = `<@${user.id}>'s ${approved ? 'approval' : 'rejection'} did not count: ${slackEscape(err.message)}`;
+    const late = `<@${user.id}>'s ${noun} did not count: ${slackEscape(err.message)}`;
     line = record ? `${recordedLine(record)} — ${late}` : `⚠️ ${late}`;
     deps.logger.info({ workflowId: request.workflowId, requestId: request.requestId, reason: err.message }, 'Slack decision did not count');
   }
