@@ -24,7 +24,7 @@ import { openingMessages } from '../agent/prompt';
 import { assistantMessage, observationMessage, parseCalls, turnRequest } from '../agent/protocol';
 import { RepoMapCache } from '../agent/repo-map';
 import { runTool } from '../agent/run-tool';
-import { parseToolCall, READING_TOOLS, shortArgument } from '../domain/agent-tools';
+import { EDITING_TOOLS, parseToolCall, READING_TOOLS, shortArgument } from '../domain/agent-tools';
 import { FailureType, nonRetryable } from '../domain/errors';
 import { errorFingerprint, hash53 } from '../domain/fingerprint';
 import { ZERO_USAGE } from '../domain/task';
@@ -152,8 +152,10 @@ export function createAgentActivities(deps: AgentActivityDeps): Pick<CodeActivit
       return withTaskTree(deps, input.taskId, input.repo, run, async ({ workspace }) => {
         const repoConfig = await loadBaseConfig(workspace, input.taskId, input.baseSha);
         const observation = await runTool(call, { workspaceDir: workspace.dir, sandbox: deps.sandbox, repoConfig, signal: run.signal, onProgress: run.onProgress, repoMapCache });
-        // The next call on this warm tree then finds it as it is, without asking git.
+        // The next call on this warm tree then finds it as it is, without asking git; after a
+        // command (run in the tree, or gates beside it), only the content of its files counts.
         if (READING_TOOLS.has(call.name)) workspace.leftUnchanged();
+        else if (!EDITING_TOOLS.has(call.name)) workspace.ranCommands();
         const sha = observation.changed?.length
           ? await workspace.commitAndPush({ branch: input.taskBranch, message: `ado(${input.taskId}): ${call.name} ${shortArgument(call)} (step ${input.step})` })
           : workspace.sha;

@@ -10,7 +10,7 @@ import type { RepoRef } from '../domain/repo-ref';
 import { isWorkspaceQueue } from '../domain/task';
 import type { RepoConfig } from '../gates/config';
 import type { Sandbox } from '../sandbox/types';
-import { setupKey, type WarmWorkspaces } from '../workspace/warm';
+import { dependencyCacheKey, setupKey, type WarmWorkspaces } from '../workspace/warm';
 import { Workspace } from '../workspace/workspace';
 import { heartbeatWhile, type ActivityRun } from './context';
 import { runSetup } from './repo-commands';
@@ -48,21 +48,23 @@ export async function warmTree(deps: TaskTreeDeps, taskId: string, ref: RepoRef,
       const key = await setupKey(workspace, config.setup.command);
       if ((await deps.workspaces.setupKeyOf(taskId)) === key) return undefined;
       // Linked dependencies are safe only where a run cannot write a file ADO owns (warm.ts).
-      const cached = deps.sandbox.runsAsOtherUser;
-      if (cached && (await heartbeatWhile(run, deps.workspaces.restoreDependencies(taskId, workspace, key)))) {
+      const cacheKey = deps.sandbox.runsAsOtherUser ? await dependencyCacheKey(workspace, config.setup.command) : undefined;
+      if (cacheKey && (await heartbeatWhile(run, deps.workspaces.restoreDependencies(workspace, cacheKey)))) {
+        await deps.workspaces.recordSetup(taskId, key);
         run.logger.info({ command: config.setup.command }, 'Dependencies linked from the worker cache; setup skipped');
         return undefined;
       }
       run.logger.info({ command: config.setup.command }, 'Running setup in the warm workspace');
-      // What an earlier setup installed may be linked with the cache, where no run can write it:
-      // setup starts from a tree without it, as on a fresh checkout.
-      if (cached) await workspace.removeIgnoredFolders();
+      // What setup installs may go to other tasks: it starts from exactly the commit its key names,
+      // as on a fresh checkout (nor can a file an earlier run left, ignored or linked, steer it).
+      if (cacheKey) await workspace.removeUntracked();
       const failed = await runSetup(deps.sandbox, config, workspace.dir, run);
+      workspace.ranCommands();
       if (failed) return failed;
       // What setup installed stays out of the task's commits, and survives the next sync.
       await workspace.excludeUntracked();
       await deps.workspaces.recordSetup(taskId, key);
-      if (cached) await heartbeatWhile(run, deps.workspaces.cacheDependencies(workspace, key));
+      if (cacheKey) await heartbeatWhile(run, deps.workspaces.cacheDependencies(workspace, cacheKey));
       return undefined;
     },
   };

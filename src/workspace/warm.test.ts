@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importedRepo, pushChange, useGitTestFolder } from '../../test/helpers/git-repos';
 import { createSandbox } from '../sandbox';
 import { git } from './git';
-import { setupKey, WarmWorkspaces } from './warm';
+import { dependencyCacheKey, setupKey, WarmWorkspaces } from './warm';
 
 const work = useGitTestFolder('warm');
 const workspaces = (workerId = 'w1') => new WarmWorkspaces({ root: path.join(work(), 'warm'), workerId });
@@ -97,6 +97,26 @@ describe('WarmWorkspaces', () => {
     await Promise.all([pool.release('task-secret'), pool.release('task-other')]);
   });
 
+  it('after a command ran in the tree, puts back a committed file it rewrote keeping size, inode and mtime', async () => {
+    const ref = await importedRepo(work(), 'same-stat', { 'state.txt': 'broken\n' });
+    const pool = workspaces();
+    const tree = await pool.acquire('task-same-stat', ref);
+    const file = path.join(tree.dir, 'state.txt');
+    // An mtime long before the index was written: git then trusts the file's stat data.
+    const long = new Date('2020-01-01T00:00:00Z');
+    await utimes(file, long, long);
+    await tree.sync(ref.sha);
+    const before = await stat(file);
+    await writeFile(file, 'fixed.\n');
+    await utimes(file, long, long);
+    expect(await stat(file)).toMatchObject({ ino: before.ino, size: before.size, mtimeMs: before.mtimeMs });
+
+    tree.ranCommands();
+    await pool.acquire('task-same-stat', ref);
+    expect(await readFile(file, 'utf8')).toBe('broken\n');
+    await pool.release('task-same-stat');
+  });
+
   it('sweeps workspaces whose owner process is gone, and keeps the ones this process holds', async () => {
     const ref = await importedRepo(work(), 'sweep', { 'README.md': '# sweep\n' });
     const crashed = workspaces('crashed');
@@ -115,21 +135,24 @@ describe('WarmWorkspaces', () => {
     expect(await workspaces('other').sweep(Date.now() + 25 * 3_600_000)).toEqual([path.dirname(held.dir)]);
   });
 
-  it('keys setup by its command and the dependency files: a changed lockfile changes the key, a source edit does not', async () => {
+  it("keys a task's setup by its command and the dependency files, the dependency cache by the whole tree: a source edit changes only the cache key", async () => {
     const ref = await importedRepo(work(), 'key', { 'package.json': '{"name":"k"}\n', 'package-lock.json': '{"v":1}\n', 'src/a.ts': '1\n' });
     const pool = workspaces();
     const tree = await pool.acquire('task-key', ref);
     const base = await setupKey(tree, 'npm ci');
+    const cacheBase = await dependencyCacheKey(tree, 'npm ci');
     expect(await setupKey(tree, 'npm install')).not.toBe(base);
+    expect(await dependencyCacheKey(tree, 'npm install')).not.toBe(cacheBase);
     await tree.sync(await pushChange(work(), ref, 'ado/task-key', { 'src/a.ts': '2\n' }));
     expect(await setupKey(tree, 'npm ci')).toBe(base);
+    expect(await dependencyCacheKey(tree, 'npm ci')).not.toBe(cacheBase);
     await tree.sync(await pushChange(work(), { ...ref, sha: tree.sha }, 'ado/task-key', { 'package-lock.json': '{"v":2}\n' }));
     expect(await setupKey(tree, 'npm ci')).not.toBe(base);
     await pool.release('task-key');
   });
 
   // As root, runs are nobody's: the condition under which trees may share cached files.
-  it.runIf(process.getuid?.() === 0)('reuses what setup installed in another task by hard links no run can write through, and not after the lockfile changed', async () => {
+  it.runIf(process.getuid?.() === 0)('reuses what setup installed in another task from the same tree by hard links no run can write through, and not in another tree', async () => {
     await chmod(work(), 0o755);
     const ref = await importedRepo(work(), 'cache', { '.gitignore': 'node_modules/\n', 'package-lock.json': '{"v":1}\n', 'src/a.js': '1\n' });
     const pool = workspaces();
@@ -138,13 +161,11 @@ describe('WarmWorkspaces', () => {
     const installed = await sandbox.run({ command: 'mkdir -p node_modules/dep && echo v1 > node_modules/dep/index.js', workdir: first.dir });
     expect(installed.exitCode).toBe(0);
     await writeFile(path.join(first.dir, 'notes.txt'), 'task-first only\n');
-    const key = await setupKey(first, 'npm ci');
-    await pool.recordSetup('task-first', key);
+    const key = await dependencyCacheKey(first, 'npm ci');
     await pool.cacheDependencies(first, key);
 
     const second = await pool.acquire('task-second', ref);
-    expect(await pool.restoreDependencies('task-second', second, key)).toBe(true);
-    expect(await pool.setupKeyOf('task-second')).toBe(key);
+    expect(await pool.restoreDependencies(second, key)).toBe(true);
     expect(await readFile(path.join(second.dir, 'node_modules', 'dep', 'index.js'), 'utf8')).toBe('v1\n');
     // Only what setup installed came along: the other task's own files did not.
     expect(existsSync(path.join(second.dir, 'notes.txt'))).toBe(false);
@@ -158,12 +179,12 @@ describe('WarmWorkspaces', () => {
     expect(await readFile(path.join(second.dir, 'node_modules', 'dep', 'index.js'), 'utf8')).toBe('mine\n');
     expect(await readFile(path.join(first.dir, 'node_modules', 'dep', 'index.js'), 'utf8')).toBe('v1\n');
     const third = await pool.acquire('task-third', ref);
-    expect(await pool.restoreDependencies('task-third', third, key)).toBe(true);
+    expect(await pool.restoreDependencies(third, key)).toBe(true);
     expect(await readFile(path.join(third.dir, 'node_modules', 'dep', 'index.js'), 'utf8')).toBe('v1\n');
 
-    // A changed lockfile is another key: nothing cached, setup has to run.
-    await third.sync(await pushChange(work(), ref, 'ado/task-third', { 'package-lock.json': '{"v":2}\n' }));
-    expect(await pool.restoreDependencies('task-third', third, await setupKey(third, 'npm ci'))).toBe(false);
+    // Another tree is another key: nothing cached, setup has to run.
+    await third.sync(await pushChange(work(), ref, 'ado/task-third', { 'src/a.js': '2\n' }));
+    expect(await pool.restoreDependencies(third, await dependencyCacheKey(third, 'npm ci'))).toBe(false);
     await Promise.all(['task-first', 'task-second', 'task-third'].map((task) => pool.release(task)));
     // However old, the cache of a worker that runs is in use: another worker's sweep keeps it.
     expect(await workspaces('other').sweep(Date.now() + 25 * 3_600_000)).toEqual([]);

@@ -6,10 +6,13 @@
  * naming the process that holds it. The shared remote stays the truth: the workspace is a cache
  * that any worker can rebuild from a pushed sha, and a sweep removes those whose owner is gone.
  *
- * Beside them, in `deps.<worker>/`, the worker's dependency cache: what a `setup` that passed
- * installed (the folders git ignores after it), by `setupKey` (repository, setup command, the
- * dependency files' content), so that the next task on the same repository and lockfile links it
- * into its tree instead of running setup again. Entries are hard links, so they share files with
+ * Within a task, setup runs again only when its `setupKey` (repository, setup command, the
+ * dependency files' content) changes. Beside the workspaces, in `deps.<worker>/`, the worker's
+ * dependency cache: what a `setup` that passed installed (the folders git ignores after it), by
+ * `dependencyCacheKey` (repository, setup command, the whole tree it ran in), so that the next
+ * task from the same commit links it into its tree instead of running setup again: what setup
+ * installs is the work of the code it ran, so a tree only gets what its own code would have
+ * installed, never what another task's model made setup install. Entries are hard links, so they share files with
  * the trees: only where the sandbox runs as another user, under whom a file ADO owns and keeps
  * read-only to others cannot be written (the ownership lease never hands over a linked file,
  * and a run can only replace it in its own tree: see workspace-copy.ts). The sweep treats the
@@ -122,11 +125,11 @@ export class WarmWorkspaces {
   }
 
   /**
-   * Links the dependencies cached under `key` into `workspace` (replacing the folders git ignores
-   * there: what an earlier setup installed) and records `key` as task `taskId`'s setup; false,
-   * changing nothing, when the cache has no such entry.
+   * Links the dependencies cached under `key` (a `dependencyCacheKey`) into `workspace`, replacing
+   * the folders git ignores there (what an earlier setup installed); false, changing nothing, when
+   * the cache has no such entry.
    */
-  async restoreDependencies(taskId: string, workspace: Workspace, key: string): Promise<boolean> {
+  async restoreDependencies(workspace: Workspace, key: string): Promise<boolean> {
     const entry = path.join(this.cacheFolder(), key);
     // Marked before reading anything: eviction (same process) skips an entry a tree links from,
     // since a half-linked tree would pass for set up.
@@ -142,7 +145,6 @@ export class WarmWorkspaces {
       else this.linking.set(key, left);
     }
     await workspace.excludeUntracked();
-    await this.recordSetup(taskId, key);
     const now = new Date();
     await utimes(entry, now, now);
     return true;
@@ -150,7 +152,8 @@ export class WarmWorkspaces {
 
   /**
    * Keeps what setup installed in `workspace` (the folders git ignores there) as the cache entry
-   * of `key`, by hard links; an entry already there stays. Keeps the newest `CACHE_ENTRIES`.
+   * of `key`, a `dependencyCacheKey` of the tree setup ran in, by hard links; an entry already
+   * there stays. Keeps the newest `CACHE_ENTRIES`.
    */
   async cacheDependencies(workspace: Workspace, key: string): Promise<void> {
     const cache = this.cacheFolder();
@@ -279,4 +282,15 @@ export async function setupKey(workspace: Workspace, setupCommand: string): Prom
   const blobs = await workspace.committedBlobs(workspace.sha, DEPENDENCY_FILES);
   for (const name of DEPENDENCY_FILES) hash.update(`${name}\0${blobs.get(name) ?? '-'}\0`);
   return hash.digest('hex');
+}
+
+/**
+ * The dependency cache's key of what `setup` installs in `workspace`: the repository, the command
+ * and the whole tree of the workspace's head (its id names its content). Not `setupKey`: setup
+ * runs the repository's code, which the model may have edited (an install script, a local
+ * package), so what one task's setup installed goes only to a tree that would run the very same
+ * code, usually the repository as the user gave it.
+ */
+export async function dependencyCacheKey(workspace: Workspace, setupCommand: string): Promise<string> {
+  return createHash('sha256').update(`${workspace.ref.repository}\0${setupCommand}\0${await workspace.treeId()}`).digest('hex');
 }

@@ -37,6 +37,8 @@ export class Workspace {
   private disposed = false;
   /** The tree is exactly `head`: its user said it only read it since the last sync (`leftUnchanged`). */
   private unchanged = false;
+  /** A sandboxed command ran in the tree since the last sync (`ranCommands`): stat data proves nothing. */
+  private commandsRan = false;
 
   private constructor(
     /** Where the workspace came from. */
@@ -93,6 +95,10 @@ export class Workspace {
     const unchanged = this.unchanged && sha === this.head;
     // Whoever synced may change the tree from here on.
     this.unchanged = false;
+    // A command can rewrite a file keeping its size, inode and mtime, and ctime is not trusted
+    // (initRepository): an index without stat data makes git compare every file's content.
+    if (this.commandsRan) await this.git(['read-tree', 'HEAD']);
+    this.commandsRan = false;
     if (unchanged || (sha === this.head && (await this.git(['status', '--porcelain', '--untracked-files=normal'])) === '')) return;
     await ensureCommit(inWorkspace(this.gitDir, this.dir), this.ref.remote, sha);
     await this.git(['-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--force', '--detach', sha]);
@@ -106,6 +112,25 @@ export class Workspace {
    */
   leftUnchanged(): void {
     this.unchanged = true;
+  }
+
+  /**
+   * Says that a sandboxed command ran in the tree itself (not in a copy), so that the next sync
+   * checks every tracked file's content rather than its stat data, which such a command can fake.
+   */
+  ranCommands(): void {
+    this.commandsRan = true;
+    this.unchanged = false;
+  }
+
+  /** Removes everything git does not track, ignored or not: the tree is then exactly the checked-out commit's. */
+  async removeUntracked(): Promise<void> {
+    await this.git(['clean', '--quiet', '--force', '--force', '-d', '-x']);
+  }
+
+  /** The id of the checked-out commit's tree, which names its whole content. */
+  async treeId(): Promise<string> {
+    return this.git(['rev-parse', `${this.head}^{tree}`]);
   }
 
   /**

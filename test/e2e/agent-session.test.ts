@@ -8,10 +8,9 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FailureType } from '../../src/domain/errors';
-import type { Transcript } from '../../src/llm/transcript';
 import { git } from '../../src/workspace/git';
 import { useRealTaskStack } from '../helpers/real-stack';
-import { createRepository, realActivities, transcript } from '../helpers/real-task';
+import { agentTranscript, createRepository, realActivities } from '../helpers/real-task';
 import { withWorkers } from '../helpers/temporal';
 import { failureOf, startTask, stateOf, taskInput } from '../helpers/workflow';
 
@@ -25,10 +24,6 @@ const REPO = {
   'README.md': '# calc\n',
 };
 
-/** One turn per entry: each a list of tool calls. */
-function agentTranscript(turns: { name: string; arguments: unknown }[][]): Transcript {
-  return { ...transcript([]), agent: [turns.map((calls) => ({ tool_calls: calls }))] };
-}
 
 describe('the agent coder', () => {
   it('searches, recovers from a malformed call and a failed edit, runs the test and finishes; the task opens its PR', async () => {

@@ -19,7 +19,7 @@ import { DEFAULT_SANDBOX_CEILINGS } from '../../src/sandbox';
 import { silentLogger } from '../../src/telemetry/logger';
 import { humanApprovalSignal } from '../../src/workflows/messages';
 import { createTestActivities } from '../fakes/test-activities';
-import { codeAnswer, createRepository, realActivities, transcript } from '../helpers/real-task';
+import { agentTranscript, codeAnswer, createRepository, realActivities, transcript } from '../helpers/real-task';
 import { useRealTaskStack } from '../helpers/real-stack';
 import { withWorkers } from '../helpers/temporal';
 import { failureOf, pendingApproval, startTask, stateOf, taskInput } from '../helpers/workflow';
@@ -225,4 +225,52 @@ describe('the trust boundary, attacked through tasks', () => {
       expect(errors.build).not.toContain('wrote 3 GiB');
     });
   });
+
+  it('a run that rewrites a committed file keeping its size and times cannot make the gates judge a tree the commit does not hold', async () => {
+    const repository = await createRepository(repoDir('same-stat'), {
+      '.ado.yml': 'gates:\n  test: grep -q fixed src/state.txt\n',
+      'src/state.txt': 'broken\n',
+    });
+    // Same length, same inode, mtime put back: git's stat check alone sees no change.
+    const rewrite = "t=$(mktemp); touch -r src/state.txt $t; printf 'fixed.\\n' > src/state.txt; touch -r $t src/state.txt; cat src/state.txt";
+    // The pause first: git re-reads a file changed in the second its index was written ("racily clean").
+    const answers = agentTranscript([
+      [{ name: 'run', arguments: { command: 'sleep 2' } }],
+      [{ name: 'run', arguments: { command: rewrite } }],
+      [{ name: 'finish', arguments: { summary: 'fixed' } }],
+    ]);
+    await withWorkers(stack.env(), await realActivities(stack.parts(), 'same-stat', answers), async ({ queues }) => {
+      const handle = await startTask(stack.env().client, queues.task, taskInput({ repository, coder: 'agent', maxIterations: 1 }));
+      await failureOf(handle.result());
+      const steps = (await stateOf(handle)).session?.steps.map((s) => `${s.tool} ${s.outcome}`);
+      // The run saw its rewrite; finish then ran the gates on the commit, which still says broken.
+      expect(steps).toEqual(['run ok', 'run ok', 'finish error']);
+    });
+  });
+
+  // The dependency cache links trees only where runs are another user's (as root: nobody).
+  it.runIf(process.getuid?.() === 0)("a setup the model rewrote cannot plant what another task's gates run through the dependency cache", async () => {
+    const repository = await createRepository(repoDir('cache-poison'), {
+      'package-lock.json': '{ "revision": 1 }\n',
+      'install.sh': 'mkdir -p deps && echo installed > deps/ready\n',
+      'src/state.txt': 'broken\n',
+      '.ado.yml': 'setup: sh install.sh\ngates:\n  test: test "$(cat deps/ready)" = installed && grep -q fixed src/state.txt\n',
+    });
+    const bump = { type: 'write', path: 'package-lock.json', content: '{ "revision": 2 }\n' };
+    const fix = { type: 'write', path: 'src/state.txt', content: 'fixed\n' };
+    // The attacker's task bumps the lockfile (so setup runs again, on its tree) and rewrites what setup runs.
+    const trojan = { type: 'write', path: 'install.sh', content: 'mkdir -p deps && echo trojan > deps/ready\n' };
+    const attack = transcript([codeAnswer('Upgrade the dependencies', [bump, trojan, fix])]);
+    await withWorkers(stack.env(), await realActivities(stack.parts(), 'cache-poison-1', attack), async ({ queues }) => {
+      const handle = await startTask(stack.env().client, queues.task, taskInput({ repository, maxIterations: 1 }));
+      await failureOf(handle.result());
+    });
+    // Another task on the same repository makes the same lockfile change, and nothing else suspicious.
+    const honest = transcript([codeAnswer('Upgrade the dependencies and fix the state', [bump, fix])]);
+    await withWorkers(stack.env(), await realActivities(stack.parts(), 'cache-poison-2', honest), async ({ queues }) => {
+      const handle = await startTask(stack.env().client, queues.task, taskInput({ repository, maxIterations: 1 }));
+      expect((await handle.result()).status).toBe('completed');
+    });
+  });
 });
+

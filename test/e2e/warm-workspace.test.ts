@@ -78,7 +78,7 @@ describe('warm task workspaces', () => {
 
   // The cache shares files between tasks' trees: only where runs cannot write them (as root: nobody).
   it.runIf(process.getuid?.() === 0)(
-    "never shows one task's workspace to another: a later task on the same repository and lockfile gets only what setup installed, linked; a changed lockfile runs setup",
+    "never shows one task's workspace to another: a later task from the same commit gets only what setup installed, linked; a changed lockfile runs setup",
     async () => {
       // Each task writes one note: a tree that showed another task's work would hold two, and fail.
       const repo = await repository('cached', `${TEST_GATE} && test $(ls notes | wc -l) = 1`);

@@ -82,6 +82,11 @@ export function transcript(code: string[]): Transcript {
   };
 }
 
+/** A transcript for the agent coder: one session of one turn per entry, each a list of tool calls. */
+export function agentTranscript(turns: { name: string; arguments: unknown }[][]): Transcript {
+  return { ...transcript([]), agent: [turns.map((calls) => ({ tool_calls: calls }))] };
+}
+
 /**
  * Sees each command the sandbox is given as it starts (to count them from outside the
  * activities); a function it returns is called with the run's result and wall time.
