@@ -3,7 +3,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestActivities, type FakeFailure } from '../../test/fakes/test-activities';
 import { startLocalEnv, withWorkers } from '../../test/helpers/temporal';
-import { failureOf, pendingApproval, startTask, stateOf, taskInput, waitFor } from '../../test/helpers/workflow';
+import { expectReplays, failureOf, pendingApproval, startTask, stateOf, taskInput, waitFor } from '../../test/helpers/workflow';
 import { FailureType } from '../domain/errors';
 import { AdoPhase, AdoRepository } from '../domain/search-attributes';
 import type { ApprovalDecision } from '../domain/task';
@@ -172,7 +172,7 @@ describe('taskExecutionWorkflow with HITL', () => {
     });
   });
 
-  it('sends the task back to coding when the reviewer asks for changes at pr, with the comment in the next generateCode', async () => {
+  it('sends the task back to coding when the reviewer asks for changes at pr, with the comment in the next generateCode; its history replays', async () => {
     const fake = createTestActivities();
     await withWorkers(env, fake.activities, async ({ queues }) => {
       const handle = await startTask(env.client, queues.task, taskInput({ hitlEnabled: true }));
@@ -193,6 +193,15 @@ describe('taskExecutionWorkflow with HITL', () => {
       await handle.executeUpdate(decideUpdate, { args: [{ approved: true }] });
       const result = await handle.result();
       expect(result).toMatchObject({ status: 'completed', iterations: 2, pullRequest: { merged: true, headSha: 'sha2' } });
+      await expectReplays(handle);
+      // The revise marker comes before the decision's store write (a local activity), in the
+      // workflow task that took the decision: after it, the marker could land in the next one,
+      // beyond what a replay looks ahead to, and queries of the finished task would fail.
+      const events = (await handle.fetchHistory()).events ?? [];
+      const decided = events.filter((e) => e.workflowExecutionUpdateCompletedEventAttributes);
+      // The updates: plan approved, pr revised, pr approved.
+      const revise = events.indexOf(decided[1]!);
+      expect(events.slice(revise).find((e) => e.markerRecordedEventAttributes)?.markerRecordedEventAttributes?.markerName).toBe('core_patch');
       const state = await stateOf(handle);
       expect(state.revisions).toBe(1);
       expect(state.phaseHistory.map((p) => p.phase)).toEqual(['planning', 'decomposing', 'coding', 'testing', 'review', 'coding', 'testing', 'review', 'completed']);

@@ -196,6 +196,8 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
   const approvalTimeoutMs = input.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
   const startedAt = Date.now();
 
+  /** A decision to revise sends the task back to coding (a history from before revisions has no marker: its rejection failed the task, and replays so). */
+  let revisable = false;
   const state: TaskExecutionState = {
     taskId: input.taskId,
     repository: input.repository,
@@ -345,6 +347,9 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
       });
     }
     const record = decisions.get(request.id)!;
+    // Asked in the activation that took the decision, before the local activity: after it, the
+    // marker may land in the next workflow task, which a replay has not looked ahead to yet.
+    if (record.decision.revise) revisable = patched(REVISE_AT_PR_PATCH);
     taskMetrics.approvalWaited(checkpoint, record.decision.approved ? 'approved' : 'rejected', Date.now() - now);
     await storeWrites.recordApprovalDecision({ taskId: input.taskId, workflowId, ...record });
     return record;
@@ -587,8 +592,7 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
         state.pullRequest = pullRequest;
         break;
       }
-      // A history from before revisions has no marker: its rejection failed the task, and replays so.
-      if (!record.decision.revise || !patched(REVISE_AT_PR_PATCH)) throw rejected('PR rejected by human reviewer', record);
+      if (!record.decision.revise || !revisable) throw rejected('PR rejected by human reviewer', record);
       state.revisions = (state.revisions ?? 0) + 1;
       await codeUntilGreen(plan, subtasks, repo, workspace);
     }

@@ -17,7 +17,7 @@ import { completion, sendJson, startChatServer, type ChatServer } from '../llm/c
 import { codeAnswer, createRepository, realActivities } from '../helpers/real-task';
 import { useRealTaskStack } from '../helpers/real-stack';
 import { withWorkers } from '../helpers/temporal';
-import { pendingApproval, startTask, stateOf, taskInput } from '../helpers/workflow';
+import { expectReplays, pendingApproval, startTask, stateOf, taskInput } from '../helpers/workflow';
 
 const stack = useRealTaskStack();
 const COMMENT = 'Also export a difference(a, b) function beside sum';
@@ -110,6 +110,7 @@ describe('revise at the pull request', () => {
         expect(second.id).not.toBe(first.id);
         expect((await decide(taskId, { approved: true, checkpoint: 'pr' })).status).toBe(200);
         const result = await handle.result();
+        await expectReplays(handle);
 
         expect(sent.map((s) => s.kind)).toEqual(['plan', 'decompose', 'code', 'code']);
         const [firstCode, secondCode] = sent.filter((s) => s.kind === 'code');

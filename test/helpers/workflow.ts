@@ -1,8 +1,10 @@
 /** Helpers for tests that drive `taskExecutionWorkflow` through a real client. */
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { Worker } from '@temporalio/worker';
 import assert from 'node:assert/strict';
 import type { CheckpointName, TaskExecutionInput, TaskExecutionState } from '../../src/domain/task';
+import { workflowBundle } from '../../src/worker/workers';
 import { taskStateQuery } from '../../src/workflows/messages';
 import { taskExecutionWorkflow } from '../../src/workflows/task-execution.workflow';
 import { uniqueTaskId } from './temporal';
@@ -67,4 +69,12 @@ export async function failureOf(result: Promise<unknown>): Promise<ApplicationFa
   while (cause instanceof Error && !(cause instanceof ApplicationFailure)) cause = cause.cause;
   assert.ok(cause instanceof ApplicationFailure, `expected an ApplicationFailure at the root, got ${String(cause)}`);
   return cause;
+}
+
+/**
+ * Replays the task's whole history on the current workflow code, as a worker does to answer a
+ * query once the task has left its cache; throws on a nondeterminism error.
+ */
+export async function expectReplays(handle: TaskHandle): Promise<void> {
+  await Worker.runReplayHistory({ workflowBundle: await workflowBundle({ prebuilt: process.env.ADO_WORKFLOW_BUNDLE }) }, await handle.fetchHistory(), handle.workflowId);
 }

@@ -5,7 +5,7 @@ import { startSlackApi, type SlackApiStandIn, type SlackMessage, type SlackUser 
 import { createTestActivities } from '../../../test/fakes/test-activities';
 import { memoryUsedSignatures } from '../../../test/fakes/used-signatures';
 import { startLocalEnv, withWorkers } from '../../../test/helpers/temporal';
-import { failureOf, pendingApproval, startTask, stateOf, taskInput, waitFor, type TaskHandle } from '../../../test/helpers/workflow';
+import { expectReplays, failureOf, pendingApproval, startTask, stateOf, taskInput, waitFor, type TaskHandle } from '../../../test/helpers/workflow';
 import type { ApprovalNotice } from '../../domain/notices';
 import { installProblemHandlers } from '../problems';
 import { HITLHandler } from '../../client/hitl-handler';
@@ -229,6 +229,8 @@ describe('POST /slack/interactions', () => {
       const againMessage = await messageFor(again.id);
       expect((await send(slack.click(againMessage, SLACK_ACTIONS.approve, ANA, { typed: { [SLACK_COMMENT.actionId]: 'thanks' } }))).status).toBe(200);
       expect((await handle.result()).status).toBe('completed');
+      // The revise marker sits where a replay finds it, whenever its local activity finished.
+      await expectReplays(handle);
       const recorded = fake.calls.filter((c) => c.name === 'recordApprovalDecision').map((c) => (c.input as { decision?: object }).decision);
       expect(recorded.at(-1)).toMatchObject({ approved: true, comment: 'thanks', reviewer: 'ana' });
     });
