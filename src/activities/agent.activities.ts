@@ -151,7 +151,8 @@ export function createAgentActivities(deps: AgentActivityDeps): Pick<CodeActivit
       const started = Date.now();
       return withTaskTree(deps, input.taskId, input.repo, run, async ({ workspace }) => {
         const repoConfig = await loadBaseConfig(workspace, input.taskId, input.baseSha);
-        const observation = await runTool(call, { workspaceDir: workspace.dir, sandbox: deps.sandbox, repoConfig, signal: run.signal, onProgress: run.onProgress, repoMapCache });
+        run.report(`step ${input.step}: ${call.name} ${shortArgument(call)}`.trimEnd());
+        const observation = await runTool(call, { workspaceDir: workspace.dir, sandbox: deps.sandbox, repoConfig, signal: run.signal, onProgress: run.onProgress, report: run.report, repoMapCache });
         // The next call on this warm tree then finds it as it is, without asking git; after a
         // command (run in the tree, or gates beside it), only the content of its files counts.
         if (READING_TOOLS.has(call.name)) workspace.leftUnchanged();

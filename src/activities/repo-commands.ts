@@ -36,8 +36,9 @@ const BASE_CONFIGS_KEPT = 200;
 /** Runs `setup` when the repository has one; returns its failure as a gate outcome, or undefined when it passed. */
 export async function runSetup(sandbox: Sandbox, config: RepoConfig, dir: string, run: ActivityRun): Promise<QualityGatesResult | undefined> {
   if (!config.setup) return undefined;
+  run.report(`setup: ${config.setup.command}`);
   // setup prepares the workspace itself (installs dependencies into it): no copy.
-  const outcome = await runGates(sandbox, [{ name: 'setup', ...toGate(config.setup) }], dir, { ...repoRunOptions(config, run), copyWorkspace: false });
+  const outcome = await runGates(sandbox, [{ name: 'setup', ...toGate(config.setup) }], dir, { ...repoRunOptions(config, run), copyWorkspace: false, report: undefined });
   return outcome.passed ? undefined : outcome;
 }
 

@@ -16,6 +16,8 @@ export interface ToolContext {
   signal?: AbortSignal;
   /** Called now and then during long calls (activities heartbeat here). */
   onProgress?: () => void;
+  /** Told what runs now during the gates (activities send it with their heartbeats). */
+  report?: (doing: string) => void;
   /** Tags of files already parsed, by content hash; shared between calls of one process. */
   repoMapCache?: RepoMapCache;
 }

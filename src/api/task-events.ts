@@ -7,11 +7,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TaskNotFoundError } from '../client/errors';
 import { changesBetween, type TaskChange } from '../client/task-changes';
 import type { TaskClient, TaskOutcome } from '../client/task-client';
+import { progressKey, type RunningActivity } from '../domain/progress';
 import type { TaskExecutionState } from '../domain/task';
 import type { Logger } from '../telemetry/logger';
 
-/** One server-sent event: its name and its JSON data. */
-export type TaskEvent = TaskChange | { event: 'end'; data: TaskOutcome };
+/** One server-sent event: its name and its JSON data (`progress`: what runs now, when that changed). */
+export type TaskEvent = TaskChange | { event: 'progress'; data: RunningActivity[] } | { event: 'end'; data: TaskOutcome };
 
 export interface WatchOptions {
   tasks: TaskClient;
@@ -33,15 +34,22 @@ export async function watchTask(options: WatchOptions): Promise<void> {
   const taskId = options.initial.taskId;
   const handle = tasks.handle(taskId);
   let previous = options.initial;
+  let shown = '';
   let failing = false;
   while (!signal.aborted) {
     try {
       await sleep(options.pollMs, undefined, { signal });
       // Status first: a task that ended is then seen with its final state.
-      const running = (await tasks.withTask(taskId, () => handle.describe())).status.name === 'RUNNING';
+      const description = await tasks.withTask(taskId, () => handle.describe());
+      const running = description.status.name === 'RUNNING';
       const state = await tasks.state(taskId);
       for (const event of changesBetween(previous, state)) emit(event);
       previous = state;
+      const now = await tasks.running(description);
+      // The seconds a watcher counts itself.
+      const key = progressKey(now);
+      if (key !== shown) emit({ event: 'progress', data: now });
+      shown = key;
       failing = false;
       if (!running) {
         emit({ event: 'end', data: await tasks.outcome(taskId) });

@@ -1,6 +1,7 @@
 /** How the CLI prints: one JSON document with --json, short human lines otherwise. */
 import type { FollowEvent, TaskReport } from '../client/task-client';
 import type { AgentStep } from '../domain/agent-tools';
+import { describeRunning, type RunningActivity } from '../domain/progress';
 import type { ApprovalRequest, PhaseChange, TaskExecutionState } from '../domain/task';
 
 export function printJson(value: unknown): void {
@@ -27,6 +28,7 @@ function phaseLine(taskId: string, change: PhaseChange, maxIterations: number): 
 export function followLines(event: FollowEvent, ado = 'ado'): string {
   if (event.type === 'phase') return phaseLine(event.state.taskId, event.change, event.state.maxIterations);
   if (event.type === 'step') return `    ${stepLine(event.step)}`;
+  if (event.type === 'progress') return event.running.map((running) => `    now: ${describeRunning(running)}`).join('\n');
   const { request, state } = event;
   return `${request.requestedAt.slice(11, 19)} ${state.taskId}: waiting for approval at "${request.checkpoint}"\n${decisionHint(state.taskId, request, ado)}`;
 }
@@ -68,6 +70,7 @@ export function describeReport(report: TaskReport): string {
     `Task ${report.taskId}: ${report.phase ?? '?'} (status ${report.status}; from the server: no worker answered for the task)`,
     `  repository: ${report.repository ?? '?'}`,
     `  started:    ${report.startTime.toISOString()}${report.closeTime ? `, ended ${report.closeTime.toISOString()}` : ''}`,
+    ...runningLines(report.running),
     ...report.problems.map((problem) => `  problem:    ${problem}`),
   ].join('\n');
 }
@@ -79,7 +82,12 @@ const FINAL_PHASES: ReadonlySet<string> = new Set(['completed', 'failed', 'cance
  * A human summary of a task's state (`ado status`). `status` is the workflow's, from the server:
  * a final phase while the workflow still runs means the outcome is being recorded.
  */
-export function describeState(state: TaskExecutionState, status?: string): string {
+/** What runs now, one line per activity, as `ado status` shows it. */
+function runningLines(running: readonly RunningActivity[]): string[] {
+  return running.map((activity) => `  now:        ${describeRunning(activity)}`);
+}
+
+export function describeState(state: TaskExecutionState, status?: string, running: readonly RunningActivity[] = []): string {
   const finishing = status === 'RUNNING' && FINAL_PHASES.has(state.phase) ? ' (finishing: recording the outcome; the workflow is still running)' : '';
   const lines = [
     `Task ${state.taskId}: ${state.phase}${finishing}`,
@@ -91,6 +99,7 @@ export function describeState(state: TaskExecutionState, status?: string): strin
   if (state.taskBranch) lines.push(`  branch:     ${state.taskBranch}${state.headSha ? ` @ ${state.headSha.slice(0, 10)}` : ''}`);
   if (state.pullRequest) lines.push(`  pull request: ${state.pullRequest.url}${state.pullRequest.merged ? ' (merged)' : ''}`);
   if (state.failure) lines.push(`  reason:     ${state.failure}`);
+  lines.push(...runningLines(running));
   if (state.session) lines.push(...sessionLines(state.session));
   const lastErrors = state.errors.filter((e) => e.iteration === state.attempts);
   for (const e of lastErrors) lines.push(`  error (${e.tool}${e.exitCode !== undefined ? `, exit ${e.exitCode}` : ''}): ${e.message.split('\n')[0]}`);

@@ -12,9 +12,12 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { CancelledFailure, TerminatedFailure, TimeoutFailure, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import type { AgentStep } from '../domain/agent-tools';
 import { AdoError, describeFailure } from '../domain/errors';
+import { activityProgressSchema, progressKey, type RunningActivity } from '../domain/progress';
 import { AdoPhase, AdoRepository, taskWorkflowFilter, WorkflowVersion } from '../domain/search-attributes';
 import { TERMINAL_PHASES, taskQueues, type ApprovalRequest, type PhaseChange, type TaskExecutionInput, type TaskExecutionResult, type TaskExecutionState, type TaskPhase } from '../domain/task';
 import { describeIssues, newTaskInputSchema } from '../domain/task-input';
@@ -63,6 +66,8 @@ export interface TaskReport {
   closeTime?: Date;
   /** The `taskState` query's answer; undefined when no worker gave one in time. */
   state?: TaskExecutionState;
+  /** What runs now: the task's pending activities and its coding session's, with their progress. */
+  running: RunningActivity[];
   /** Why the state is missing or the task does not move, each with what to do. */
   problems: string[];
 }
@@ -72,7 +77,9 @@ export type FollowEvent =
   | { type: 'phase'; change: PhaseChange; state: TaskExecutionState }
   | { type: 'approval'; request: ApprovalRequest; state: TaskExecutionState }
   /** A finished tool call of the agent coder's session (`state.session` says which iteration). */
-  | { type: 'step'; step: AgentStep; state: TaskExecutionState };
+  | { type: 'step'; step: AgentStep; state: TaskExecutionState }
+  /** What runs now changed (another activity, or another thing it reports doing). */
+  | { type: 'progress'; running: RunningActivity[] };
 
 /** How a finished task ended, in words a human reads at the end of `ado run --wait`. */
 export interface TaskOutcome {
@@ -162,6 +169,7 @@ export class TaskClient {
       repository: info.typedSearchAttributes.get(AdoRepository),
       startTime: info.startTime,
       closeTime: info.closeTime,
+      running: await this.running(info),
       problems: [],
     };
     let error: unknown;
@@ -176,6 +184,33 @@ export class TaskClient {
       report.problems.push(`No worker answered within ${queryTimeoutMs / 1000} s (${describeFailure(error)}); try again, or look at the worker's log.`);
     }
     return report;
+  }
+
+  /**
+   * The pending activities of a task and of its running children (the coding session), with the
+   * progress each last sent in its heartbeat details (read with this client's codec).
+   */
+  async running(info: WorkflowExecutionDescription): Promise<RunningActivity[]> {
+    const children = await Promise.all(
+      (info.raw.pendingChildren ?? [])
+        .flatMap((child) => (child.workflowId ? [child.workflowId] : []))
+        .map((workflowId) => this.client.workflow.getHandle(workflowId).describe().catch(() => undefined)),
+    );
+    const pending = [info, ...children].flatMap((described) => described?.raw.pendingActivities ?? []);
+    const converter = this.client.options.loadedDataConverter;
+    return Promise.all(
+      pending.map(async (activity): Promise<RunningActivity> => {
+        const startedMs = activity.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED ? optionalTsToMs(activity.lastStartedTime) : undefined;
+        const details = await decodeFromPayloadsAtIndex<unknown>(converter, 0, activity.heartbeatDetails?.payloads).catch(() => undefined);
+        const progress = activityProgressSchema.safeParse(details);
+        return {
+          activity: activity.activityType?.name ?? 'activity',
+          attempt: activity.attempt ?? 1,
+          ...(startedMs === undefined ? {} : { startedAt: new Date(startedMs).toISOString() }),
+          ...(progress.success ? { progress: progress.data } : {}),
+        };
+      }),
+    );
   }
 
   /**
@@ -226,9 +261,20 @@ export class TaskClient {
    * history, so none is missed between polls), each tool call of an agent coder's session and
    * every new approval request; resolves with how the task ended.
    */
-  async follow(taskId: string, onEvent: (event: FollowEvent) => void, pollMs = 300): Promise<TaskOutcome> {
+  async follow(taskId: string, onEvent: (event: FollowEvent) => void, pollMs = 300, progressEveryMs = 1000): Promise<TaskOutcome> {
     const handle = this.handle(taskId);
     let done = false;
+    let shown = '';
+    let progressAt = 0;
+    // What runs now, from the server (a describe per child): once a second, told when it changed.
+    const progress = async () => {
+      if (Date.now() - progressAt < progressEveryMs) return;
+      progressAt = Date.now();
+      const running = await this.running(await handle.describe());
+      const now = progressKey(running);
+      if (now !== shown && running.length > 0) onEvent({ type: 'progress', running });
+      shown = now;
+    };
     const outcome = this.outcome(taskId).finally(() => (done = true));
     // Handled at once: when the first report below throws, nothing else awaits `outcome`.
     outcome.catch(() => {});
@@ -245,6 +291,7 @@ export class TaskClient {
     while (!done) {
       await Promise.race([outcome, new Promise((r) => setTimeout(r, pollMs))]);
       await report().catch(() => {});
+      if (!done) await progress().catch(() => {});
     }
     return outcome;
   }

@@ -114,4 +114,23 @@ describe('web console', () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'console-task.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   });
+
+  it('shows what runs now, and for how long, on the task page while a phase runs', async () => {
+    const doing = 'quality gates: test running (0 of 1 done)';
+    const slow = await startTestWorkers(env, createTestActivities({ delays: { runQualityGates: 20_000 }, doing: { runQualityGates: doing } }).activities);
+    try {
+      const taskId = uniqueTaskId('console-now');
+      await new TaskClient(env.client, slow.prefix).start({ taskId, prompt: 'Add a note', repository: '/srv/repos/app', branch: 'main', hitlEnabled: false });
+      const page = await browser.newPage();
+      await page.goto(`${api.url}/#/tasks/${taskId}`);
+      await page.getByLabel('API token').fill(TOKEN);
+      await page.getByRole('button', { name: 'Continue' }).click();
+      const now = page.getByTestId('now');
+      await now.filter({ hasText: doing }).waitFor();
+      expect(await now.textContent()).toMatch(/quality gates: test running \(0 of 1 done\) for \d+ s/);
+      await tasks.handle(taskId).terminate('test done');
+    } finally {
+      await slow.stop();
+    }
+  });
 });

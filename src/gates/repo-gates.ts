@@ -21,10 +21,11 @@ export function toGate(spec: { command: string; timeoutMs?: number; network: boo
 }
 
 /** Options for running the repository's commands under `config`. */
-export function repoRunOptions(config: RepoConfig, run: { signal?: AbortSignal; onProgress?: () => void }): RunGatesOptions {
+export function repoRunOptions(config: RepoConfig, run: { signal?: AbortSignal; onProgress?: () => void; report?: (doing: string) => void }): RunGatesOptions {
   return {
     signal: run.signal,
     onProgress: run.onProgress,
+    report: run.report,
     limits: config.limits,
     // Each run's own folder, after setup has run in it: setup's commands are the repository's code too.
     prepare: (folder) => pinPackageScripts(folder, config.packageScripts),

@@ -1,9 +1,9 @@
-import { chmod, readdir, readFile, stat } from 'node:fs/promises';
+import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createSandbox } from '../sandbox';
 import { tempWorkspace } from '../../test/sandbox/helpers';
-import { runGates } from './runner';
+import { describeGateProgress, runGates } from './runner';
 
 const sandbox = createSandbox({ backend: 'bubblewrap' });
 
@@ -83,6 +83,27 @@ describe('runGates', () => {
       { copyWorkspace: false },
     );
     expect(outcome.passed).toBe(true);
+  });
+
+  it('says which gates run and how many are done whenever one starts or ends', async () => {
+    const workdir = await tempWorkspace();
+    const told: string[] = [];
+    // lint ends first: it waits for nothing; test waits until lint has been reported done.
+    await runGates(
+      sandbox,
+      [
+        { name: 'test', command: 'for i in $(seq 100); do [ -e lint.done ] && exit 0; sleep 0.1; done; exit 1', timeoutMs: 15_000 },
+        { name: 'lint', command: 'true' },
+      ],
+      workdir,
+      { copyWorkspace: false, report: (doing) => (told.push(doing), doing.includes('1 of 2') && void writeFile(path.join(workdir, 'lint.done'), '')) },
+    );
+    expect(told).toEqual([
+      'quality gates: test, lint running (0 of 2 done)',
+      'quality gates: test running (1 of 2 done)',
+      'quality gates: all done (2 of 2 done)',
+    ]);
+    expect(describeGateProgress(['execute'], 0, 1)).toBe('execute running');
   });
 
   it('gives each gate a private copy of the workspace and leaves the workspace untouched', async () => {

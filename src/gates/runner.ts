@@ -43,6 +43,14 @@ export interface RunGatesOptions {
   prepare?: (folder: string) => Promise<void>;
   /** Folders of the workspace the copies may hard-link (see `WorkspaceCopyOptions`), when the sandbox allows it. */
   linkable?: readonly string[];
+  /** Told what runs whenever a gate starts or ends, e.g. "quality gates: lint, test running (1 of 3 done)". */
+  report?: (doing: string) => void;
+}
+
+/** What `RunGatesOptions.report` is told: the gates running, in the order given, and how many are done. */
+export function describeGateProgress(running: readonly string[], done: number, total: number): string {
+  if (total === 1) return running.length === 1 ? `${running[0]} running` : 'done';
+  return `quality gates: ${running.length > 0 ? `${running.join(', ')} running` : 'all done'} (${done} of ${total} done)`;
 }
 
 function checkGates(gates: Gate[]): void {
@@ -103,7 +111,17 @@ export async function runGates(sandbox: Sandbox, gates: Gate[], workdir: string,
         )
       : run(workdir);
   };
-  const runs = await Promise.all(gates.map(async (gate) => ({ gate, result: await runGate(gate) })));
+  const running = new Set(gates.map((gate) => gate.name));
+  const report = () => options.report?.(describeGateProgress([...running], gates.length - running.size, gates.length));
+  report();
+  const runs = await Promise.all(
+    gates.map(async (gate) => {
+      const result = await runGate(gate);
+      running.delete(gate.name);
+      report();
+      return { gate, result };
+    }),
+  );
 
   const outcome: QualityGatesResult = { passed: true, gates: [], failures: [] };
   for (const { gate, result } of runs) {

@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Context, CancelledFailure } from '@temporalio/activity';
 import type { AdoActivities } from '../../src/activities/interfaces';
 import { AGENT_TOOL_NAMES } from '../../src/domain/agent-tools';
+import type { ActivityProgress } from '../../src/domain/progress';
 import type { GateResult, QualityGatesResult } from '../../src/domain/quality-gates';
 import { queuePrefixOf, workspaceQueue, type PullRequestInfo, type TokenUsage } from '../../src/domain/task';
 import { PROCESS_WORKER_ID } from '../../src/workspace/warm';
@@ -23,6 +24,8 @@ export interface FakeScript {
   gateFailures?: FakeFailure[][];
   /** Milliseconds an activity takes, heartbeating, before it completes. */
   delays?: Partial<Record<keyof AdoActivities, number>>;
+  /** What a delayed activity says it does meanwhile, in its heartbeat details (as `ActivityRun.report` sends it). */
+  doing?: Partial<Record<keyof AdoActivities, string>>;
   /** Tokens each LLM activity reports. */
   usage?: TokenUsage;
   /** When set, each completed activity appends its name here (counts side effects across processes). */
@@ -77,7 +80,7 @@ export function createTestActivities(script: FakeScript = {}): FakeActivities {
       throw ApplicationFailure.create({ type: 'InjectedFault', message: `Injected fault in ${name}`, nonRetryable: true });
     }
     const delay = script.delays?.[name] ?? 0;
-    if (delay > 0) await heartbeatingSleep(name, delay, cancelled);
+    if (delay > 0) await heartbeatingSleep(name, delay, cancelled, script.doing?.[name]);
     const value = result();
     if (script.sideEffectsFile) appendFileSync(script.sideEffectsFile, `${name}\n`);
     return value;
@@ -183,13 +186,14 @@ export function createTestActivities(script: FakeScript = {}): FakeActivities {
   return { activities, calls, cancelled, count: (name) => calls.filter((c) => c.name === name).length };
 }
 
-/** Sleeps `ms` while heartbeating; records and rethrows a cancellation. */
-async function heartbeatingSleep(name: string, ms: number, cancelled: string[]): Promise<void> {
+/** Sleeps `ms` while heartbeating (with `doing` as progress); records and rethrows a cancellation. */
+async function heartbeatingSleep(name: string, ms: number, cancelled: string[], doing?: string): Promise<void> {
   const ctx = Context.current();
   const end = Date.now() + ms;
+  const progress: ActivityProgress | undefined = doing ? { doing, since: new Date().toISOString() } : undefined;
   try {
     while (Date.now() < end) {
-      ctx.heartbeat();
+      ctx.heartbeat(progress);
       await ctx.sleep(Math.min(200, end - Date.now()));
     }
   } catch (err) {

@@ -48,6 +48,7 @@ export async function taskRoutes(app: FastifyInstance, { tasks, store }: RouteDe
     ]);
     return {
       state,
+      running: report.running,
       task,
       approvals,
       checkpoints: checkpoints.map(({ id, phase, timestamp }) => ({ id, phase, timestamp })),

@@ -72,11 +72,11 @@ export function registerTaskCommands(program: Command, ctx: CliContext): void {
     .command('status')
     .description("show a task's state: phase, iterations, errors, pending approval")
     .argument('<taskId>')
-    .option('--json', 'print the taskState query result as JSON (without a worker\'s answer: what the server knows, and why)', false)
+    .option('--json', 'print the taskState query result as JSON, with `running` (what runs now); without a worker\'s answer: what the server knows, and why', false)
     .action(async (taskId: string, opts: { json: boolean }) => {
       const report = await (await ctx.tasks()).report(taskId);
-      if (opts.json) printJson(report.state ?? report);
-      else printLine(report.state ? describeState(report.state, report.status) : describeReport(report));
+      if (opts.json) printJson(report.state ? { ...report.state, running: report.running } : report);
+      else printLine(report.state ? describeState(report.state, report.status, report.running) : describeReport(report));
     });
 
   program

@@ -38,6 +38,22 @@ export function planCard(state) {
 }
 
 /** The failures fed back to the model, by iteration; the latest iteration open. */
+/** What runs now (the task's pending activities, with what each says it does) and for how long. */
+export function nowCard(running, now = Date.now()) {
+  return [
+    h('h2', {}, 'Now'),
+    h(
+      'ul',
+      { 'data-testid': 'now' },
+      running.map((r) => {
+        const since = r.progress?.since ?? r.startedAt;
+        const how = !r.startedAt ? ' (waiting for a worker)' : since ? ` for ${Math.max(0, Math.round((now - Date.parse(since)) / 1000))} s` : '';
+        return h('li', {}, h('strong', {}, r.progress?.doing ?? r.activity), how, r.attempt > 1 ? ` (attempt ${r.attempt})` : '');
+      }),
+    ),
+  ];
+}
+
 export function errorsCard(state) {
   const byIteration = new Map();
   for (const error of state.errors) byIteration.set(error.iteration, [...(byIteration.get(error.iteration) ?? []), error]);

@@ -3,7 +3,7 @@
 import { call, followEvents, taskPath } from './api.js';
 import { fill, h, phaseBadge, when } from './dom.js';
 import { TERMINAL_PHASES } from './phases.js';
-import { checkpointsCard, decisionsCard, diffCard, errorsCard, planCard, pullRequestCard, timelineCard } from './sections.js';
+import { checkpointsCard, decisionsCard, diffCard, errorsCard, nowCard, planCard, pullRequestCard, timelineCard } from './sections.js';
 
 const RETRY_MS = 2000;
 
@@ -13,6 +13,7 @@ export function taskView(taskId, shell) {
   const failure = h('div', { hidden: true });
   const notice = h('div', { hidden: true });
   const approval = h('div', { hidden: true });
+  const now = h('section', { class: 'card', hidden: true });
   const timeline = h('section', { class: 'card' });
   const plan = h('section', { class: 'card' });
   const errors = h('section', { class: 'card' });
@@ -29,11 +30,16 @@ export function taskView(taskId, shell) {
     failure,
     notice,
     approval,
+    now,
     timeline,
     h('div', { class: 'columns' }, h('div', {}, plan, errors), h('div', {}, pullRequest, decisions, checkpoints)),
     diff,
   );
   const stop = new AbortController();
+  let running = [];
+  // The seconds go on between events.
+  const ticker = setInterval(() => running.length > 0 && renderNow(running), 1000);
+  stop.signal.addEventListener('abort', () => clearInterval(ticker));
   let pendingId = null;
   let diffHead = null;
 
@@ -51,6 +57,12 @@ export function taskView(taskId, shell) {
       diffHead = head;
       void loadDiff();
     }
+  }
+
+  function renderNow(list) {
+    running = list ?? [];
+    now.hidden = running.length === 0;
+    if (running.length > 0) fill(now, nowCard(running));
   }
 
   function renderHeader(state) {
@@ -146,6 +158,7 @@ export function taskView(taskId, shell) {
     try {
       const detail = await call(taskPath(taskId), { signal: stop.signal });
       render(detail.state);
+      renderNow(detail.running);
       fill(checkpoints, checkpointsCard(detail.checkpoints));
       return true;
     } catch (error) {
@@ -178,6 +191,8 @@ export function taskView(taskId, shell) {
 
   function onEvent(name, data) {
     if (name === 'state') render(data);
+    if (name === 'progress') renderNow(data);
+    if (name === 'end') renderNow([]);
     // Checkpoints live in the store: fetch them again when the task moved on.
     if (name === 'phase' || name === 'end') void loadDetail();
   }
