@@ -37,4 +37,3 @@ export const DEMO_EXAMPLES: Record<DemoExampleName, DemoExample> = {
 };
 
 export const DEMO_EXAMPLE_NAMES = Object.keys(DEMO_POOLS) as DemoExampleName[];
-
