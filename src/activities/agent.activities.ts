@@ -152,11 +152,13 @@ export function createAgentActivities(deps: AgentActivityDeps): Pick<CodeActivit
       return withTaskTree(deps, input.taskId, input.repo, run, async ({ workspace }) => {
         const repoConfig = await loadBaseConfig(workspace, input.taskId, input.baseSha);
         run.report(`step ${input.step}: ${call.name} ${shortArgument(call)}`.trimEnd());
+        // After a command (run in the tree, or gates beside it) only the content of the files
+        // counts at the next sync; said before it runs, since a call cut short wrote the tree too.
+        const runsCommands = !READING_TOOLS.has(call.name) && !EDITING_TOOLS.has(call.name);
+        if (runsCommands) workspace.ranCommands();
         const observation = await runTool(call, { workspaceDir: workspace.dir, sandbox: deps.sandbox, repoConfig, signal: run.signal, onProgress: run.onProgress, report: run.report, repoMapCache });
-        // The next call on this warm tree then finds it as it is, without asking git; after a
-        // command (run in the tree, or gates beside it), only the content of its files counts.
+        // The next call on this warm tree then finds it as it is, without asking git.
         if (READING_TOOLS.has(call.name)) workspace.leftUnchanged();
-        else if (!EDITING_TOOLS.has(call.name)) workspace.ranCommands();
         const sha = observation.changed?.length
           ? await workspace.commitAndPush({ branch: input.taskBranch, message: `ado(${input.taskId}): ${call.name} ${shortArgument(call)} (step ${input.step})` })
           : workspace.sha;

@@ -58,8 +58,9 @@ export async function warmTree(deps: TaskTreeDeps, taskId: string, ref: RepoRef,
       // What setup installs may go to other tasks: it starts from exactly the commit its key names,
       // as on a fresh checkout (nor can a file an earlier run left, ignored or linked, steer it).
       if (cacheKey) await workspace.removeUntracked();
-      const failed = await runSetup(deps.sandbox, config, workspace.dir, run);
+      // Before the run: a setup cut short (cancelled, timed out) may have written the tree too.
       workspace.ranCommands();
+      const failed = await runSetup(deps.sandbox, config, workspace.dir, run);
       if (failed) return failed;
       // What setup installed stays out of the task's commits, and survives the next sync.
       await workspace.excludeUntracked();

@@ -221,6 +221,7 @@ describe('taskExecutionWorkflow with HITL', () => {
       await pendingApproval(handle, 'pr');
       await handle.executeUpdate(decideUpdate, { args: [{ approved: true }] });
       expect((await handle.result()).iterations).toBe(2);
+      await expectReplays(handle);
       const briefs = fake.calls.filter((c) => c.name === 'agentTurn').map((c) => (c.input as { iteration: number; brief?: { feedback: string[] } }));
       expect(briefs.map((b) => [b.iteration, b.brief?.feedback])).toEqual([
         [1, []],

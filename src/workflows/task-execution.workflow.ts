@@ -533,6 +533,10 @@ export async function taskExecutionWorkflow(rawInput: TaskExecutionInput): Promi
       startSha: input.resumeFrom?.commitSha,
     });
     const repo: RepoRef = workspace.repo;
+    // Asked here first, after a regular activity: at the first iteration it follows a local
+    // activity, after which its marker may land beyond a replay's look-ahead (see askHuman).
+    // Histories from before have it at the first iteration, where codeUntilGreen asks again.
+    if (input.coder === 'agent') patched(AGENT_CODER_PATCH);
     Object.assign(state, {
       baseBranch: workspace.baseBranch,
       baseSha: workspace.baseSha,
