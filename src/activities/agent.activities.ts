@@ -24,7 +24,7 @@ import { openingMessages } from '../agent/prompt';
 import { assistantMessage, observationMessage, parseCalls, turnRequest } from '../agent/protocol';
 import { RepoMapCache } from '../agent/repo-map';
 import { runTool } from '../agent/run-tool';
-import { EDITING_TOOLS, parseToolCall, READING_TOOLS, shortArgument } from '../domain/agent-tools';
+import { parseToolCall, READING_TOOLS, shortArgument, type AgentToolName } from '../domain/agent-tools';
 import { FailureType, nonRetryable } from '../domain/errors';
 import { errorFingerprint, hash53 } from '../domain/fingerprint';
 import { ZERO_USAGE } from '../domain/task';
@@ -35,6 +35,9 @@ import { activityRun, type ActivityRun } from './context';
 import type { AgentCallSummary, CodeActivities } from './interfaces';
 import { loadBaseConfig } from './repo-commands';
 import { withTaskTree, type TaskTreeDeps } from './task-tree';
+
+/** The tools whose gates judge the tree. */
+const JUDGING_TOOLS: ReadonlySet<AgentToolName> = new Set(['run_gates', 'finish']);
 
 export interface AgentActivityDeps extends TaskTreeDeps {
   logger: Logger;
@@ -149,14 +152,19 @@ export function createAgentActivities(deps: AgentActivityDeps): Pick<CodeActivit
       if (!parsed?.ok) throw nonRetryable(FailureType.InvalidInput, `Call ${input.callId} is not a usable tool call of ${input.conversationKey}.`);
       const call = parsed.call;
       const started = Date.now();
-      return withTaskTree(deps, input.taskId, input.repo, run, async ({ workspace }) => {
+      return withTaskTree(deps, input.taskId, input.repo, run, async ({ workspace, setup }) => {
         const repoConfig = await loadBaseConfig(workspace, input.taskId, input.baseSha);
-        run.report(`step ${input.step}: ${call.name} ${shortArgument(call)}`.trimEnd());
-        // After a command (run in the tree, or gates beside it) only the content of the files
-        // counts at the next sync; said before it runs, since a call cut short wrote the tree too.
-        const runsCommands = !READING_TOOLS.has(call.name) && !EDITING_TOOLS.has(call.name);
-        if (runsCommands) workspace.ranCommands();
-        const observation = await runTool(call, { workspaceDir: workspace.dir, sandbox: deps.sandbox, repoConfig, signal: run.signal, onProgress: run.onProgress, report: run.report, repoMapCache });
+        // The gates judge the commit and what setup installed, nothing an earlier run left; a run
+        // needs what setup installed, installed again when an earlier run changed it (a failure
+        // shows in what the tool reports, as a missing dependency).
+        if (JUDGING_TOOLS.has(call.name) || (call.name === 'run' && workspace.setupOutputsLost)) await setup(repoConfig, input.baseSha);
+        const step = `step ${input.step}: ${call.name} ${shortArgument(call)}`.trimEnd();
+        run.report(step);
+        // After a command in the tree (the gates of run_gates and finish run in copies), only the
+        // content of its files counts at the next sync; said before it runs, since a call cut
+        // short wrote the tree too.
+        if (call.name === 'run') workspace.ranCommands();
+        const observation = await runTool(call, { workspaceDir: workspace.dir, sandbox: deps.sandbox, repoConfig, signal: run.signal, onProgress: run.onProgress, report: (doing) => run.report(`${step}: ${doing}`), repoMapCache });
         // The next call on this warm tree then finds it as it is, without asking git.
         if (READING_TOOLS.has(call.name)) workspace.leftUnchanged();
         const sha = observation.changed?.length

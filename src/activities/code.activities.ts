@@ -24,7 +24,7 @@ import { activityRun, heartbeatWhile } from './context';
 import type { CodeActivities } from './interfaces';
 import { promptFiles } from './prompt-files';
 import { loadBaseConfig, runCommands } from './repo-commands';
-import { warmTree, withTaskTree } from './task-tree';
+import { exclusively, warmTree, withTaskTree } from './task-tree';
 
 export interface CodeActivityDeps extends AgentActivityDeps {
   logger: Logger;
@@ -67,13 +67,15 @@ export function createCodeActivities(deps: CodeActivityDeps): CodeActivities {
     async acquireWorkspace({ taskId, repo, baseSha }) {
       const run = activityRun(deps.logger, taskId);
       const taskQueue = workspaceQueue(queuePrefixOf(Context.current().info.taskQueue, 'code'), workspaces.workerId);
-      const tree = await warmTree(deps, taskId, repo, run);
-      const config = await loadBaseConfig(tree.workspace, taskId, baseSha);
-      if (!config.setup) return { taskQueue, setup: 'none' };
-      // A failed setup is not this activity's failure: the gates run it again and report it.
-      const failed = await tree.setup(config);
-      run.logger.info({ taskQueue, setupPassed: !failed }, 'Workspace acquired');
-      return { taskQueue, setup: failed ? 'failed' : 'passed' };
+      return exclusively(deps, taskId, run, async () => {
+        const tree = await warmTree(deps, taskId, repo, run);
+        const config = await loadBaseConfig(tree.workspace, taskId, baseSha);
+        if (!config.setup) return { taskQueue, setup: 'none' as const };
+        // A failed setup is not this activity's failure: the gates run it again and report it.
+        const failed = await tree.setup(config, baseSha);
+        run.logger.info({ taskQueue, setupPassed: !failed }, 'Workspace acquired');
+        return { taskQueue, setup: failed ? ('failed' as const) : ('passed' as const) };
+      });
     },
 
     async releaseWorkspace({ taskId }) {
@@ -115,7 +117,7 @@ export function createCodeActivities(deps: CodeActivityDeps): CodeActivities {
       return withTaskTree(deps, taskId, repo, run, async ({ workspace, setup }) => {
         const config = await loadBaseConfig(workspace, taskId, baseSha);
         if (!config.execute) return { success: true, skipped: true, durationMs: 0 };
-        const setupFailed = await setup(config);
+        const setupFailed = await setup(config, baseSha);
         const outcome = setupFailed ?? (await runCommands(sandbox, config, [{ name: 'execute', ...toGate(config.execute) }], workspace, run));
         return { success: outcome.passed, skipped: false, error: outcome.failures[0], durationMs: Date.now() - started };
       });

@@ -28,7 +28,7 @@ export function createReviewActivities(deps: ReviewActivityDeps): ReviewActiviti
         const config = await loadBaseConfig(workspace, taskId, baseSha);
         const gates = repoGates(config);
         if (gates.length === 0) run.logger.warn({ source: config.source }, 'The repository has no quality gates: nothing to check');
-        const setupFailed = await setup(config);
+        const setupFailed = await setup(config, baseSha);
         if (setupFailed) return setupFailed;
         const outcome = await runCommands(sandbox, config, gates, workspace, run);
         run.logger.info({ passed: outcome.passed, gates: outcome.gates.map((g) => `${g.gate}:${g.passed ? 'pass' : 'fail'}`) }, 'Quality gates ran');

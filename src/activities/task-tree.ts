@@ -23,13 +23,18 @@ export interface TaskTreeDeps {
 
 export interface TaskTree {
   workspace: Workspace;
-  /** Runs the repository's `setup` when the tree needs it; its failure as a gate outcome, else undefined. */
-  setup: (config: RepoConfig) => Promise<QualityGatesResult | undefined>;
+  /**
+   * Readies the tree for the repository's commands to judge it: drops what earlier commands left in
+   * a warm tree, and runs `setup` when the tree needs it; its failure as a gate outcome, else
+   * undefined. `baseSha`, the task's base commit, lets a warm tree share setup's output with other
+   * tasks while it holds exactly that commit's files.
+   */
+  setup: (config: RepoConfig, baseSha?: string) => Promise<QualityGatesResult | undefined>;
 }
 
 /** Runs `use` on the task's tree at `ref.sha` (see the module comment for which tree). */
 export async function withTaskTree<T>(deps: TaskTreeDeps, taskId: string, ref: RepoRef, run: ActivityRun, use: (tree: TaskTree) => Promise<T>): Promise<T> {
-  if (isWorkspaceQueue(Context.current().info.taskQueue)) return use(await warmTree(deps, taskId, ref, run));
+  if (isWorkspaceQueue(Context.current().info.taskQueue)) return exclusively(deps, taskId, run, async () => use(await warmTree(deps, taskId, ref, run)));
   const workspace = await Workspace.checkout(ref, deps.scratchDir, { logger: run.logger });
   try {
     return await use({ workspace, setup: (config) => runSetup(deps.sandbox, config, workspace.dir, run) });
@@ -38,26 +43,36 @@ export async function withTaskTree<T>(deps: TaskTreeDeps, taskId: string, ref: R
   }
 }
 
+/** Runs `use` alone on task `taskId`'s warm tree (`WarmWorkspaces.exclusive`), heartbeating while it waits. */
+export function exclusively<T>(deps: TaskTreeDeps, taskId: string, run: ActivityRun, use: () => Promise<T>): Promise<T> {
+  return deps.workspaces.exclusive(taskId, use, (earlier) => heartbeatWhile(run, earlier));
+}
+
 /** Task `taskId`'s warm workspace on this worker at `ref.sha` (acquired when this worker has none). */
 export async function warmTree(deps: TaskTreeDeps, taskId: string, ref: RepoRef, run: ActivityRun): Promise<TaskTree> {
   const workspace = await heartbeatWhile(run, deps.workspaces.acquire(taskId, ref, run.logger));
   return {
     workspace,
-    setup: async (config) => {
+    setup: async (config, baseSha) => {
+      await workspace.dropLeftovers();
       if (!config.setup) return undefined;
       const key = await setupKey(workspace, config.setup.command);
-      if ((await deps.workspaces.setupKeyOf(taskId)) === key) return undefined;
-      // Linked dependencies are safe only where a run cannot write a file ADO owns (warm.ts).
-      const cacheKey = deps.sandbox.runsAsOtherUser ? await dependencyCacheKey(workspace, config.setup.command) : undefined;
+      if ((await deps.workspaces.setupKeyOf(taskId)) === key && !workspace.setupOutputsLost) return undefined;
+      // Linked dependencies are safe only where a run cannot write a file ADO owns (warm.ts); and
+      // only what setup installs from the repository as the user gave it is shared.
+      const shared = deps.sandbox.runsAsOtherUser && baseSha !== undefined && (await workspace.treeId()) === (await workspace.treeId(baseSha));
+      const cacheKey = shared ? await dependencyCacheKey(workspace, config.setup.command) : undefined;
       if (cacheKey && (await heartbeatWhile(run, deps.workspaces.restoreDependencies(workspace, cacheKey)))) {
+        await keepOutputs();
         await deps.workspaces.recordSetup(taskId, key);
         run.logger.info({ command: config.setup.command }, 'Dependencies linked from the worker cache; setup skipped');
         return undefined;
       }
       run.logger.info({ command: config.setup.command }, 'Running setup in the warm workspace');
-      // What setup installs may go to other tasks: it starts from exactly the commit its key names,
-      // as on a fresh checkout (nor can a file an earlier run left, ignored or linked, steer it).
-      if (cacheKey) await workspace.removeUntracked();
+      // Setup starts as on a fresh checkout: what it installs may go to other tasks (then from
+      // exactly the commit its key names), and what an earlier setup left is linked (with the
+      // cache, or pinned), where no run may write it.
+      if (deps.sandbox.runsAsOtherUser) await workspace.removeUntracked();
       // Before the run: a setup cut short (cancelled, timed out) may have written the tree too.
       workspace.ranCommands();
       const failed = await runSetup(deps.sandbox, config, workspace.dir, run);
@@ -66,7 +81,17 @@ export async function warmTree(deps: TaskTreeDeps, taskId: string, ref: RepoRef,
       await workspace.excludeUntracked();
       await deps.workspaces.recordSetup(taskId, key);
       if (cacheKey) await heartbeatWhile(run, deps.workspaces.cacheDependencies(workspace, cacheKey));
+      await keepOutputs();
       return undefined;
     },
   };
+
+  /** What setup left survives later commands' cleaning while they leave it as it is (workspace.ts). */
+  async function keepOutputs(): Promise<void> {
+    const outputs = await workspace.untracked();
+    if (deps.sandbox.runsAsOtherUser) {
+      await heartbeatWhile(run, deps.workspaces.pinSetupOutputs(taskId, workspace, outputs.filter((p) => p.endsWith('/'))));
+    }
+    await workspace.keepSetupOutputs(outputs);
+  }
 }

@@ -9,7 +9,16 @@ export function printJson(value: unknown): void {
 }
 
 export function printLine(line = ''): void {
-  process.stdout.write(`${line}\n`);
+  process.stdout.write(`${printable(line)}\n`);
+}
+
+/**
+ * `text` without control characters but newlines and tabs: much of what ADO prints comes from a
+ * model or a repository (commands, errors, plans), whose escape sequences must not drive the terminal.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '�');
 }
 
 /** The exact commands a human runs to decide a pending checkpoint. */

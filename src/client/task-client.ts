@@ -28,6 +28,9 @@ import { changesBetween, newSessionSteps } from './task-changes';
 
 export type TaskHandle = WorkflowHandle<typeof taskExecutionWorkflow>;
 
+/** Activities a follower sees through the agent's steps (`FollowEvent` `step`), not as progress. */
+const STEP_ACTIVITIES: ReadonlySet<string> = new Set(['agentTurn', 'agentToolCall']);
+
 /** A new task id: short, readable, valid as a workflow id and in a branch name. */
 export function newTaskId(): string {
   return `task-${randomBytes(4).toString('hex')}`;
@@ -203,11 +206,13 @@ export class TaskClient {
         const startedMs = activity.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED ? optionalTsToMs(activity.lastStartedTime) : undefined;
         const details = await decodeFromPayloadsAtIndex<unknown>(converter, 0, activity.heartbeatDetails?.payloads).catch(() => undefined);
         const progress = activityProgressSchema.safeParse(details);
+        // The server keeps the last details across retries: those from before this attempt are not its own.
+        const own = progress.success && (startedMs === undefined || Date.parse(progress.data.since) >= startedMs);
         return {
           activity: activity.activityType?.name ?? 'activity',
           attempt: activity.attempt ?? 1,
           ...(startedMs === undefined ? {} : { startedAt: new Date(startedMs).toISOString() }),
-          ...(progress.success ? { progress: progress.data } : {}),
+          ...(own && progress.success ? { progress: progress.data } : {}),
         };
       }),
     );
@@ -270,7 +275,8 @@ export class TaskClient {
     const progress = async () => {
       if (Date.now() - progressAt < progressEveryMs) return;
       progressAt = Date.now();
-      const running = await this.running(await handle.describe());
+      // The agent's turns and tool calls are told as steps already.
+      const running = (await this.running(await handle.describe())).filter((r) => !STEP_ACTIVITIES.has(r.activity));
       const now = progressKey(running);
       if (now !== shown && running.length > 0) onEvent({ type: 'progress', running });
       shown = now;

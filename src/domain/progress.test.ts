@@ -11,5 +11,6 @@ describe('describeRunning', () => {
   it('names an activity that reported nothing in words, with its attempt, or says it waits for a worker', () => {
     expect(describeRunning({ activity: 'generateCode', attempt: 2, startedAt: '2026-12-05T12:00:25Z' }, now)).toBe('waiting for the model (code) for 5 s (attempt 2)');
     expect(describeRunning({ activity: 'executeCode', attempt: 1 }, now)).toBe('running the code (waiting for a worker)');
+    expect(describeRunning({ activity: 'executeCode', attempt: 3 }, now)).toBe('running the code (waiting to be retried)');
   });
 });

@@ -48,9 +48,9 @@ export function describeRunning(running: RunningActivity, now = Date.now()): str
   const doing = running.progress?.doing ?? ACTIVITY_WORDS[running.activity] ?? running.activity;
   const since = running.progress?.since ?? running.startedAt;
   const parts = [doing];
-  if (!running.startedAt) parts.push('(waiting for a worker)');
+  if (!running.startedAt) parts.push(running.attempt > 1 ? '(waiting to be retried)' : '(waiting for a worker)');
   else if (since) parts.push(`for ${Math.max(0, Math.round((now - Date.parse(since)) / 1000))} s`);
-  if (running.attempt > 1) parts.push(`(attempt ${running.attempt})`);
+  if (running.attempt > 1 && running.startedAt) parts.push(`(attempt ${running.attempt})`);
   return parts.join(' ');
 }
 

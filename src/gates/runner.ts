@@ -49,7 +49,7 @@ export interface RunGatesOptions {
 
 /** What `RunGatesOptions.report` is told: the gates running, in the order given, and how many are done. */
 export function describeGateProgress(running: readonly string[], done: number, total: number): string {
-  if (total === 1) return running.length === 1 ? `${running[0]} running` : 'done';
+  if (total === 1 && running.length === 1) return `${running[0]} running`;
   return `quality gates: ${running.length > 0 ? `${running.join(', ')} running` : 'all done'} (${done} of ${total} done)`;
 }
 
@@ -118,7 +118,8 @@ export async function runGates(sandbox: Sandbox, gates: Gate[], workdir: string,
     gates.map(async (gate) => {
       const result = await runGate(gate);
       running.delete(gate.name);
-      report();
+      // One gate: its end is the activity's, told by the activity ending.
+      if (gates.length > 1) report();
       return { gate, result };
     }),
   );

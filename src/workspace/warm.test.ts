@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importedRepo, pushChange, useGitTestFolder } from '../../test/helpers/git-repos';
@@ -115,6 +115,95 @@ describe('WarmWorkspaces', () => {
     await pool.acquire('task-same-stat', ref);
     expect(await readFile(file, 'utf8')).toBe('broken\n');
     await pool.release('task-same-stat');
+  });
+
+  it("before the tree is judged, drops what commands left in it, ignored or not, and keeps setup's output while they left it as it was", async () => {
+    const ref = await importedRepo(work(), 'leftovers', { '.gitignore': 'node_modules/\n__pycache__/\n', 'app.py': 'print(1)\n' });
+    const pool = workspaces();
+    const tree = await pool.acquire('task-leftovers', ref);
+    const at = (...parts: string[]) => path.join(tree.dir, ...parts);
+    await mkdir(at('node_modules', 'dep'), { recursive: true });
+    await writeFile(at('node_modules', 'dep', 'index.js'), 'module.exports = 1;\n');
+    await tree.keepSetupOutputs(await tree.untracked());
+
+    // A run plants bytecode (ignored), a stray file, and adds a cache to node_modules.
+    tree.ranCommands();
+    await mkdir(at('__pycache__'));
+    await writeFile(at('__pycache__', 'app.cpython-311.pyc'), 'planted');
+    await writeFile(at('stray.txt'), 'left\n');
+    await mkdir(at('node_modules', '.cache'));
+    await writeFile(at('node_modules', '.cache', 'results.json'), '{}');
+    await pool.acquire('task-leftovers', ref);
+    // The next command still sees them; the judges do not.
+    expect(existsSync(at('__pycache__'))).toBe(true);
+    await tree.dropLeftovers();
+    expect(existsSync(at('__pycache__'))).toBe(false);
+    expect(existsSync(at('stray.txt'))).toBe(false);
+    expect(existsSync(at('node_modules', '.cache'))).toBe(false);
+    expect(await readFile(at('node_modules', 'dep', 'index.js'), 'utf8')).toBe('module.exports = 1;\n');
+    expect(tree.setupOutputsLost).toBe(false);
+
+    // A run replaces an installed file: what setup installed goes whole, and setup must run again.
+    tree.ranCommands();
+    await rm(at('node_modules', 'dep', 'index.js'));
+    await writeFile(at('node_modules', 'dep', 'index.js'), 'module.exports = 2;\n');
+    await pool.acquire('task-leftovers', ref);
+    await tree.dropLeftovers();
+    expect(existsSync(at('node_modules'))).toBe(false);
+    expect(tree.setupOutputsLost).toBe(true);
+    await pool.release('task-leftovers');
+  });
+
+  it('notices an installed file rewritten in place with its size and mtime kept (its ctime moved)', async () => {
+    const ref = await importedRepo(work(), 'rewritten', { 'app.js': '1\n' });
+    const pool = workspaces();
+    const tree = await pool.acquire('task-rewritten', ref);
+    const file = path.join(tree.dir, 'node_modules', 'dep.js');
+    await mkdir(path.dirname(file));
+    await writeFile(file, 'honest\n');
+    await tree.keepSetupOutputs(await tree.untracked());
+    const before = await stat(file);
+    tree.ranCommands();
+    await writeFile(file, 'trojan\n');
+    await utimes(file, before.atime, before.mtime);
+    await pool.acquire('task-rewritten', ref);
+    await tree.dropLeftovers();
+    expect(tree.setupOutputsLost).toBe(true);
+    expect(existsSync(file)).toBe(false);
+    await pool.release('task-rewritten');
+  });
+
+  it("compares the tree's bytes with the commit's, whatever the repository's .gitattributes convert", async () => {
+    const ref = await importedRepo(work(), 'attributes', { '.gitattributes': '*.js ident\n* text=auto\n', 'a.js': '/* $Id$ */\n', 'b.txt': 'line\n' });
+    const pool = workspaces();
+    const tree = await pool.acquire('task-attributes', ref);
+    tree.ranCommands();
+    // ident would clean "$Id: … $" back to "$Id$", and text=auto would turn CRLF into LF: both unseen.
+    await writeFile(path.join(tree.dir, 'a.js'), '/* $Id: */ globalThis.pwned = 1; /* $ */\n');
+    await writeFile(path.join(tree.dir, 'b.txt'), 'line\r\n');
+    await pool.acquire('task-attributes', ref);
+    expect(await readFile(path.join(tree.dir, 'a.js'), 'utf8')).toBe('/* $Id$ */\n');
+    expect(await readFile(path.join(tree.dir, 'b.txt'), 'utf8')).toBe('line\n');
+    await pool.release('task-attributes');
+  });
+
+  it("lets one use of a task's tree run at a time, whatever the earlier one's outcome, and other tasks' at once", async () => {
+    const pool = workspaces();
+    const order: string[] = [];
+    const use = (name: string, ms: number, fail = false) => async () => {
+      order.push(`${name} starts`);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      order.push(`${name} ends`);
+      if (fail) throw new Error(`${name} failed`);
+      return name;
+    };
+    const first = pool.exclusive('task-a', use('first', 60, true));
+    const second = pool.exclusive('task-a', use('second', 10));
+    const other = pool.exclusive('task-b', use('other', 10));
+    await expect(first).rejects.toThrow('first failed');
+    expect(await second).toBe('second');
+    expect(await other).toBe('other');
+    expect(order).toEqual(['first starts', 'other starts', 'other ends', 'first ends', 'second starts', 'second ends']);
   });
 
   it('sweeps workspaces whose owner process is gone, and keeps the ones this process holds', async () => {

@@ -73,6 +73,8 @@ export class WarmWorkspaces {
   private readonly held = new Map<string, Workspace>();
   /** Dependency cache entries trees are being linked from now, by key: how many. */
   private readonly linking = new Map<string, number>();
+  /** The last use of each task's tree (`exclusive`), by task. */
+  private readonly busy = new Map<string, Promise<unknown>>();
 
   constructor(options: WarmWorkspacesOptions) {
     this.root = options.root;
@@ -101,6 +103,30 @@ export class WarmWorkspaces {
     return workspace;
   }
 
+  /**
+   * Runs `use` once every earlier use of task `taskId`'s tree in this process has ended: an
+   * attempt the server gave up on may still run its command here when the retry arrives, and
+   * must not write the tree while the retry checks and judges it. `wait` is given the wait (to
+   * heartbeat meanwhile).
+   */
+  async exclusive<T>(taskId: string, use: () => Promise<T>, wait: (earlier: Promise<void>) => Promise<void> = (earlier) => earlier): Promise<T> {
+    const earlier = (this.busy.get(taskId) ?? Promise.resolve()).then(
+      () => undefined,
+      () => undefined,
+    );
+    const mine = wait(earlier).then(use);
+    const done = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.busy.set(taskId, done);
+    try {
+      return await mine;
+    } finally {
+      if (this.busy.get(taskId) === done) this.busy.delete(taskId);
+    }
+  }
+
   /** Whether this process holds task `taskId`'s workspace. */
   holds(taskId: string): boolean {
     return this.held.has(taskId);
@@ -114,6 +140,19 @@ export class WarmWorkspaces {
   /** Records that `setup` with `key` passed in task `taskId`'s workspace. */
   async recordSetup(taskId: string, key: string): Promise<void> {
     await this.writeOwner(taskId, { setupKey: key });
+  }
+
+  /**
+   * Links what setup left in task `taskId`'s tree (`folders`, relative) to a second place in the
+   * task's folder, out of the sandbox's sight, so that each file has two links and the ownership
+   * lease never hands it to a run: a run can then replace such a file, not rewrite it unseen
+   * (Workspace.keepSetupOutputs). Pins made before are dropped first.
+   */
+  async pinSetupOutputs(taskId: string, workspace: Workspace, folders: readonly string[]): Promise<void> {
+    const pins = path.join(this.folderOf(taskId), 'pins');
+    await rm(pins, { recursive: true, force: true });
+    await mkdir(pins, { recursive: true });
+    await linkFolders(workspace.dir, pins, folders);
   }
 
   /** Removes task `taskId`'s workspace when this process holds it; true when it did. */
@@ -137,7 +176,8 @@ export class WarmWorkspaces {
     try {
       const listing = await readFile(path.join(entry, ENTRY_FOLDERS), 'utf8').catch(() => undefined);
       if (listing === undefined) return false;
-      await workspace.removeIgnoredFolders();
+      // As the setup it stands for: on exactly the commit's tree.
+      await workspace.removeUntracked();
       await linkFolders(entry, workspace.dir, JSON.parse(listing) as string[]);
     } finally {
       const left = this.linking.get(key)! - 1;
@@ -264,11 +304,21 @@ const DEPENDENCY_FILES = [
   'npm-shrinkwrap.json',
   'yarn.lock',
   'pnpm-lock.yaml',
+  'pnpm-workspace.yaml',
+  '.npmrc',
   'requirements.txt',
+  'pyproject.toml',
+  'setup.py',
+  'setup.cfg',
   'poetry.lock',
+  'uv.lock',
+  'Pipfile',
   'Pipfile.lock',
+  'go.mod',
   'go.sum',
+  'Cargo.toml',
   'Cargo.lock',
+  'Gemfile',
   'Gemfile.lock',
 ] as const;
 

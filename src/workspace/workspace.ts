@@ -3,15 +3,19 @@
  * activity edits, runs and commits. Rebuilt from (remote, sha) by every activity, so no worker
  * depends on another's disk.
  */
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { RepoRef } from '../domain/repo-ref';
 import { AdoError, FailureType, nonRetryable } from '../domain/errors';
 import { silentLogger, type Logger } from '../telemetry/logger';
 import { ADO_IDENTITY, git, GitCommandError, gitOrNull, HARDENED_RECEIVE_PACK, identityEnv, isLocalRemote, requireBranchName, type GitIdentity, type GitOptions } from './git';
 import { resolveInside } from './paths';
 import { isTransportFailure, serverAway } from './shared-remote';
+
+const run = promisify(execFile);
 
 export interface CommitAndPushOptions {
   /** Branch of the shared remote to push to (the task branch). */
@@ -39,6 +43,12 @@ export class Workspace {
   private unchanged = false;
   /** A sandboxed command ran in the tree since the last sync (`ranCommands`): stat data proves nothing. */
   private commandsRan = false;
+  /** A sandboxed command ran in the tree since the last `dropLeftovers`. */
+  private leftovers = false;
+  /** What setup left in the tree (`keepSetupOutputs`), and how it looked then. */
+  private setupOutputs?: { paths: string[]; listing: string };
+  /** A command changed what setup left: it was removed, and setup must run again. */
+  private outputsLost = false;
 
   private constructor(
     /** Where the workspace came from. */
@@ -107,6 +117,69 @@ export class Workspace {
   }
 
   /**
+   * Before the repository's commands judge the tree (execute, gates): drops what commands left in
+   * it since the last time, which later commands of the agent's may use (a build's output) but no
+   * judge may see (a planted `__pycache__` or build info would be judged with the commit). Every
+   * untracked file, ignored or not, goes, except setup's output while it is as setup left it
+   * (what commands added to it goes); changed, it goes too (`setupOutputsLost`). Call after `sync`.
+   */
+  async dropLeftovers(): Promise<void> {
+    if (!this.leftovers) return;
+    this.leftovers = false;
+    const kept = this.setupOutputs && (await this.outputsAsSetupLeftThem(this.setupOutputs)) ? this.setupOutputs.paths : [];
+    await this.git(['clean', '--quiet', '--force', '--force', '-d', '-x', ...kept.flatMap((p) => ['-e', `/${escapePattern(p)}`])]);
+  }
+
+  /**
+   * Whether what setup left is as it was, once what commands added to it is removed (a tool's
+   * cache in node_modules); false when they changed or removed anything of it, which is then
+   * removed whole (`setupOutputsLost`).
+   */
+  private async outputsAsSetupLeftThem(outputs: { paths: string[]; listing: string }): Promise<boolean> {
+    const before = entriesOf(outputs.listing);
+    const now = entriesOf(await this.listOutputs(outputs.paths));
+    const added = [...now.keys()].filter((entry) => !before.has(entry));
+    const changed = [...before].some(([entry, signature]) => now.get(entry) !== signature);
+    if (!changed) {
+      // Shallowest first: removing a new folder removes what is in it.
+      for (const entry of added.sort()) await rm(entry, { recursive: true, force: true });
+      return true;
+    }
+    this.logger.warn({ outputs: outputs.paths }, "A command changed what setup installed in the warm workspace; it is removed and setup runs again");
+    this.setupOutputs = undefined;
+    this.outputsLost = true;
+    return false;
+  }
+
+  /**
+   * Keeps `paths` (what setup installed, relative, folders with a final `/`) through the cleaning
+   * after commands, as long as no command changes them: each entry's type and inode, and for a
+   * file with one link its ctime, which a command cannot set back (under the ownership lease the
+   * files setup left have a second link, so they are never handed over: warm.ts pins them).
+   */
+  async keepSetupOutputs(paths: readonly string[]): Promise<void> {
+    this.setupOutputs = { paths: [...paths], listing: await this.listOutputs(paths) };
+    this.outputsLost = false;
+  }
+
+  /** Whether a command changed what setup left since `keepSetupOutputs` (it is gone: setup must run again). */
+  get setupOutputsLost(): boolean {
+    return this.outputsLost;
+  }
+
+  private async listOutputs(paths: readonly string[]): Promise<string> {
+    const roots = paths.map((p) => path.join(this.dir, p.replace(/\/$/, ''))).filter((p) => existsSync(p));
+    if (roots.length === 0) return '';
+    const { stdout } = await run('find', ['-P', ...roots, '-printf', '%p\\0%y %i %n %m %C@\\0'], { maxBuffer: 1024 ** 3 });
+    // A folder's ctime moves with the ownership lease (its entries and mode tell what changed in
+    // it), and a linked file's whenever another tree links or unlinks it (it is never handed over,
+    // so only replaced: a new inode). The ctime counts for the other files, which a run may write.
+    return stdout.replace(/([^\0]*)\0(\w) (\d+) (\d+) (\d+) ([^\0]*)\0/g, (_, name: string, type: string, inode: string, links: string, mode: string, ctime: string) =>
+      `${name}\0${type === 'd' ? `d ${inode} ${mode}` : links !== '1' ? `${type} ${inode}` : `${type} ${inode} ${ctime}`}\0`,
+    );
+  }
+
+  /**
    * Says that the tree was only read since the last `sync` (nothing written, no command run in
    * it), so that the next sync to the same commit has nothing to check. Any doubt: do not call.
    */
@@ -116,10 +189,12 @@ export class Workspace {
 
   /**
    * Says that a sandboxed command ran in the tree itself (not in a copy), so that the next sync
-   * checks every tracked file's content rather than its stat data, which such a command can fake.
+   * checks every tracked file's content rather than its stat data, which such a command can fake,
+   * and `dropLeftovers` removes what it left.
    */
   ranCommands(): void {
     this.commandsRan = true;
+    this.leftovers = true;
     this.unchanged = false;
   }
 
@@ -128,9 +203,9 @@ export class Workspace {
     await this.git(['clean', '--quiet', '--force', '--force', '-d', '-x']);
   }
 
-  /** The id of the checked-out commit's tree, which names its whole content. */
-  async treeId(): Promise<string> {
-    return this.git(['rev-parse', `${this.head}^{tree}`]);
+  /** The id of `commit`'s tree (default: the checked-out commit), which names its whole content. */
+  async treeId(commit = this.head): Promise<string> {
+    return this.git(['rev-parse', `${commit}^{tree}`]);
   }
 
   /**
@@ -143,7 +218,7 @@ export class Workspace {
     const paths = out.split('\0').filter((p) => p !== '');
     if (paths.length > 0) {
       // Anchored and escaped, so each line names that one path and nothing else.
-      const lines = paths.map((p) => `/${p.replace(/[\\*?[\]!# ]/g, (c) => `\\${c}`)}\n`).join('');
+      const lines = paths.map((p) => `/${escapePattern(p)}\n`).join('');
       await appendFile(path.join(this.gitDir, 'info', 'exclude'), lines);
     }
     return paths;
@@ -159,6 +234,11 @@ export class Workspace {
       .split('\0')
       .filter((p) => p.endsWith('/'))
       .map((p) => p.slice(0, -1));
+  }
+
+  /** Everything git does not track, ignored or not (a wholly untracked folder as one path ending in `/`). */
+  async untracked(): Promise<string[]> {
+    return (await this.git(['ls-files', '-z', '--others', '--directory'])).split('\0').filter((p) => p !== '');
   }
 
   /** Removes the folders `ignoredFolders` lists: what an earlier setup installed. */
@@ -327,6 +407,10 @@ async function initRepository(ref: RepoRef, gitDir: string, tree: string): Promi
   // every file's ctime: trusted, it would make git read all files again at the next checkout or
   // `add` (measured: 36 s for 20,000 files under load). Size and mtime still tell a change.
   await git(['config', 'core.trustctime', 'false'], inWorkspace(gitDir, tree));
+  // The tree holds the commit's bytes, as they are: no `.gitattributes` conversion (eol, ident,
+  // filters, encodings), under which a file could differ from its blob and git still call it clean.
+  await mkdir(path.join(gitDir, 'info'), { recursive: true });
+  await writeFile(path.join(gitDir, 'info', 'attributes'), '* -text -ident -filter !eol !working-tree-encoding\n');
   if (!isLocalRemote(ref.remote)) return;
   const objects = await realpath(path.join(ref.remote, 'objects')).catch((err: unknown) => {
     throw nonRetryable(FailureType.RepositoryError, `Shared remote ${ref.remote} is not a git repository`, { cause: err });
@@ -344,4 +428,17 @@ async function ensureCommit(at: GitOptions, remote: string, sha: string): Promis
     if (isTransportFailure(why)) throw serverAway(`Could not reach the shared remote ${remote} for commit ${sha} (${why})`, err);
     throw nonRetryable(FailureType.RepositoryError, `Commit ${sha} is not in the shared remote ${remote} (${why})`, { cause: err });
   }
+}
+
+/** `relPath` as a gitignore pattern that names that one path (anchored by the caller with `/`). */
+function escapePattern(relPath: string): string {
+  return relPath.replace(/[\\*?[\]!# ]/g, (c) => `\\${c}`);
+}
+
+/** The entries of a `listOutputs` listing: path → what must stay the same. */
+function entriesOf(listing: string): Map<string, string> {
+  const fields = listing.split('\0');
+  const entries = new Map<string, string>();
+  for (let i = 0; i + 1 < fields.length; i += 2) entries.set(fields[i]!, fields[i + 1]!);
+  return entries;
 }

@@ -248,6 +248,32 @@ describe('the trust boundary, attacked through tasks', () => {
     });
   });
 
+  it("a run that plants ignored files or replaces what setup installed cannot make the next gates pass", async () => {
+    const repository = await createRepository(repoDir('plant'), {
+      '.gitignore': '.cache/\ndeps/\n',
+      '.ado.yml': [
+        "setup: \"mkdir -p deps && echo 'grep -q fixed src/state.txt' > deps/check.sh\"",
+        'gates:',
+        '  test: sh deps/check.sh',
+        '  lint: "grep -q pass .cache/verdict || grep -q fixed src/state.txt"',
+        '',
+      ].join('\n'),
+      'src/state.txt': 'broken\n',
+    });
+    const plant = 'mkdir -p .cache && echo pass > .cache/verdict && rm deps/check.sh && echo "exit 0" > deps/check.sh && sh deps/check.sh && echo planted';
+    const answers = agentTranscript([[{ name: 'run', arguments: { command: plant } }], [{ name: 'finish', arguments: { summary: 'fixed' } }]]);
+    await withWorkers(stack.env(), await realActivities(stack.parts(), 'plant', answers), async ({ queues }) => {
+      const handle = await startTask(stack.env().client, queues.task, taskInput({ repository, coder: 'agent', maxIterations: 1 }));
+      await failureOf(handle.result());
+      const state = await stateOf(handle);
+      expect(state.session?.steps.map((s) => `${s.tool} ${s.outcome}`)).toEqual(['run ok', 'finish error']);
+      // Both gates ran on the commit and what setup installs, and failed as they should.
+      const finished = await stack.parts().store.agentBlobs.get(`${state.session!.workflowId}/observation/2`);
+      expect(finished).toContain('test: FAILED');
+      expect(finished).toContain('lint: FAILED');
+    });
+  });
+
   // The dependency cache links trees only where runs are another user's (as root: nobody).
   it.runIf(process.getuid?.() === 0)("a setup the model rewrote cannot plant what another task's gates run through the dependency cache", async () => {
     const repository = await createRepository(repoDir('cache-poison'), {
