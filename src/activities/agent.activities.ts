@@ -24,7 +24,9 @@ import { openingMessages } from '../agent/prompt';
 import { assistantMessage, observationMessage, parseCalls, turnRequest } from '../agent/protocol';
 import { RepoMapCache } from '../agent/repo-map';
 import { runTool } from '../agent/run-tool';
-import { parseToolCall, READING_TOOLS, shortArgument, type AgentToolName } from '../domain/agent-tools';
+import type { QualityGatesResult } from '../domain/quality-gates';
+import type { ToolObservation } from '../agent/types';
+import { EDITING_TOOLS, parseToolCall, READING_TOOLS, shortArgument, type AgentToolName } from '../domain/agent-tools';
 import { FailureType, nonRetryable } from '../domain/errors';
 import { errorFingerprint, hash53 } from '../domain/fingerprint';
 import { ZERO_USAGE } from '../domain/task';
@@ -38,6 +40,12 @@ import { withTaskTree, type TaskTreeDeps } from './task-tree';
 
 /** The tools whose gates judge the tree. */
 const JUDGING_TOOLS: ReadonlySet<AgentToolName> = new Set(['run_gates', 'finish']);
+
+/** What the model is told when setup failed before its tool could run. */
+function setupFailure(tool: string, failed: QualityGatesResult): ToolObservation {
+  const why = failed.failures.map((f) => `--- ${f.tool}${f.exitCode === undefined ? '' : ` (exit ${f.exitCode})`}\n${f.message}`).join('\n');
+  return { ok: false, text: `The repository's setup failed, so ${tool} did not run:\n${why}` };
+}
 
 export interface AgentActivityDeps extends TaskTreeDeps {
   logger: Logger;
@@ -157,14 +165,16 @@ export function createAgentActivities(deps: AgentActivityDeps): Pick<CodeActivit
         // The gates judge the commit and what setup installed, nothing an earlier run left; a run
         // needs what setup installed, installed again when an earlier run changed it (a failure
         // shows in what the tool reports, as a missing dependency).
-        if (JUDGING_TOOLS.has(call.name) || (call.name === 'run' && workspace.setupOutputsLost)) await setup(repoConfig, input.baseSha);
+        const setupFailed = JUDGING_TOOLS.has(call.name) || (call.name === 'run' && workspace.setupOutputsLost) ? await setup(repoConfig, input.baseSha) : undefined;
         const step = `step ${input.step}: ${call.name} ${shortArgument(call)}`.trimEnd();
         run.report(step);
         // After a command in the tree (the gates of run_gates and finish run in copies), only the
         // content of its files counts at the next sync; said before it runs, since a call cut
         // short wrote the tree too.
         if (call.name === 'run') workspace.ranCommands();
-        const observation = await runTool(call, { workspaceDir: workspace.dir, sandbox: deps.sandbox, repoConfig, signal: run.signal, onProgress: run.onProgress, report: (doing) => run.report(`${step}: ${doing}`), repoMapCache });
+        // An edit may write a file git ignores, never committed, or one setup installed.
+        if (EDITING_TOOLS.has(call.name)) workspace.wroteFiles();
+        const observation = setupFailed ? setupFailure(call.name, setupFailed) : await runTool(call, { workspaceDir: workspace.dir, sandbox: deps.sandbox, repoConfig, signal: run.signal, onProgress: run.onProgress, report: (doing) => run.report(`${step}: ${doing}`), repoMapCache });
         // The next call on this warm tree then finds it as it is, without asking git.
         if (READING_TOOLS.has(call.name)) workspace.leftUnchanged();
         const sha = observation.changed?.length

@@ -101,6 +101,8 @@ export function createCodeActivities(deps: CodeActivityDeps): CodeActivities {
           },
           codeAnswerSchema,
         );
+        // An edit may write a file git ignores, never committed, or one setup installed.
+        workspace.wroteFiles();
         const applied = await applyEdits(workspace.dir, value.edits);
         const sha = await workspace.commitAndPush({
           branch: taskBranch,

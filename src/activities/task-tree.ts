@@ -64,6 +64,7 @@ export async function warmTree(deps: TaskTreeDeps, taskId: string, ref: RepoRef,
       const cacheKey = shared ? await dependencyCacheKey(workspace, config.setup.command) : undefined;
       if (cacheKey && (await heartbeatWhile(run, deps.workspaces.restoreDependencies(workspace, cacheKey)))) {
         await keepOutputs();
+        // Recorded last: a setup is done once what it left is kept.
         await deps.workspaces.recordSetup(taskId, key);
         run.logger.info({ command: config.setup.command }, 'Dependencies linked from the worker cache; setup skipped');
         return undefined;
@@ -79,9 +80,9 @@ export async function warmTree(deps: TaskTreeDeps, taskId: string, ref: RepoRef,
       if (failed) return failed;
       // What setup installed stays out of the task's commits, and survives the next sync.
       await workspace.excludeUntracked();
-      await deps.workspaces.recordSetup(taskId, key);
       if (cacheKey) await heartbeatWhile(run, deps.workspaces.cacheDependencies(workspace, cacheKey));
       await keepOutputs();
+      await deps.workspaces.recordSetup(taskId, key);
       return undefined;
     },
   };
@@ -89,9 +90,8 @@ export async function warmTree(deps: TaskTreeDeps, taskId: string, ref: RepoRef,
   /** What setup left survives later commands' cleaning while they leave it as it is (workspace.ts). */
   async function keepOutputs(): Promise<void> {
     const outputs = await workspace.untracked();
-    if (deps.sandbox.runsAsOtherUser) {
-      await heartbeatWhile(run, deps.workspaces.pinSetupOutputs(taskId, workspace, outputs.filter((p) => p.endsWith('/'))));
-    }
-    await workspace.keepSetupOutputs(outputs);
+    const linksReadOnly = deps.sandbox.runsAsOtherUser;
+    if (linksReadOnly) await heartbeatWhile(run, deps.workspaces.pinSetupOutputs(taskId, workspace, outputs));
+    await workspace.keepSetupOutputs(outputs, { linksReadOnly });
   }
 }

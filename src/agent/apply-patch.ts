@@ -18,10 +18,10 @@
  * *** End Patch
  * ```
  */
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { AgentToolArgs } from '../domain/agent-tools';
-import { resolveInside } from '../workspace/paths';
+import { replaceFile, resolveInside } from '../workspace/paths';
 import { refused, type ToolContext, type ToolObservation } from './types';
 
 interface Hunk {
@@ -151,7 +151,7 @@ export async function applyPatch(args: AgentToolArgs<'apply_patch'>, ctx: ToolCo
       await rm(target);
     } else {
       await mkdir(path.dirname(target), { recursive: true });
-      await writeFile(await resolveInside(ctx.workspaceDir, write.path), write.content);
+      await replaceFile(await resolveInside(ctx.workspaceDir, write.path), write.content);
     }
   }
   const changed = [...new Set(writes.map((w) => w.path))];

@@ -4,11 +4,11 @@
  * through a symbolic link); a replacement needs exactly one match (or one whitespace-tolerant
  * match) and says why when there is none or several.
  */
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { AgentToolArgs } from '../domain/agent-tools';
 import { replaceOnce } from '../workspace/edit-match';
-import { resolveInside } from '../workspace/paths';
+import { replaceFile, resolveInside } from '../workspace/paths';
 import { refused, type ToolContext, type ToolObservation } from './types';
 
 export async function strReplace(args: AgentToolArgs<'str_replace'>, ctx: ToolContext): Promise<ToolObservation> {
@@ -24,7 +24,7 @@ export async function strReplace(args: AgentToolArgs<'str_replace'>, ctx: ToolCo
     case 'none':
       return refused(`No replacement: old_str was not found in ${args.path}. The closest lines are:\n${outcome.closest}\nCopy the text exactly as view shows it (without the line numbers).`);
     case 'replaced':
-      await writeFile(await resolveInside(ctx.workspaceDir, args.path), outcome.content);
+      await replaceFile(await resolveInside(ctx.workspaceDir, args.path), outcome.content);
       return {
         ok: true,
         text: `Replaced in ${args.path}${outcome.tolerant ? ' (matched ignoring trailing whitespace)' : ''}:\n${snippet(outcome.content, args.new_str)}`,
@@ -39,7 +39,7 @@ export async function create(args: AgentToolArgs<'create'>, ctx: ToolContext): P
   if (existing?.isDirectory()) return refused(`${args.path} is a folder; give a file path.`);
   await mkdir(path.dirname(target), { recursive: true });
   // A second resolve: mkdir created folders that did not exist when the path was checked.
-  await writeFile(await resolveInside(ctx.workspaceDir, args.path), args.file_text);
+  await replaceFile(await resolveInside(ctx.workspaceDir, args.path), args.file_text);
   const lines = args.file_text.split('\n').length - (args.file_text.endsWith('\n') ? 1 : 0);
   return { ok: true, text: `${existing ? 'Overwrote' : 'Created'} ${args.path} (${lines} lines).`, changed: [args.path] };
 }
@@ -54,7 +54,7 @@ export async function insert(args: AgentToolArgs<'insert'>, ctx: ToolContext): P
   const added = args.new_str.replace(/\n$/, '').split('\n');
   lines.splice(args.insert_line, 0, ...added);
   const content = lines.join('\n') + (trailingNewline || file === '' ? '\n' : '');
-  await writeFile(await resolveInside(ctx.workspaceDir, args.path), content);
+  await replaceFile(await resolveInside(ctx.workspaceDir, args.path), content);
   return { ok: true, text: `Inserted ${added.length} lines after line ${args.insert_line} of ${args.path}:\n${snippet(content, args.new_str)}`, changed: [args.path] };
 }
 

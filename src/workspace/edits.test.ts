@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, symlink } from 'node:fs/promises';
+import { chmod, link, mkdir, readFile, rm, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { removeDirs, tempDir, writeFiles } from '../../test/helpers/git-repos';
@@ -16,6 +16,19 @@ afterEach(() => removeDirs(dir));
 const read = (rel: string) => readFile(path.join(dir, rel), 'utf8');
 
 describe('applyEdits', () => {
+  it('writes a new file in place of an edited one: a hard link shared with another tree keeps its content, the mode stays', async () => {
+    await writeFiles(dir, { 'node_modules/tool/bin.sh': 'echo honest\n' });
+    const shared = path.join(dir, '..', `${path.basename(dir)}-cache.sh`);
+    await link(path.join(dir, 'node_modules/tool/bin.sh'), shared);
+    await chmod(shared, 0o755);
+    const result = await applyEdits(dir, [{ type: 'replace', path: 'node_modules/tool/bin.sh', search: 'honest', replace: 'trojan' }]);
+    expect(result.errors).toEqual([]);
+    expect(await read('node_modules/tool/bin.sh')).toBe('echo trojan\n');
+    expect(await readFile(shared, 'utf8')).toBe('echo honest\n');
+    expect((await stat(path.join(dir, 'node_modules/tool/bin.sh'))).mode & 0o777).toBe(0o755);
+    await rm(shared);
+  });
+
   it('applies valid replace, write and delete edits in order', async () => {
     await writeFiles(dir, { 'src/a.ts': 'const a = 1;\nconst b = 2;\n', 'old.txt': 'old\n' });
 

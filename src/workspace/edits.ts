@@ -2,12 +2,12 @@
  * Applies the model's edits to a workspace. An edit that does not apply becomes a structured
  * error for the next iteration, never a crash; the other edits still apply, in order.
  */
-import { lstat, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { AdoError } from '../domain/errors';
 import type { Edit } from '../llm/prompts';
 import { replaceOnce } from './edit-match';
-import { resolveInside } from './paths';
+import { replaceFile, resolveInside } from './paths';
 
 export interface EditError {
   tool: 'edit';
@@ -44,7 +44,7 @@ async function applyEdit(dir: string, edit: Edit): Promise<void> {
   switch (edit.type) {
     case 'write':
       await mkdir(path.dirname(target), { recursive: true });
-      await writeFile(target, edit.content);
+      await replaceFile(target, edit.content);
       return;
     case 'delete':
       await requireFileOrLink(target);
@@ -64,7 +64,7 @@ async function replaceInFile(target: string, edit: Extract<Edit, { type: 'replac
   const outcome = replaceOnce(content, edit.search, edit.replace);
   switch (outcome.kind) {
     case 'replaced':
-      await writeFile(target, outcome.content);
+      await replaceFile(target, outcome.content);
       return;
     case 'ambiguous':
       throw new EditRejected(

@@ -6,7 +6,8 @@
  * workspace. Nothing else writes to a workspace while an activity edits it (the sandbox runs
  * afterwards, on the commit), so what is checked here is what the write reaches.
  */
-import { lstat } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { chmod, lstat, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FailureType, nonRetryable } from '../domain/errors';
 
@@ -62,4 +63,25 @@ function pathProblem(relPath: string): string | undefined {
 function isGitDirName(segment: string): boolean {
   const name = segment.toLowerCase().replace(/[. ]+$/, '');
   return name === '.git' || name === 'git~1';
+}
+
+/**
+ * Writes `content` as the file `target` (a path `resolveInside` gave) through a new file renamed
+ * over it, keeping its mode: never into the existing file, which may be a hard link shared with
+ * another tree (what setup installed, linked with the worker's dependency cache).
+ */
+export async function replaceFile(target: string, content: string): Promise<void> {
+  const mode = await lstat(target).then(
+    (info) => info.mode & 0o7777,
+    () => undefined,
+  );
+  const temporary = path.join(path.dirname(target), `.ado-write-${randomUUID().slice(0, 8)}`);
+  try {
+    await writeFile(temporary, content, { flag: 'wx' });
+    if (mode !== undefined) await chmod(temporary, mode);
+    await rename(temporary, target);
+  } catch (err) {
+    await rm(temporary, { force: true });
+    throw err;
+  }
 }

@@ -124,7 +124,7 @@ describe('WarmWorkspaces', () => {
     const at = (...parts: string[]) => path.join(tree.dir, ...parts);
     await mkdir(at('node_modules', 'dep'), { recursive: true });
     await writeFile(at('node_modules', 'dep', 'index.js'), 'module.exports = 1;\n');
-    await tree.keepSetupOutputs(await tree.untracked());
+    await tree.keepSetupOutputs(await tree.untracked(), { linksReadOnly: false });
 
     // A run plants bytecode (ignored), a stray file, and adds a cache to node_modules.
     tree.ranCommands();
@@ -154,6 +154,26 @@ describe('WarmWorkspaces', () => {
     await pool.release('task-leftovers');
   });
 
+  it('before the tree is judged, removes a planted .git and what a run put in a submodule folder', async () => {
+    const ref = await importedRepo(work(), 'gitlinks', { 'app.js': '1\n' });
+    const pool = workspaces();
+    const tree = await pool.acquire('task-gitlinks', ref);
+    // A submodule's gitlink, as a commit would have it (its folder is empty in a checkout).
+    await git(['update-index', '--add', '--cacheinfo', `160000,${ref.sha},vendor/lib`], { cwd: tree.dir, env: { GIT_DIR: path.join(path.dirname(tree.dir), 'git'), GIT_WORK_TREE: tree.dir } });
+    tree.ranCommands();
+    await mkdir(path.join(tree.dir, 'vendor', 'lib'), { recursive: true });
+    await writeFile(path.join(tree.dir, 'vendor', 'lib', 'index.js'), 'judged as if committed\n');
+    await mkdir(path.join(tree.dir, '.git'));
+    await writeFile(path.join(tree.dir, '.git', 'config'), '[core]\n\tfsmonitor = "touch /tmp/pwned"\n');
+    await mkdir(path.join(tree.dir, 'src', '.git'), { recursive: true });
+    await tree.dropLeftovers();
+    expect(existsSync(path.join(tree.dir, '.git'))).toBe(false);
+    expect(existsSync(path.join(tree.dir, 'src', '.git'))).toBe(false);
+    expect(existsSync(path.join(tree.dir, 'vendor', 'lib', 'index.js'))).toBe(false);
+    expect(await readFile(path.join(tree.dir, 'app.js'), 'utf8')).toBe('1\n');
+    await pool.release('task-gitlinks');
+  });
+
   it('notices an installed file rewritten in place with its size and mtime kept (its ctime moved)', async () => {
     const ref = await importedRepo(work(), 'rewritten', { 'app.js': '1\n' });
     const pool = workspaces();
@@ -161,7 +181,7 @@ describe('WarmWorkspaces', () => {
     const file = path.join(tree.dir, 'node_modules', 'dep.js');
     await mkdir(path.dirname(file));
     await writeFile(file, 'honest\n');
-    await tree.keepSetupOutputs(await tree.untracked());
+    await tree.keepSetupOutputs(await tree.untracked(), { linksReadOnly: false });
     const before = await stat(file);
     tree.ranCommands();
     await writeFile(file, 'trojan\n');

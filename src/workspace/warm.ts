@@ -143,16 +143,16 @@ export class WarmWorkspaces {
   }
 
   /**
-   * Links what setup left in task `taskId`'s tree (`folders`, relative) to a second place in the
+   * Links what setup left in task `taskId`'s tree (`paths`, relative) to a second place in the
    * task's folder, out of the sandbox's sight, so that each file has two links and the ownership
    * lease never hands it to a run: a run can then replace such a file, not rewrite it unseen
    * (Workspace.keepSetupOutputs). Pins made before are dropped first.
    */
-  async pinSetupOutputs(taskId: string, workspace: Workspace, folders: readonly string[]): Promise<void> {
+  async pinSetupOutputs(taskId: string, workspace: Workspace, paths: readonly string[]): Promise<void> {
     const pins = path.join(this.folderOf(taskId), 'pins');
     await rm(pins, { recursive: true, force: true });
     await mkdir(pins, { recursive: true });
-    await linkFolders(workspace.dir, pins, folders);
+    await linkFolders(workspace.dir, pins, paths);
   }
 
   /** Removes task `taskId`'s workspace when this process holds it; true when it did. */

@@ -4,7 +4,7 @@
  * depends on another's disk.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -45,6 +45,8 @@ export class Workspace {
   private commandsRan = false;
   /** A sandboxed command ran in the tree since the last `dropLeftovers`. */
   private leftovers = false;
+  /** Files with more than one link are ADO's and never handed to a run (`keepSetupOutputs`). */
+  private linksReadOnly = false;
   /** What setup left in the tree (`keepSetupOutputs`), and how it looked then. */
   private setupOutputs?: { paths: string[]; listing: string };
   /** A command changed what setup left: it was removed, and setup must run again. */
@@ -125,30 +127,56 @@ export class Workspace {
    */
   async dropLeftovers(): Promise<void> {
     if (!this.leftovers) return;
-    this.leftovers = false;
-    const kept = this.setupOutputs && (await this.outputsAsSetupLeftThem(this.setupOutputs)) ? this.setupOutputs.paths : [];
+    let kept: string[] = [];
+    if (this.setupOutputs) {
+      if (await this.outputsAsSetupLeftThem(this.setupOutputs).catch(() => false)) kept = this.setupOutputs.paths;
+      else this.loseOutputs();
+    }
     await this.git(['clean', '--quiet', '--force', '--force', '-d', '-x', ...kept.flatMap((p) => ['-e', `/${escapePattern(p)}`])]);
+    await this.removeWhatGitSkips();
+    // Only now: a failure above leaves the next call to do it all again.
+    this.leftovers = false;
+  }
+
+  /**
+   * Removes what no git command sees and so no clean removes: any `.git` in the tree (its git
+   * directory is beside it: a planted one would be a repository of its own, with its own config
+   * and index, for any gate that runs git) and the contents of submodule folders (gitlinks), which
+   * would be judged as if they were in the commit.
+   */
+  private async removeWhatGitSkips(): Promise<void> {
+    if (path.dirname(this.gitDir) === this.dir) return;
+    await run('find', ['-P', this.dir, '-name', '.git', '-prune', '-exec', 'rm', '-rf', '--', '{}', '+']);
+    const staged = await this.git(['ls-files', '-s', '-z']);
+    for (const entry of staged.split('\0')) {
+      const gitlink = /^160000 [0-9a-f]+ \d\t(.*)$/s.exec(entry)?.[1];
+      if (gitlink === undefined) continue;
+      const folder = path.join(this.dir, gitlink);
+      await rm(folder, { recursive: true, force: true });
+      await mkdir(folder, { recursive: true });
+    }
   }
 
   /**
    * Whether what setup left is as it was, once what commands added to it is removed (a tool's
-   * cache in node_modules); false when they changed or removed anything of it, which is then
-   * removed whole (`setupOutputsLost`).
+   * cache in node_modules): listed again, it must be exactly as setup left it.
    */
   private async outputsAsSetupLeftThem(outputs: { paths: string[]; listing: string }): Promise<boolean> {
     const before = entriesOf(outputs.listing);
     const now = entriesOf(await this.listOutputs(outputs.paths));
-    const added = [...now.keys()].filter((entry) => !before.has(entry));
-    const changed = [...before].some(([entry, signature]) => now.get(entry) !== signature);
-    if (!changed) {
-      // Shallowest first: removing a new folder removes what is in it.
-      for (const entry of added.sort()) await rm(entry, { recursive: true, force: true });
-      return true;
-    }
-    this.logger.warn({ outputs: outputs.paths }, "A command changed what setup installed in the warm workspace; it is removed and setup runs again");
+    if ([...before].some(([entry, signature]) => now.get(entry) !== signature)) return false;
+    // Shallowest first: removing a new folder removes what is in it.
+    for (const entry of [...now.keys()].filter((entry) => !before.has(entry)).sort()) await rm(entry, { recursive: true, force: true });
+    // A name that did not survive decoding, or a removal that failed, shows here.
+    return (await this.listOutputs(outputs.paths)) === outputs.listing;
+  }
+
+  /** What setup left is gone or not to be trusted: it is removed (by the caller's clean) and setup runs again. */
+  private loseOutputs(): void {
+    if (!this.setupOutputs) return;
+    this.logger.warn({ outputs: this.setupOutputs.paths }, "A command changed what setup installed in the warm workspace; it is removed and setup runs again");
     this.setupOutputs = undefined;
     this.outputsLost = true;
-    return false;
   }
 
   /**
@@ -157,9 +185,19 @@ export class Workspace {
    * file with one link its ctime, which a command cannot set back (under the ownership lease the
    * files setup left have a second link, so they are never handed over: warm.ts pins them).
    */
-  async keepSetupOutputs(paths: readonly string[]): Promise<void> {
+  async keepSetupOutputs(paths: readonly string[], options: { linksReadOnly: boolean }): Promise<void> {
+    this.linksReadOnly = options.linksReadOnly;
     this.setupOutputs = { paths: [...paths], listing: await this.listOutputs(paths) };
     this.outputsLost = false;
+  }
+
+  /**
+   * Says that ADO wrote files the model chose: one may be one git ignores (never committed), or
+   * what setup installed, so `dropLeftovers` has work (a new file, since `replaceFile` never
+   * writes into an existing one: what setup left then shows as changed).
+   */
+  wroteFiles(): void {
+    this.leftovers = true;
   }
 
   /** Whether a command changed what setup left since `keepSetupOutputs` (it is gone: setup must run again). */
@@ -168,14 +206,14 @@ export class Workspace {
   }
 
   private async listOutputs(paths: readonly string[]): Promise<string> {
-    const roots = paths.map((p) => path.join(this.dir, p.replace(/\/$/, ''))).filter((p) => existsSync(p));
+    const roots = paths.map((p) => path.join(this.dir, p.replace(/\/$/, ''))).filter((p) => lstatSync(p, { throwIfNoEntry: false }) !== undefined);
     if (roots.length === 0) return '';
     const { stdout } = await run('find', ['-P', ...roots, '-printf', '%p\\0%y %i %n %m %C@\\0'], { maxBuffer: 1024 ** 3 });
     // A folder's ctime moves with the ownership lease (its entries and mode tell what changed in
     // it), and a linked file's whenever another tree links or unlinks it (it is never handed over,
     // so only replaced: a new inode). The ctime counts for the other files, which a run may write.
     return stdout.replace(/([^\0]*)\0(\w) (\d+) (\d+) (\d+) ([^\0]*)\0/g, (_, name: string, type: string, inode: string, links: string, mode: string, ctime: string) =>
-      `${name}\0${type === 'd' ? `d ${inode} ${mode}` : links !== '1' ? `${type} ${inode}` : `${type} ${inode} ${ctime}`}\0`,
+      `${name}\0${type === 'd' ? `d ${inode} ${mode}` : links !== '1' && this.linksReadOnly ? `${type} ${inode}` : `${type} ${inode} ${ctime}`}\0`,
     );
   }
 
@@ -201,6 +239,7 @@ export class Workspace {
   /** Removes everything git does not track, ignored or not: the tree is then exactly the checked-out commit's. */
   async removeUntracked(): Promise<void> {
     await this.git(['clean', '--quiet', '--force', '--force', '-d', '-x']);
+    await this.removeWhatGitSkips();
   }
 
   /** The id of `commit`'s tree (default: the checked-out commit), which names its whole content. */
