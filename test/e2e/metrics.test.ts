@@ -113,15 +113,17 @@ describe('metrics and logs of a task run to completion', () => {
         // ADO's workflow and activity metrics carry the TypeScript SDK's tags (taskQueue); the
         // core's metrics and the monitors' gauges carry task_queue.
         const byTask = { taskQueue: queues.task };
+        const sdk = { task_queue: queues.task, workflow_type: 'taskExecutionWorkflow' };
         const samples = await scrapeUntil(
           (s) =>
             valueOf(s, 'ado_task_tokens_count', byTask) === 1 &&
+            // The SDK core counts a completion a moment after the result reaches the client.
+            valueOf(s, 'ado_temporal_workflow_completed_total', sdk) === 1 &&
             valueOf(s, 'ado_tasks_by_phase', { task_queue: queues.task, phase: 'review' }) === 0 &&
             valueOf(s, 'ado_tasks_by_phase', { task_queue: queues.task, phase: 'planning' }) === 0 &&
             valueOf(s, 'ado_temporal_workflow_task_queue_depth', { task_queue: idleQueue, type: 'workflow' }) === 1,
           'the metrics of the finished tasks',
         );
-        const sdk = { task_queue: queues.task, workflow_type: 'taskExecutionWorkflow' };
 
         // The design's four (docs/architecture.md).
         expect(valueOf(samples, 'ado_temporal_workflow_completed_total', sdk)).toBe(1);
