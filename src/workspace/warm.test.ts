@@ -255,8 +255,12 @@ describe('WarmWorkspaces', () => {
     await tree.sync(await pushChange(work(), ref, 'ado/task-key', { 'src/a.ts': '2\n' }));
     expect(await setupKey(tree, 'npm ci')).toBe(base);
     expect(await dependencyCacheKey(tree, 'npm ci')).not.toBe(cacheBase);
+    await tree.sync(await pushChange(work(), { ...ref, sha: tree.sha }, 'ado/task-key', { 'packages/a/package.json': '{"name":"a"}\n' }));
+    const withPackage = await setupKey(tree, 'npm ci');
+    // A manifest in a folder counts too (a monorepo's package).
+    expect(withPackage).not.toBe(base);
     await tree.sync(await pushChange(work(), { ...ref, sha: tree.sha }, 'ado/task-key', { 'package-lock.json': '{"v":2}\n' }));
-    expect(await setupKey(tree, 'npm ci')).not.toBe(base);
+    expect(await setupKey(tree, 'npm ci')).not.toBe(withPackage);
     await pool.release('task-key');
   });
 

@@ -323,14 +323,15 @@ const DEPENDENCY_FILES = [
 ] as const;
 
 /**
- * The key of what `setup` would install in `workspace`: the repository, the command and the committed content of
- * the dependency files at the workspace's head (their blob ids, which name their content). The
- * same key means the installed tree still fits.
+ * The key of what `setup` would install in `workspace`: the repository, the command and the
+ * committed content of the dependency files at the workspace's head, in any folder (a monorepo's
+ * packages have their own manifests), by their blob ids, which name their content. The same key
+ * means the installed tree still fits.
  */
 export async function setupKey(workspace: Workspace, setupCommand: string): Promise<string> {
   const hash = createHash('sha256').update(workspace.ref.repository).update('\0').update(setupCommand).update('\0');
-  const blobs = await workspace.committedBlobs(workspace.sha, DEPENDENCY_FILES);
-  for (const name of DEPENDENCY_FILES) hash.update(`${name}\0${blobs.get(name) ?? '-'}\0`);
+  const blobs = await workspace.committedBlobsNamed(workspace.sha, DEPENDENCY_FILES);
+  for (const file of [...blobs.keys()].sort()) hash.update(`${file}\0${blobs.get(file)!}\0`);
   return hash.digest('hex');
 }
 

@@ -318,15 +318,16 @@ export class Workspace {
   }
 
   /**
-   * The blob ids of those of `relPaths` that `commit` holds as regular files (one git call): a
-   * content fingerprint of several files at once.
+   * The blob ids of the regular files of `commit` named one of `names`, in any folder, by path
+   * (one git call): a content fingerprint of, say, every manifest of a monorepo.
    */
-  async committedBlobs(commit: string, relPaths: readonly string[]): Promise<Map<string, string>> {
-    const listing = await this.git(['ls-tree', '-z', '--full-tree', commit, '--', ...relPaths]);
+  async committedBlobsNamed(commit: string, names: readonly string[]): Promise<Map<string, string>> {
+    const wanted = new Set(names);
+    const listing = await this.git(['ls-tree', '-r', '-z', '--full-tree', commit]);
     const blobs = new Map<string, string>();
     for (const entry of listing.split('\0')) {
       const match = /^(?:100644|100755) blob ([0-9a-f]+)\t(.*)$/s.exec(entry);
-      if (match?.[1] && match[2] !== undefined) blobs.set(match[2], match[1]);
+      if (match?.[1] && match[2] !== undefined && wanted.has(path.posix.basename(match[2]))) blobs.set(match[2], match[1]);
     }
     return blobs;
   }
