@@ -26,7 +26,7 @@ import { RepoMapCache } from '../agent/repo-map';
 import { runTool } from '../agent/run-tool';
 import type { QualityGatesResult } from '../domain/quality-gates';
 import type { ToolObservation } from '../agent/types';
-import { EDITING_TOOLS, parseToolCall, READING_TOOLS, shortArgument, type AgentToolName } from '../domain/agent-tools';
+import { EDITING_TOOLS, JUDGING_TOOLS, parseToolCall, READING_TOOLS, shortArgument } from '../domain/agent-tools';
 import { FailureType, nonRetryable } from '../domain/errors';
 import { errorFingerprint, hash53 } from '../domain/fingerprint';
 import { ZERO_USAGE } from '../domain/task';
@@ -37,9 +37,6 @@ import { activityRun, type ActivityRun } from './context';
 import type { AgentCallSummary, CodeActivities } from './interfaces';
 import { loadBaseConfig } from './repo-commands';
 import { withTaskTree, type TaskTreeDeps } from './task-tree';
-
-/** The tools whose gates judge the tree. */
-const JUDGING_TOOLS: ReadonlySet<AgentToolName> = new Set(['run_gates', 'finish']);
 
 /** What the model is told when setup failed before its tool could run. */
 function setupFailure(tool: string, failed: QualityGatesResult): ToolObservation {

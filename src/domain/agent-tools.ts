@@ -67,6 +67,9 @@ export const AGENT_TOOL_NAMES = Object.keys(agentToolArgs) as AgentToolName[];
 /** The tools that only read the tree: they write nothing and run no command in it. */
 export const READING_TOOLS: ReadonlySet<AgentToolName> = new Set(['view', 'search', 'find_files', 'repo_map']);
 
+/** The tools whose quality gates judge the tree. */
+export const JUDGING_TOOLS: ReadonlySet<AgentToolName> = new Set(['run_gates', 'finish']);
+
 /** The tools that change files: the only ones after which the session commits. */
 export const EDITING_TOOLS: ReadonlySet<AgentToolName> = new Set(['str_replace', 'create', 'insert', 'apply_patch']);
 

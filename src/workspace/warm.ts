@@ -164,9 +164,9 @@ export class WarmWorkspaces {
   }
 
   /**
-   * Links the dependencies cached under `key` (a `dependencyCacheKey`) into `workspace`, replacing
-   * the folders git ignores there (what an earlier setup installed); false, changing nothing, when
-   * the cache has no such entry.
+   * Links the dependencies cached under `key` (a `dependencyCacheKey`) into `workspace`, after
+   * removing every untracked file there (what an earlier setup or command left); false, changing
+   * nothing, when the cache has no such entry.
    */
   async restoreDependencies(workspace: Workspace, key: string): Promise<boolean> {
     const entry = path.join(this.cacheFolder(), key);

@@ -280,11 +280,6 @@ export class Workspace {
     return (await this.git(['ls-files', '-z', '--others', '--directory'])).split('\0').filter((p) => p !== '');
   }
 
-  /** Removes the folders `ignoredFolders` lists: what an earlier setup installed. */
-  async removeIgnoredFolders(): Promise<void> {
-    for (const folder of await this.ignoredFolders()) await rm(path.join(this.dir, folder), { recursive: true, force: true });
-  }
-
   /** The commit the working tree is based on: the checked-out sha, then each commit made here. */
   get sha(): string {
     return this.head;
