@@ -16,6 +16,8 @@ import { promisify } from 'node:util';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { AdoActivities } from '../src/activities/interfaces';
 import { taskQueues, workspaceQueue } from '../src/domain/task';
+import { DEFAULT_SANDBOX_USER } from '../src/sandbox/ownership';
+import { findOverlayTools, overlayCommand, overlayMountOptions, OverlaySupport, withOverlayFolders } from '../src/sandbox/overlay';
 import { withWorkspaceCopy } from '../src/sandbox/workspace-copy';
 import { git, identityEnv } from '../src/workspace/git';
 import { codeAnswer, openRealParts, realActivities, transcript, type RealParts } from '../test/helpers/real-task';
@@ -69,6 +71,8 @@ interface ModeResult {
   overheadMs: number[];
   gatesMs: number[];
   setupRuns: number;
+  /** Each activity's wall time (its own command's run time included), per iteration. */
+  phasesMs: { generate: number[]; execute: number[]; gates: number[] };
 }
 
 /** One task's iterations with the activities on a pool queue (cold: a fresh tree each) or a workspace queue (warm). */
@@ -92,10 +96,16 @@ async function runMode(parts: RealParts, repository: string, mode: 'cold' | 'war
   const prepared = await activity(activities.prepareWorkspace, { taskId, repository, branch: 'main' }, taskQueues().code);
   let repo = prepared.repo;
   if (mode === 'warm') await activity(activities.acquireWorkspace, { taskId, repo, baseSha: prepared.baseSha }, taskQueues().code);
-  const result: ModeResult = { iterationsMs: [], overheadMs: [], gatesMs: [], setupRuns: 0 };
+  const result: ModeResult = { iterationsMs: [], overheadMs: [], gatesMs: [], setupRuns: 0, phasesMs: { generate: [], execute: [], gates: [] } };
+  const timed = async <R>(phase: keyof ModeResult['phasesMs'], work: Promise<R>): Promise<R> => {
+    const started = performance.now();
+    const value = await work;
+    result.phasesMs[phase].push(performance.now() - started);
+    return value;
+  };
   for (iteration = 1; iteration <= ITERATIONS; iteration++) {
     const started = performance.now();
-    const generated = await activity(activities.generateCode, {
+    const generated = await timed('generate', activity(activities.generateCode, {
       taskId,
       prompt: 'bench',
       plan: 'bench',
@@ -104,10 +114,10 @@ async function runMode(parts: RealParts, repository: string, mode: 'cold' | 'war
       iteration,
       repo,
       taskBranch: prepared.taskBranch,
-    });
+    }));
     repo = { ...repo, sha: generated.sha };
-    const execution = await activity(activities.executeCode, { taskId, repo, baseSha: prepared.baseSha });
-    const gates = await activity(activities.runQualityGates, { taskId, repo, baseSha: prepared.baseSha });
+    const execution = await timed('execute', activity(activities.executeCode, { taskId, repo, baseSha: prepared.baseSha }));
+    const gates = await timed('gates', activity(activities.runQualityGates, { taskId, repo, baseSha: prepared.baseSha }));
     const wall = performance.now() - started;
     if (!execution.success || !gates.passed) throw new Error(`bench task failed (${mode}): ${JSON.stringify([execution.error, gates.failures])}`);
     const gatesOwnMs = Math.max(...gates.gates.map((g) => g.durationMs));
@@ -121,6 +131,26 @@ async function runMode(parts: RealParts, repository: string, mode: 'cold' | 'war
   return result;
 }
 
+interface TreeCosts {
+  full: number;
+  linked: number;
+  /** Undefined where overlays cannot be mounted. */
+  overlay: number | undefined;
+}
+
+interface PrivateTreeCosts {
+  light: TreeCosts;
+  heavy: TreeCosts;
+}
+
+function privateTreeFigures(what: string, costs: TreeCosts): Figure[] {
+  return [
+    figure(`gate copy of ${what}, full copy (before)`, costs.full, 'ms'),
+    figure(`gate copy of ${what}, installed files linked (before)`, costs.linked, 'ms'),
+    ...(costs.overlay === undefined ? [] : [figure(`gate view of ${what}, overlay`, costs.overlay, 'ms')]),
+  ];
+}
+
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
 /** The `workspace` section: cold against warm on the same generated repository. */
@@ -131,7 +161,7 @@ export async function measureWorkspace(): Promise<Section> {
     await generateRepository(repository);
     const cold = await runMode(parts, repository, 'cold');
     const warm = await runMode(parts, repository, 'warm');
-    const copy = await gateCopyMs(parts, repository);
+    const trees = await privateTreeMs(parts, repository);
     const figures: Figure[] = [
       figure('files in the repository', FILES, ''),
       figure('setup runs per task, before (fresh tree per activity)', cold.setupRuns, ''),
@@ -141,15 +171,19 @@ export async function measureWorkspace(): Promise<Section> {
       figure('iteration overhead, before', mean(cold.overheadMs), 'ms'),
       figure('iteration overhead', mean(warm.overheadMs), 'ms', atMost(1000, ' ms')),
       figure("gates' own run time (slowest gate)", mean(warm.gatesMs), 'ms'),
-      figure('gate copy of the set-up tree, full copy (before)', copy.full, 'ms'),
-      figure('gate copy of the set-up tree', copy.linked, 'ms'),
-      figure(`gate copy with ${FILES} installed files more, full copy (before)`, copy.heavyFull, 'ms'),
-      figure(`gate copy with ${FILES} installed files more`, copy.heavyLinked, 'ms'),
+      figure('generateCode activity (edit, commit, push)', mean(warm.phasesMs.generate), 'ms'),
+      figure('executeCode activity', mean(warm.phasesMs.execute), 'ms'),
+      figure('runQualityGates activity', mean(warm.phasesMs.gates), 'ms'),
+      ...privateTreeFigures('the set-up tree', trees.light),
+      ...privateTreeFigures(`the set-up tree with ${FILES} installed files more`, trees.heavy),
     ];
     return {
       name: `workspace: ${ITERATIONS} iterations on ${FILES} files with \`${SETUP}\`, fresh tree per activity (before) vs warm workspace`,
       figures,
-      notes: [`dependencies: ${Object.entries(DEPENDENCIES).map(([n, v]) => `${n}@${v}`).join(', ')}; model time ~0 (replayed transcript)`],
+      notes: [
+        ...(trees.light.overlay === undefined ? ['no overlay views here (they need root and an upper file system that holds one): gates copy'] : []),
+        `dependencies: ${Object.entries(DEPENDENCIES).map(([n, v]) => `${n}@${v}`).join(', ')}; model time ~0 (replayed transcript)`,
+      ],
     };
   } finally {
     await parts.close();
@@ -157,23 +191,36 @@ export async function measureWorkspace(): Promise<Section> {
 }
 
 /**
- * Cost of one gate's private copy of a set-up tree (checkout + node_modules), as the gates make
- * it: a full copy (before), and with the installed folder hard-linked (where the sandbox runs as
- * another user: as root); then the same with `FILES` more files in node_modules, as a project
- * with real dependencies has.
+ * Cost of one gate's private tree of a set-up tree (checkout + node_modules), made and removed as
+ * the gates make it: a full copy and a copy with the installed folder hard-linked (before), and an
+ * overlay view (its folders, and a mount in a namespace of its own, as a gate's run makes it, with
+ * `true` in place of the sandbox); then the same with `FILES` more files in node_modules, as a
+ * project with real dependencies has. The overlay needs root (as does linking): elsewhere gates
+ * copy, and the overlay figures say n/a.
  */
-async function gateCopyMs(parts: RealParts, repository: string): Promise<{ full: number; linked: number; heavyFull: number; heavyLinked: number }> {
+async function privateTreeMs(parts: RealParts, repository: string): Promise<PrivateTreeCosts> {
   const tree = path.join(parts.work, 'copy-probe');
   await git(['clone', '--quiet', repository, tree]);
   await run('npm', ['ci', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: tree });
   const linkable = process.getuid?.() === 0 ? ['node_modules'] : [];
-  const timed = async (options: { linkable?: string[] }) => {
+  const tools = findOverlayTools(process.env.PATH);
+  const overlays = await new OverlaySupport(tools).usable(tree);
+  const timed = async (make: () => Promise<unknown>) => {
     const started = performance.now();
-    await withWorkspaceCopy(tree, 'probe', async () => undefined, options);
+    await make();
     return performance.now() - started;
   };
-  const full = await timed({});
-  const linked = await timed({ linkable });
+  const copy = (options: { linkable?: string[] }) => timed(() => withWorkspaceCopy(tree, 'probe', async () => undefined, options));
+  const view = () =>
+    overlays && tools
+      ? timed(() =>
+          withOverlayFolders(tree, 'probe', async (folders) => {
+            const { file, args } = overlayCommand(tools, overlayMountOptions(tree, folders), folders.merged, DEFAULT_SANDBOX_USER, '/bin/true', []);
+            await run(file, args);
+          }),
+        )
+      : Promise.resolve(undefined);
+  const light = { full: await copy({}), linked: await copy({ linkable }), overlay: await view() };
   await generateFiles(path.join(tree, 'node_modules', 'installed'), FILES);
-  return { full, linked, heavyFull: await timed({}), heavyLinked: await timed({ linkable }) };
+  return { light, heavy: { full: await copy({}), linked: await copy({ linkable }), overlay: await view() } };
 }

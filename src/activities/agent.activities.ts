@@ -165,7 +165,7 @@ export function createAgentActivities(deps: AgentActivityDeps): Pick<CodeActivit
         const setupFailed = JUDGING_TOOLS.has(call.name) || (call.name === 'run' && workspace.setupOutputsLost) ? await setup(repoConfig, input.baseSha) : undefined;
         const step = `step ${input.step}: ${call.name} ${shortArgument(call)}`.trimEnd();
         run.report(step);
-        // After a command in the tree (the gates of run_gates and finish run in copies), only the
+        // After a command in the tree (the gates of run_gates and finish run on private trees), only the
         // content of its files counts at the next sync; said before it runs, since a call cut
         // short wrote the tree too.
         if (call.name === 'run') workspace.ranCommands();

@@ -43,10 +43,12 @@ export async function runSetup(sandbox: Sandbox, config: RepoConfig, dir: string
 }
 
 /**
- * Runs the commands in parallel; each gate gets its own copy of `workspace`, which shares what
- * setup installed (the folders git ignores) by hard link where the sandbox makes that safe.
+ * Runs the commands in parallel, each on a private tree of its own: an overlay view of `workspace`
+ * where the sandbox has them, else a copy, which shares what setup installed (the folders git
+ * ignores) by hard link where the sandbox makes that safe.
  */
 export async function runCommands(sandbox: Sandbox, config: RepoConfig, gates: Gate[], workspace: Workspace, run: ActivityRun): Promise<QualityGatesResult> {
-  const linkable = sandbox.runsAsOtherUser ? await workspace.ignoredFolders() : [];
+  const copies = sandbox.runsAsOtherUser && !(await sandbox.overlays?.(workspace.dir));
+  const linkable = copies ? await workspace.ignoredFolders() : [];
   return runGates(sandbox, gates, workspace.dir, { ...repoRunOptions(config, run), linkable });
 }

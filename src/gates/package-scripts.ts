@@ -10,21 +10,21 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
- * Sets the `scripts` of `dir`/package.json to `scripts` (none left when `scripts` is empty).
- * Without a package.json, or with one npm could not read either, nothing changes. A package.json
- * that is a symbolic link (left by a setup command, or pointing at a file the model wrote) is
- * replaced by a file holding the scripts only: nothing is read through the link.
+ * Sets the `scripts` of `dir`/package.json to `scripts` (none left when `scripts` is empty),
+ * writing the result to `into`/package.json (the overlay's upper folder when a run sees `dir`
+ * through one; default `dir` itself). Without a package.json, or with one npm could not read
+ * either, nothing changes. A package.json that is a symbolic link (left by a setup command, or
+ * pointing at a file the model wrote) is replaced by a file holding the scripts only: nothing is
+ * read through the link.
  */
-export async function pinPackageScripts(dir: string, scripts: Record<string, string>): Promise<void> {
-  const file = path.join(dir, 'package.json');
+export async function pinPackageScripts(dir: string, scripts: Record<string, string>, into = dir): Promise<void> {
   let text: string;
   try {
-    text = await readFile(file, { encoding: 'utf8', flag: constants.O_RDONLY | constants.O_NOFOLLOW });
+    text = await readFile(path.join(dir, 'package.json'), { encoding: 'utf8', flag: constants.O_RDONLY | constants.O_NOFOLLOW });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return;
     if (code !== 'ELOOP') throw err;
-    await rm(file);
     text = '{}';
   }
   let pkg: unknown;
@@ -36,6 +36,7 @@ export async function pinPackageScripts(dir: string, scripts: Record<string, str
   if (pkg === null || typeof pkg !== 'object' || Array.isArray(pkg)) return;
   const { scripts: _theirs, ...rest } = pkg as Record<string, unknown>;
   const pinned = Object.keys(scripts).length > 0 ? { ...rest, scripts } : rest;
+  const file = path.join(into, 'package.json');
   // A new file, never a write through the old one: a copy of the workspace may share it (a hard link).
   await rm(file, { force: true });
   await writeFile(file, `${JSON.stringify(pinned, null, 2)}\n`);

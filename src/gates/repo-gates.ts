@@ -28,6 +28,6 @@ export function repoRunOptions(config: RepoConfig, run: { signal?: AbortSignal; 
     report: run.report,
     limits: config.limits,
     // Each run's own folder, after setup has run in it: setup's commands are the repository's code too.
-    prepare: (folder) => pinPackageScripts(folder, config.packageScripts),
+    prepare: (folder, into) => pinPackageScripts(folder, config.packageScripts, into),
   };
 }

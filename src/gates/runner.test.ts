@@ -1,11 +1,19 @@
 import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createSandbox } from '../sandbox';
+import { createSandbox, type Sandbox } from '../sandbox';
 import { tempWorkspace } from '../../test/sandbox/helpers';
 import { describeGateProgress, runGates } from './runner';
 
 const sandbox = createSandbox({ backend: 'bubblewrap' });
+/** The same sandbox without overlay views: gates get copies. */
+const copying: Sandbox = { backend: sandbox.backend, runsAsOtherUser: sandbox.runsAsOtherUser, run: (spec, options) => sandbox.run(spec, options) };
+
+/** Overlay mounts this process's mount namespace can see of views of `folder` (`.<name>.<gate>-…`, beside it). */
+async function overlayMountsOf(folder: string): Promise<string[]> {
+  const lines = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n');
+  return lines.filter((line) => line.includes(' - overlay ') && line.includes(`/.${path.basename(folder)}.`));
+}
 
 describe('runGates', () => {
   it('passes when every gate exits 0 and reports each gate', async () => {
@@ -187,12 +195,63 @@ ${value}"`;
       '{ mkdir -p node_modules/.cache && echo new > node_modules/.cache/x; } || bad="$bad no-cache"',
       'echo "bad:$bad"; [ -z "$bad" ]',
     ].join('\n');
-    const outcome = await runGates(sandbox, [{ name: 'test', command: attack }, { name: 'lint', command: 'cat node_modules/dep/.bin/tool' }], workdir, { linkable: ['node_modules'] });
+    const outcome = await runGates(copying, [{ name: 'test', command: attack }, { name: 'lint', command: 'cat node_modules/dep/.bin/tool' }], workdir, { linkable: ['node_modules'] });
     expect(outcome.failures).toEqual([]);
     const before = { 'src/a.js': 'module.exports = 1;\n', 'node_modules/dep/index.js': 'module.exports = "dep";\n', 'node_modules/dep/open.js': 'open to all\n', 'node_modules/dep/.bin/tool': '#!/bin/sh\necho tool\n' };
     for (const [file, content] of Object.entries(before)) expect(await readFile(path.join(workdir, file), 'utf8')).toBe(content);
     const index = await stat(path.join(workdir, 'node_modules/dep/index.js'));
     expect([index.uid, index.mode & 0o777, index.nlink]).toEqual([0, 0o644, 1]);
     expect(await readdir(path.join(workdir, 'node_modules'))).toEqual(['dep']);
+  });
+
+  it.runIf(process.getuid?.() === 0)('gives each gate an overlay view as root: whatever a gate does there, the workspace stays as it was and no mount is left', async () => {
+    const workdir = await tempWorkspace({ 'src/a.js': 'module.exports = 1;\n', 'package.json': '{"scripts":{"test":"echo theirs"}}\n', 'node_modules/dep/index.js': 'dep\n' });
+    expect(await sandbox.overlays?.(workdir)).toBe(true);
+    const attack = [
+      'bad=""',
+      'echo pwned >> src/a.js || bad="$bad no-append"',
+      'chmod 777 src node_modules/dep/index.js || bad="$bad no-chmod"',
+      'rm -rf node_modules || bad="$bad no-rm"',
+      'ln -s /etc/passwd src/link && echo new > src/new.js || bad="$bad no-create"',
+      'mkdir -p dist && echo built > dist/out.js || bad="$bad no-mkdir"',
+      // The overlay is not this run's to take apart: no user namespace, no mount rights.
+      'umount /workspace 2>/dev/null && bad="$bad umounted"',
+      // Each gate sees its own writes only: the other gate writes dist/ too.
+      'sleep 0.5; [ "$(cat dist/out.js)" = built ] || bad="$bad saw-other"',
+      // Scripts come from the base commit: the view shows them, the workspace does not get them.
+      'grep -q pinned package.json || bad="$bad not-pinned"',
+      'echo "bad:$bad"; [ -z "$bad" ]',
+    ].join('\n');
+    const outcome = await runGates(
+      sandbox,
+      [
+        { name: 'test', command: attack },
+        { name: 'build', command: 'mkdir -p dist && echo other > dist/out.js && rm -f src/a.js' },
+      ],
+      workdir,
+      { prepare: (folder, into) => writeFile(path.join(into, 'package.json'), `{"scripts":{"test":"pinned"},"read":${JSON.stringify(folder)}}\n`) },
+    );
+    expect(outcome.failures).toEqual([]);
+    expect(await readFile(path.join(workdir, 'src/a.js'), 'utf8')).toBe('module.exports = 1;\n');
+    expect(await readFile(path.join(workdir, 'package.json'), 'utf8')).toBe('{"scripts":{"test":"echo theirs"}}\n');
+    expect(await readFile(path.join(workdir, 'node_modules/dep/index.js'), 'utf8')).toBe('dep\n');
+    expect((await readdir(workdir)).sort()).toEqual(['node_modules', 'package.json', 'src']);
+    expect((await readdir(path.join(workdir, 'src'))).sort()).toEqual(['a.js']);
+    expect((await stat(path.join(workdir, 'src'))).mode & 0o777).toBe(0o755);
+    // Only read, the workspace may stay lent to the sandbox user; a run in it gives it back.
+    await runGates(sandbox, [{ name: 'in-place', command: 'true' }], workdir, { copyWorkspace: false });
+    for (const entry of ['src', 'src/a.js', 'node_modules/dep/index.js']) expect((await stat(path.join(workdir, entry))).uid).toBe(0);
+    // The views' folders are gone with them; the mounts lived in the runs' own namespaces.
+    expect((await readdir(path.dirname(workdir))).filter((name) => name.startsWith(`.${path.basename(workdir)}.`))).toEqual([]);
+    expect(await overlayMountsOf(workdir)).toEqual([]);
+  });
+
+  it.runIf(process.getuid?.() === 0)('leaves no mount and no view behind when a gate on an overlay is killed', async () => {
+    const workdir = await tempWorkspace({ 'src/a.js': 'module.exports = 1;\n' });
+    const outcome = await runGates(sandbox, [{ name: 'test', command: 'echo x > src/a.js; sleep 30', timeoutMs: 1000 }], workdir);
+    expect(outcome.gates[0]!.stopReason).toBe('timeout');
+    expect(await readFile(path.join(workdir, 'src/a.js'), 'utf8')).toBe('module.exports = 1;\n');
+    expect((await readdir(path.dirname(workdir))).filter((name) => name.startsWith(`.${path.basename(workdir)}.`))).toEqual([]);
+    expect(await overlayMountsOf(workdir)).toEqual([]);
   });
 });

@@ -31,6 +31,7 @@ import { sandboxEnvironment } from './environment';
 import { detectHostLayout, type HostLayout } from './host-layout';
 import { LimitPolicy } from './limits';
 import { assertReachable, sandboxUser, WorkspaceOwnership, type Owner } from './ownership';
+import { findOverlayTools, overlayCommand, overlayMountOptions, OverlaySupport, type OverlayTools } from './overlay';
 import { checkedWorkdir } from './run-spec';
 import { bwrapSetupFailure } from './stop-reason';
 import { supervise } from './supervise';
@@ -70,6 +71,7 @@ class BubblewrapSandbox implements Sandbox {
   }
   private readonly layout: HostLayout = detectHostLayout();
   private readonly ownership: WorkspaceOwnership | undefined;
+  private readonly overlaySupport: OverlaySupport;
   /** Once per sandbox: can bwrap build its namespaces here, as the sandbox user? */
   private readonly ensureUsable = untilSuccess(() => this.probe());
   /** The egress proxy of this sandbox's runs with network, started by the first of them. */
@@ -82,37 +84,53 @@ class BubblewrapSandbox implements Sandbox {
     private readonly limitPolicy: LimitPolicy,
     private readonly egressRules: readonly EgressRule[],
     private readonly logger: Logger | undefined,
+    private readonly overlayTools: OverlayTools | undefined,
   ) {
     this.ownership = user === undefined ? undefined : new WorkspaceOwnership(user);
+    this.overlaySupport = new OverlaySupport(user === undefined ? undefined : overlayTools);
     this.egressProxy = untilSuccess(() => startEgressProxy({ rules: this.egressRules, logger: this.logger }));
+  }
+
+  overlays(workdir: string): Promise<boolean> {
+    return this.overlaySupport.usable(workdir);
   }
 
   async run(spec: SandboxRunSpec, options: SandboxRunOptions = {}): Promise<SandboxRunResult> {
     const limits = this.limitPolicy.limitsFor(spec, this.logger);
     const workdir = await checkedWorkdir(spec);
     await this.ensureUsable();
-    if (this.user !== undefined) await assertReachable(workdir, this.user);
+    // On an overlay the run sees the view and writes its upper folder; the workspace is only read.
+    const view = spec.overlay?.merged ?? workdir;
+    if (this.user !== undefined) await assertReachable(view, this.user);
     const egress = spec.network === true ? { proxyDir: (await this.egressProxy()).dir, nodePath: this.layout.node } : undefined;
     const env = sandboxEnvironment({ PATH: sandboxPath(this.layout), HOME: '/tmp' }, { ...(egress && proxyEnvironment()), ...spec.env });
     const args = buildBubblewrapArgs({
       command: spec.command,
-      workdir,
+      workdir: view,
       env,
       egress,
       limits,
       prlimitPath: this.prlimitPath,
       layout: this.layout,
     });
-    const release = await this.ownership?.lease(workdir);
+    const releases = [await this.ownership?.lease(workdir, { readOnly: spec.overlay !== undefined })];
     let result: SandboxRunResult;
     try {
-      result = await supervise(
-        { file: this.bwrapPath, args, env: {}, cwd: '/', uid: this.user?.uid, gid: this.user?.gid, syncPipe: true, blockPipe: true, writableDir: workdir },
-        limits,
-        options,
-      );
+      const common = { env: {}, cwd: '/', syncPipe: true, blockPipe: true } as const;
+      if (spec.overlay === undefined) {
+        result = await supervise(
+          { ...common, file: this.bwrapPath, args, uid: this.user?.uid, gid: this.user?.gid, writableDir: workdir },
+          limits,
+          options,
+        );
+      } else {
+        if (this.user === undefined || this.overlayTools === undefined) throw new Error('This sandbox cannot run on an overlay (overlays() says so): run on the workspace or a copy.');
+        releases.push(await this.ownership?.lease(spec.overlay.upper));
+        const wrapped = overlayCommand(this.overlayTools, overlayMountOptions(workdir, spec.overlay), spec.overlay.merged, this.user, this.bwrapPath, args);
+        result = await supervise({ ...common, ...wrapped, writableDir: spec.overlay.upper }, limits, options);
+      }
     } finally {
-      await release?.();
+      for (const release of releases.reverse()) await release?.();
     }
     result = bwrapSetupFailure(result);
     this.logger?.debug(
@@ -148,5 +166,6 @@ export function createBubblewrapSandbox(options: BubblewrapSandboxOptions = {}):
   const bwrapPath = requireExecutable('bwrap', searchPath, 'install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap)');
   const prlimitPath = requireExecutable('prlimit', searchPath, 'install util-linux');
   const policy = new LimitPolicy(options.defaults, options.ceilings);
-  return new BubblewrapSandbox(bwrapPath, prlimitPath, sandboxUser(options.user), policy, options.egressRules ?? DEFAULT_EGRESS_RULES, options.logger);
+  const overlayTools = findOverlayTools(searchPath);
+  return new BubblewrapSandbox(bwrapPath, prlimitPath, sandboxUser(options.user), policy, options.egressRules ?? DEFAULT_EGRESS_RULES, options.logger, overlayTools);
 }

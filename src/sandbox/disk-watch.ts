@@ -1,8 +1,8 @@
 /**
  * Accounting of what a run writes to its workspace, so that a run cannot fill the host's disk:
- * the workspace is a folder on the host file system (its writes must outlive the run, and
- * bubblewrap 0.8 has no overlay mounts), so no mount can cap it, and quotas need root and a file
- * system that has them. Instead the run's growth is measured while it runs, and the run is stopped
+ * the workspace (or, on an overlay view, its upper folder) is a folder on the host file system,
+ * whose writes may have to outlive the run, so no size-capped mount can hold it, and quotas need
+ * root and a file system that has them. Instead the run's growth is measured while it runs, and the run is stopped
  * once it passes its disk limit; a single file cannot pass it at all (RLIMIT_FSIZE, limits.ts).
  *
  * Measuring is `du` over the workspace (allocated bytes), against the size it had when the run

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { gvisorAvailable, tempWorkspace } from '../../test/sandbox/helpers';
 import { ESCAPE_PROBES } from './escape/probes';
-import { runEscapeProbe } from './escape/run-probes';
+import { onOverlayViews, runEscapeProbe } from './escape/run-probes';
 import { createSandbox, type SandboxBackend } from './index';
 
 const execFileAsync = promisify(execFile);
@@ -39,5 +39,17 @@ describe.each(BACKENDS)('%s sandbox escape attempts', (backend) => {
     expect(report.stopReason).toBe('exit');
     expect(report.output).toMatch(/fd0:\d+ fd1:\d+ fd2:\d+ tty(-open)?:\d+/);
     expect(report.output).not.toContain('INJECTED');
+  });
+});
+
+// As root, gates run on overlay views: mounted by root just before the sandbox starts, then the
+// command drops to the sandbox user. The same probes must stay inside.
+describe.runIf(process.getuid?.() === 0)('bubblewrap sandbox escape attempts on an overlay view', () => {
+  const sandbox = onOverlayViews(createSandbox({ backend: 'bubblewrap' }));
+
+  it.each(ESCAPE_PROBES.map((probe) => [probe.name, probe] as const))('%s', async (_name, probe) => {
+    const verdict = await runEscapeProbe(sandbox, probe);
+    expect(verdict.failures).toEqual([]);
+    expect(verdict.contained).toBe(true);
   });
 });

@@ -3,6 +3,7 @@
  * goes through a `Sandbox`. Backends: bubblewrap (default), gvisor (gVisor's user-space kernel),
  * and process (no isolation, explicit opt-in only).
  */
+import type { OverlayFolders } from './overlay';
 
 export interface SandboxLimits {
   /** Wall-clock limit; the whole process tree is killed when it passes. */
@@ -51,6 +52,12 @@ export interface SandboxRunSpec {
   /** Network access; only repository `setup` may ask for it. Default false. */
   network?: boolean;
   limits?: Partial<SandboxLimits>;
+  /**
+   * Run on a copy-on-write view of `workdir` instead of `workdir` itself: the command sees the
+   * workspace, its writes land in `overlay.upper` and the workspace stays as it was. Only for a
+   * sandbox whose `overlays` says yes for this workdir.
+   */
+  overlay?: OverlayFolders;
 }
 
 /** Why a run ended. */
@@ -93,6 +100,11 @@ export interface Sandbox {
    */
   readonly runsAsOtherUser: boolean;
   run(spec: SandboxRunSpec, options?: SandboxRunOptions): Promise<SandboxRunResult>;
+  /**
+   * Whether runs on `workdir` can take `SandboxRunSpec.overlay` (folders from `withOverlayFolders`
+   * beside it): a private tree for the price of a mount (overlay.ts). Absent: never.
+   */
+  overlays?(workdir: string): Promise<boolean>;
   /**
    * A long-lived sandbox for one workspace, where a backend has one that makes later commands
    * cheaper (gvisor). Callers without it, or on a backend without it, use `run`.

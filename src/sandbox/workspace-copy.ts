@@ -1,6 +1,7 @@
 /**
  * Private copies of a workspace, for runs that must not see each other's writes (quality gates
- * in parallel: a build writing dist/ while tests read it). `cp -a --reflink=auto` shares blocks
+ * in parallel: a build writing dist/ while tests read it), where the sandbox cannot give them
+ * overlay views instead (overlay.ts: ADO not root, or no overlayfs there). `cp -a --reflink=auto` shares blocks
  * on copy-on-write file systems (btrfs, XFS) and copies them elsewhere; the copy sits beside the
  * workspace so it is on the same file system and as reachable as the workspace itself.
  *

@@ -134,6 +134,7 @@ function observed(sandbox: Sandbox, onRun: SandboxObserver | undefined): Sandbox
   return {
     backend: sandbox.backend,
     runsAsOtherUser: sandbox.runsAsOtherUser,
+    overlays: async (workdir) => (await sandbox.overlays?.(workdir)) ?? false,
     run: async (spec, options) => {
       const finished = onRun(spec);
       const started = performance.now();

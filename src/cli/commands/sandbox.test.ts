@@ -23,12 +23,14 @@ describe('ado sandbox check', () => {
   it('runs the chosen probes against the configured backend and reports them contained, as JSON too', async () => {
     const result = await check(['--only', 'host loopback', '--json'], { ADO_SANDBOX: 'bubblewrap' });
     expect(result.code).toBe(0);
-    const report = JSON.parse(result.stdout) as { backend: string; probes: number; contained: number; verdicts: { name: string; contained: boolean }[] };
+    const report = JSON.parse(result.stdout) as { backend: string; probes: number; contained: number; verdicts: { name: string; contained: boolean }[]; overlayViews: unknown };
     expect(report).toMatchObject({ backend: 'bubblewrap', probes: 2, contained: 2 });
     expect(report.verdicts.map((verdict) => verdict.name)).toEqual([
       'cannot connect to a listener on the host loopback',
       'with network, cannot reach the host loopback: not directly, not through the egress proxy by address or by name',
     ]);
+    // As root, execute and the gates run on overlay views: the probes run there too.
+    expect(report.overlayViews).toEqual(process.getuid?.() === 0 ? expect.objectContaining({ probes: 2, contained: 2, escaped: 0 }) : null);
   });
 
   it('finds the escape of a backend that isolates nothing, says what got out and exits non-zero', async () => {

@@ -6,16 +6,21 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { FailureType, nonRetryable } from '../../domain/errors';
 import { createSandbox, sandboxConfigFromEnv, type Sandbox } from '../../sandbox';
 import { ESCAPE_PROBES } from '../../sandbox/escape/probes';
-import { runEscapeProbes, type ProbeVerdict } from '../../sandbox/escape/run-probes';
+import { onOverlayViews, runEscapeProbes, type ProbeVerdict } from '../../sandbox/escape/run-probes';
 import type { CliContext } from '../context';
 import { printJson, printLine } from '../output';
 
-/** Runs `true` once in a throwaway workspace: throws the backend's error (what to fix) when it cannot start. */
-async function startsHere(box: Sandbox): Promise<void> {
+/**
+ * Runs `true` once in a throwaway workspace in the temporary folder, where the probes' are:
+ * throws the backend's error (what to fix) when it cannot start; says whether runs there get
+ * overlay views, as execute and the gates do where the backend has them.
+ */
+async function startsHere(box: Sandbox): Promise<{ views: boolean }> {
   const workdir = await mkdtemp(path.join(os.tmpdir(), 'ado-sandbox-check-'));
   try {
     const result = await box.run({ command: 'true', workdir });
     if (result.exitCode !== 0) throw nonRetryable(FailureType.InvalidConfig, `The ${box.backend} sandbox cannot run a command on this host: ${result.reason} ${result.output.trim()}`);
+    return { views: (await box.overlays?.(workdir)) === true };
   } finally {
     await rm(workdir, { recursive: true, force: true });
   }
@@ -40,7 +45,7 @@ export function registerSandboxCommands(program: Command, ctx: CliContext): void
   sandbox
     .command('check')
     .description(
-      'run the escape probes against the configured sandbox backend (ADO_SANDBOX, its limits and egress hosts) on this host; exits non-zero when any probe gets out',
+      'run the escape probes against the configured sandbox backend (ADO_SANDBOX, its limits and egress hosts) on this host, and again on an overlay view where execute and the gates run on one; exits non-zero when any probe gets out',
     )
     .option('--only <text>', 'run only the probes whose name contains this text')
     .option('--json', 'print one JSON document')
@@ -53,20 +58,37 @@ export function registerSandboxCommands(program: Command, ctx: CliContext): void
       const logger = ctx.logger.child({}, { level: 'error' });
       const box = createSandbox({ ...config, logger, progress: (line) => process.stderr.write(`${line}\n`) });
       // A backend that cannot start here fails now, with its own message, rather than as probes that "escaped".
-      await startsHere(box);
+      const { views } = await startsHere(box);
       if (opts.json !== true) {
-        printLine(`Sandbox backend: ${box.backend}. Running ${probes.length} escape probes${probes.length === ESCAPE_PROBES.length ? ' (about a minute)' : ''}…`);
+        printLine(`Sandbox backend: ${box.backend}. Running ${probes.length} escape probes${probes.length === ESCAPE_PROBES.length ? ' (a minute or two)' : ''}…`);
         printLine('');
         printLine('result       time  probe');
       }
-      const verdicts = await runEscapeProbes(box, { only: (probe) => probes.includes(probe), onVerdict: (verdict) => opts.json !== true && verdictLines(verdict).forEach((line) => printLine(line)) });
-      const contained = verdicts.filter((verdict) => verdict.contained).length;
-      if (opts.json === true) {
-        printJson({ backend: box.backend, probes: verdicts.length, contained, escaped: verdicts.length - contained, verdicts });
-      } else {
+      const print = (verdict: ProbeVerdict) => opts.json !== true && verdictLines(verdict).forEach((line) => printLine(line));
+      const verdicts = await runEscapeProbes(box, { only: (probe) => probes.includes(probe), onVerdict: print });
+      if (opts.json !== true) {
         printLine('');
         printLine(probeSummary(verdicts));
+        if (views) {
+          printLine('');
+          printLine('Execute and the gates run on overlay views of the workspace here; the same probes on a view:');
+          printLine('');
+          printLine('result       time  probe');
+        }
       }
-      process.exitCode = contained === verdicts.length ? 0 : 1;
+      const onViews = views ? await runEscapeProbes(onOverlayViews(box), { only: (probe) => probes.includes(probe), onVerdict: print }) : undefined;
+      const all = [...verdicts, ...(onViews ?? [])];
+      const contained = all.filter((verdict) => verdict.contained).length;
+      if (opts.json === true) {
+        const tally = (list: ProbeVerdict[]) => {
+          const held = list.filter((verdict) => verdict.contained).length;
+          return { probes: list.length, contained: held, escaped: list.length - held, verdicts: list };
+        };
+        printJson({ backend: box.backend, ...tally(verdicts), overlayViews: onViews === undefined ? null : tally(onViews) });
+      } else if (onViews) {
+        printLine('');
+        printLine(probeSummary(onViews));
+      }
+      process.exitCode = contained === all.length ? 0 : 1;
     });
 }

@@ -5,6 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { withOverlayFolders } from '../overlay';
 import type { Sandbox } from '../types';
 import { Cleanup } from './host-fixtures';
 import { ESCAPE_PROBES, Judgement, type EscapeProbe } from './probes';
@@ -16,6 +17,18 @@ export interface ProbeVerdict {
   /** What did not hold (a probe that threw has its error here). */
   failures: string[];
   durationMs: number;
+}
+
+/**
+ * `sandbox` with every run on an overlay view of its workspace, as execute and the gates run where
+ * the sandbox has views (`Sandbox.overlays`): the probes then try to get out of a view.
+ */
+export function onOverlayViews(sandbox: Sandbox): Sandbox {
+  return {
+    backend: sandbox.backend,
+    runsAsOtherUser: sandbox.runsAsOtherUser,
+    run: (spec, options) => withOverlayFolders(spec.workdir, 'probe', (overlay) => sandbox.run({ ...spec, overlay }, options)),
+  };
 }
 
 /** Runs `probe` against `sandbox` in a fresh workspace, and undoes what it prepared. */
