@@ -9,13 +9,15 @@
  *   uses (never `ext::`), no submodule recursion, no signing;
  * - commands a repository's own configuration names (`local` and `worktree` scope, includes
  *   followed) are emptied for the call: filter, diff and merge drivers that `.gitattributes` can
- *   select, credential helpers, askpass, ssh and proxy commands, pagers and editors.
+ *   select, credential helpers, askpass, ssh and proxy commands, pagers and editors. The listing
+ *   is read again whenever the config files changed (`overridesByGitDir`).
  *
  * The operator's own configuration (system, global, `GIT_CONFIG_*`, `GIT_SSH_COMMAND`) is trusted
  * and kept: it holds the credentials and proxies for fetching users' repositories.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FailureType, nonRetryable } from '../domain/errors';
 
@@ -147,6 +149,11 @@ function locationArgs(options: GitOptions): string[] {
  * `required` either, or git would refuse to work without it.
  */
 async function repositoryCommandOverrides(options: GitOptions, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const gitDir = options.env?.GIT_DIR;
+  // Stamped before listing: a change made meanwhile shows at the next call.
+  const stamp = gitDir === undefined ? undefined : await configStamp(gitDir);
+  const known = gitDir === undefined ? undefined : overridesByGitDir.get(gitDir);
+  if (known !== undefined && known.stamp === stamp) return known.overrides;
   const listing = await new Promise<string>((resolve, reject) => {
     const args = [...locationArgs(options), 'config', '--list', '--show-scope', '-z'];
     execFile('git', args, { env, maxBuffer: MAX_OUTPUT, encoding: 'utf8' }, (error, stdout, stderr) => {
@@ -156,16 +163,43 @@ async function repositoryCommandOverrides(options: GitOptions, env: NodeJS.Proce
     });
   });
   const overrides = new Set<string>();
+  let includes = false;
   const fields = listing.split('\0');
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const scope = fields[i] ?? '';
     const key = (fields[i + 1] ?? '').split('\n', 1)[0] ?? '';
-    if (!REPOSITORY_SCOPES.has(scope) || !COMMAND_KEYS.some((pattern) => pattern.test(key.toLowerCase()))) continue;
+    if (!REPOSITORY_SCOPES.has(scope)) continue;
+    if (/^include(if\..*)?\.path$/i.test(key)) includes = true;
+    if (!COMMAND_KEYS.some((pattern) => pattern.test(key.toLowerCase()))) continue;
     overrides.add(`${key}=`);
     const filter = /^filter\.(.+)\.[^.]+$/i.exec(key);
     if (filter) overrides.add(`filter.${filter[1]}.required=false`);
   }
-  return [...overrides].flatMap((setting) => ['-c', setting]);
+  const args = [...overrides].flatMap((setting) => ['-c', setting]);
+  if (gitDir !== undefined && stamp !== undefined && !includes) remember(gitDir, { stamp, overrides: args });
+  return args;
+}
+
+/**
+ * The overrides found for a git directory (a workspace's: calls that name it in GIT_DIR), with the
+ * stamp of its config files when they were listed: listing costs a git process per call (half of
+ * a workspace's git time), a stamp two `stat`s. Not kept when the config includes other files,
+ * whose changes the stamp would not show.
+ */
+const overridesByGitDir = new Map<string, { stamp: string; overrides: string[] }>();
+const GIT_DIRS_KEPT = 500;
+
+function remember(gitDir: string, entry: { stamp: string; overrides: string[] }): void {
+  overridesByGitDir.delete(gitDir);
+  overridesByGitDir.set(gitDir, entry);
+  if (overridesByGitDir.size > GIT_DIRS_KEPT) overridesByGitDir.delete(overridesByGitDir.keys().next().value!);
+}
+
+/** Identity and change times of `gitDir`'s config files: any write moves the ctime, which nobody can set back. */
+async function configStamp(gitDir: string): Promise<string> {
+  const files = ['config', 'config.worktree'].map((name) => path.join(gitDir, name));
+  const stats = await Promise.all(files.map((file) => stat(file, { bigint: true }).catch(() => undefined)));
+  return stats.map((info) => (info === undefined ? '-' : `${info.dev}:${info.ino}:${info.mode}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`)).join('|');
 }
 
 /**
