@@ -8,8 +8,8 @@
  * The mount is made by root in a mount namespace of the run's own (`unshare --mount`) just before
  * the sandbox starts, and the command then drops to the sandbox user (`setpriv`): the mount goes
  * with the run's last process, so a worker killed mid-run leaves folders for the sweep and no mount.
- * Overlays need root, overlayfs in the kernel and an upper file system that can hold one (not an
- * overlay itself, as a container's root file system often is): `OverlaySupport` tries one once
+ * Overlays need root, overlayfs in the kernel (Linux 5.10 or later: views are `volatile`) and an
+ * upper file system that can hold one (not an overlay itself, as a container's root often is): `OverlaySupport` tries one once
  * per file system, and where it fails, gates copy.
  */
 import { execFile } from 'node:child_process';
@@ -75,7 +75,9 @@ const UNESCAPED = /[,:\\]/;
 export function overlayMountOptions(lower: string, folders: OverlayFolders): string {
   const paths = [lower, folders.upper, folders.work];
   if (paths.some((p) => UNESCAPED.test(p))) throw new Error(`An overlay cannot be mounted on ${JSON.stringify(paths)}: a path holds one of , : \\`);
-  return `lowerdir=${lower},upperdir=${folders.upper},workdir=${folders.work}`;
+  // volatile: no syncs of the upper file system, which the view's folders are thrown away with
+  // (without it, each mount waits for every dirty file there: 87 ms after writing 6,000 files).
+  return `lowerdir=${lower},upperdir=${folders.upper},workdir=${folders.work},volatile`;
 }
 
 /** Mounts `$1` (options) on `$2`, then runs the rest of the arguments in its place. */
