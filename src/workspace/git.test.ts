@@ -1,4 +1,4 @@
-import { appendFile, writeFile } from 'node:fs/promises';
+import { appendFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { removeDirs, tempDir } from '../../test/helpers/git-repos';
@@ -35,6 +35,30 @@ describe('git calls on a repository whose config names commands', () => {
       await appendFile(config, `[include]\n\tpath = ${included}\n`);
       expect((await gitInvocation(['status'], at)).args).not.toContain('credential.helper=');
       await writeFile(included, '[credential]\n\thelper = !touch /tmp/ado-helper-ran\n');
+      expect((await gitInvocation(['status'], at)).args).toContain('credential.helper=');
+    } finally {
+      await removeDirs(dir);
+    }
+  });
+
+  it('sees a command in config git reads through a symlink or a commondir, which a stamp cannot follow', async () => {
+    const { at, config, dir } = await repository();
+    try {
+      // Resolved from git's working folder, not the caller's: the caller's stat sees nothing.
+      await writeFile(path.join(dir, 'x.cfg'), '[core]\n\tbare = false\n');
+      await rm(config);
+      await symlink('/proc/self/cwd/x.cfg', config);
+      const inTree = { ...at, cwd: dir };
+      expect((await gitInvocation(['status'], inTree)).args).not.toContain('core.pager=');
+      await writeFile(path.join(dir, 'x.cfg'), '[core]\n\tpager = touch /tmp/ado-pager-ran\n');
+      expect((await gitInvocation(['status'], inTree)).args).toContain('core.pager=');
+
+      await rm(config);
+      await writeFile(config, '[core]\n\tbare = false\n');
+      await git(['init', '--quiet', '--bare', path.join(dir, 'common')]);
+      await writeFile(path.join(dir, '.git', 'commondir'), path.join(dir, 'common'));
+      expect((await gitInvocation(['status'], at)).args).not.toContain('credential.helper=');
+      await appendFile(path.join(dir, 'common', 'config'), '[credential]\n\thelper = !touch /tmp/ado-helper-ran\n');
       expect((await gitInvocation(['status'], at)).args).toContain('credential.helper=');
     } finally {
       await removeDirs(dir);

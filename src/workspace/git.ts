@@ -17,7 +17,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { FailureType, nonRetryable } from '../domain/errors';
 
@@ -153,7 +153,7 @@ async function repositoryCommandOverrides(options: GitOptions, env: NodeJS.Proce
   // Stamped before listing: a change made meanwhile shows at the next call.
   const stamp = gitDir === undefined ? undefined : await configStamp(gitDir);
   const known = gitDir === undefined ? undefined : overridesByGitDir.get(gitDir);
-  if (known !== undefined && known.stamp === stamp) return known.overrides;
+  if (known !== undefined && stamp !== undefined && known.stamp === stamp) return known.overrides;
   const listing = await new Promise<string>((resolve, reject) => {
     const args = [...locationArgs(options), 'config', '--list', '--show-scope', '-z'];
     execFile('git', args, { env, maxBuffer: MAX_OUTPUT, encoding: 'utf8' }, (error, stdout, stderr) => {
@@ -183,8 +183,8 @@ async function repositoryCommandOverrides(options: GitOptions, env: NodeJS.Proce
 /**
  * The overrides found for a git directory (a workspace's: calls that name it in GIT_DIR), with the
  * stamp of its config files when they were listed: listing costs a git process per call (half of
- * a workspace's git time), a stamp two `stat`s. Not kept when the config includes other files,
- * whose changes the stamp would not show.
+ * a workspace's git time), a stamp three `lstat`s. Not kept when the config includes other files,
+ * whose changes the stamp would not show, nor when `configStamp` cannot vouch for what git reads.
  */
 const overridesByGitDir = new Map<string, { stamp: string; overrides: string[] }>();
 const GIT_DIRS_KEPT = 500;
@@ -195,11 +195,17 @@ function remember(gitDir: string, entry: { stamp: string; overrides: string[] })
   if (overridesByGitDir.size > GIT_DIRS_KEPT) overridesByGitDir.delete(overridesByGitDir.keys().next().value!);
 }
 
-/** Identity and change times of `gitDir`'s config files: any write moves the ctime, which nobody can set back. */
-async function configStamp(gitDir: string): Promise<string> {
-  const files = ['config', 'config.worktree'].map((name) => path.join(gitDir, name));
-  const stats = await Promise.all(files.map((file) => stat(file, { bigint: true }).catch(() => undefined)));
-  return stats.map((info) => (info === undefined ? '-' : `${info.dev}:${info.ino}:${info.mode}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`)).join('|');
+/**
+ * Identity and change times of `gitDir`'s config files (any write moves a ctime, which nobody can
+ * set back), or undefined when git may read config the stamp would not follow: a config file that
+ * is not a regular file (a symlink git resolves from its own working folder), or a `commondir`
+ * (git then reads another directory's config).
+ */
+async function configStamp(gitDir: string): Promise<string | undefined> {
+  const files = ['config', 'config.worktree', 'commondir'].map((name) => path.join(gitDir, name));
+  const [config, worktree, commondir] = await Promise.all(files.map((file) => lstat(file, { bigint: true }).catch(() => undefined)));
+  if (commondir !== undefined || [config, worktree].some((info) => info !== undefined && !info.isFile())) return undefined;
+  return [config, worktree].map((info) => (info === undefined ? '-' : `${info.dev}:${info.ino}:${info.mode}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`)).join('|');
 }
 
 /**
