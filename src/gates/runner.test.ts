@@ -211,7 +211,9 @@ ${value}"`;
       'bad=""',
       'echo pwned >> src/a.js || bad="$bad no-append"',
       'chmod 777 src node_modules/dep/index.js || bad="$bad no-chmod"',
-      'rm -rf node_modules || bad="$bad no-rm"',
+      // A rename, not a copy: tools that rename folders expect it to work (overlayfs says EXDEV unless told otherwise).
+      'node -e "require(\'fs\').renameSync(\'node_modules\', \'moved\')" || bad="$bad no-rename"',
+      'rm -rf moved || bad="$bad no-rm"',
       'ln -s /etc/passwd src/link && echo new > src/new.js || bad="$bad no-create"',
       'mkdir -p dist && echo built > dist/out.js || bad="$bad no-mkdir"',
       // The overlay is not this run's to take apart: no user namespace, no mount rights.
