@@ -1,10 +1,11 @@
-import { chmod, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AdoError } from '../domain/errors';
 import { gvisorAvailable, tempWorkspace } from '../../test/sandbox/helpers';
 import { createBubblewrapSandbox } from './bubblewrap';
 import { createSandbox, type SandboxBackend } from './index';
+import { withOverlayFolders } from './overlay';
 
 const isRoot = process.getuid?.() === 0;
 /** The contract every isolating backend keeps; gVisor's half runs where runsc is (`.ci/run` builds it). */
@@ -175,5 +176,21 @@ describe('createSandbox with bubblewrap', () => {
 
   it.runIf(isRoot)('refuses to run sandboxes as root', () => {
     expect(() => createSandbox({ user: { uid: 0, gid: 0 } })).toThrow(/must not run as root/);
+  });
+});
+
+describe.runIf(isRoot)('bubblewrap sandbox on an overlay view', () => {
+  const sandbox = createBubblewrapSandbox();
+
+  it('reports a view it could not mount as the sandbox failing to start, not as the command failing', async () => {
+    const workdir = await tempWorkspace({ 'a.txt': 'a\n' });
+    expect(await sandbox.overlays?.(workdir)).toBe(true);
+    const result = await withOverlayFolders(workdir, 'broken', async (overlay) => {
+      await rm(overlay.work, { recursive: true });
+      return sandbox.run({ command: 'echo ran', workdir, overlay });
+    });
+    expect(result.stopReason).toBe('spawn-error');
+    expect(result.reason).toContain('the overlay view could not be mounted');
+    expect(result.output).not.toContain('ran');
   });
 });

@@ -82,8 +82,14 @@ export function overlayMountOptions(lower: string, folders: OverlayFolders): str
   return `lowerdir=${lower},upperdir=${folders.upper},workdir=${folders.work},volatile,redirect_dir=on`;
 }
 
-/** Mounts `$1` (options) on `$2`, then runs the rest of the arguments in its place. */
-const MOUNT_THEN_EXEC = '"$1" -t overlay overlay -o "$2" "$3" && shift 3 && exec "$@"';
+/** How a run whose view could not be mounted begins its output (the run is then a `spawn-error`, stop-reason.ts). */
+export const OVERLAY_SETUP_FAILED = 'ado: the overlay view could not be mounted: ';
+
+/**
+ * Mounts with `$1` (the mount program) and `$2` (options) on `$3`, then runs the rest of the
+ * arguments in its place; a failed mount says so in the words of `OVERLAY_SETUP_FAILED`.
+ */
+const MOUNT_THEN_EXEC = `why=$("$1" -t overlay overlay -o "$2" "$3" 2>&1) || { echo "${OVERLAY_SETUP_FAILED}$why" >&2; exit 1; }; shift 3; exec "$@"`;
 
 /**
  * The command line that runs `file args` as `user` on an overlay mounted at `merged` in a mount

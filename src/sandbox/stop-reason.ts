@@ -4,6 +4,7 @@
  */
 import { constants } from 'node:os';
 import { formatMebibytes, formatSeconds } from './limits';
+import { OVERLAY_SETUP_FAILED } from './overlay';
 import type { SandboxLimits, SandboxRunResult, StopReason } from './types';
 
 export interface RunEnding {
@@ -70,10 +71,12 @@ export function classifyEnding(ending: RunEnding): Classification {
 
 /**
  * bwrap reports a setup it could not make (a bind, a namespace) as exit code 1 and a line
- * "bwrap: ..." before any command ran: that run is a `spawn-error`, not the command's failure.
+ * "bwrap: ..." before any command ran, and so does the mount of an overlay view before bwrap
+ * starts (overlay.ts): that run is a `spawn-error`, not the command's failure.
  */
 export function bwrapSetupFailure(result: SandboxRunResult): SandboxRunResult {
-  if (result.stopReason !== 'exit' || result.exitCode !== 1 || !result.output.startsWith('bwrap: ')) return result;
+  const setup = result.output.startsWith('bwrap: ') || result.output.startsWith(OVERLAY_SETUP_FAILED);
+  if (result.stopReason !== 'exit' || result.exitCode !== 1 || !setup) return result;
   const firstLine = result.output.split('\n', 1)[0] ?? '';
   return { ...result, stopReason: 'spawn-error', reason: `the sandbox could not start: ${firstLine}` };
 }
