@@ -1,10 +1,13 @@
+import { execFile } from 'node:child_process';
 import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { createSandbox, type Sandbox } from '../sandbox';
 import { tempWorkspace } from '../../test/sandbox/helpers';
 import { describeGateProgress, runGates } from './runner';
 
+const execFileAsync = promisify(execFile);
 const sandbox = createSandbox({ backend: 'bubblewrap' });
 /** The same sandbox without overlay views: gates get copies. */
 const copying: Sandbox = { backend: sandbox.backend, runsAsOtherUser: sandbox.runsAsOtherUser, run: (spec, options) => sandbox.run(spec, options) };
@@ -206,6 +209,7 @@ ${value}"`;
 
   it.runIf(process.getuid?.() === 0)('gives each gate an overlay view as root: whatever a gate does there, the workspace stays as it was and no mount is left', async () => {
     const workdir = await tempWorkspace({ 'src/a.js': 'module.exports = 1;\n', 'package.json': '{"scripts":{"test":"echo theirs"}}\n', 'node_modules/dep/index.js': 'dep\n' });
+    await chmod(workdir, 0o755);
     expect(await sandbox.overlays?.(workdir)).toBe(true);
     const attack = [
       'bad=""',
@@ -240,9 +244,16 @@ ${value}"`;
     expect((await readdir(workdir)).sort()).toEqual(['node_modules', 'package.json', 'src']);
     expect((await readdir(path.join(workdir, 'src'))).sort()).toEqual(['a.js']);
     expect((await stat(path.join(workdir, 'src'))).mode & 0o777).toBe(0o755);
-    // Only read, the workspace may stay lent to the sandbox user; a run in it gives it back.
+    // Only read, what is in the workspace may stay lent to the sandbox user, but the folder itself
+    // is closed to it: a process of that user outside the sandbox cannot get in.
+    const top = await stat(workdir);
+    expect([top.uid, top.mode & 0o777]).toEqual([0, 0o700]);
+    const outside = await execFileAsync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', 'sh', '-c', `echo pwned >> ${workdir}/src/a.js`]).then(() => 'wrote', () => 'refused');
+    expect(outside).toBe('refused');
+    // A run in it gives it all back, as it was.
     await runGates(sandbox, [{ name: 'in-place', command: 'true' }], workdir, { copyWorkspace: false });
     for (const entry of ['src', 'src/a.js', 'node_modules/dep/index.js']) expect((await stat(path.join(workdir, entry))).uid).toBe(0);
+    expect((await stat(workdir)).mode & 0o777).toBe(0o755);
     // The views' folders are gone with them; the mounts lived in the runs' own namespaces.
     expect((await readdir(path.dirname(workdir))).filter((name) => name.startsWith(`.${path.basename(workdir)}.`))).toEqual([]);
     expect(await overlayMountsOf(workdir)).toEqual([]);

@@ -9,13 +9,15 @@
  * user owns, which is all it was given and all it made.
  *
  * A folder that runs only read (through an overlay view, overlay.ts) is not given back when they
- * end: it stays lent until a run that writes it ends, which gives it back to its owner. Handing a
- * workspace over and back costs a `find` and a `chown` of every entry each way (0.13 s each for
- * 20,000 files), which gates and execute would otherwise pay per iteration; meanwhile no process
- * of the sandbox user can reach the folder (each run sees its own view only).
+ * end: what is in it stays lent until a run that writes it ends, which gives it back to its owner.
+ * Handing a workspace over and back costs a `find` and a `chown` of every entry each way (0.13 s
+ * each for 20,000 files), which gates and execute would otherwise pay per iteration. The folder
+ * itself goes back at once, searchable by its owner only, so that no process of the sandbox user
+ * outside a run (a host daemon running as nobody) can get in meanwhile; a view needs only the
+ * mounter, root, to read below it.
  */
 import { execFile } from 'node:child_process';
-import { lchown, lstat, readdir, stat } from 'node:fs/promises';
+import { chmod, lchown, lstat, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { FailureType, nonRetryable } from '../domain/errors';
@@ -157,8 +159,8 @@ export class WorkspaceOwnership {
   private readonly leases = new Map<string, Lease>();
   /** Give-backs in progress: a new lease on the folder waits for them before reading its owner. */
   private readonly returning = new Map<string, Promise<void>>();
-  /** Folders left with the sandbox user after read-only runs, with the owner they go back to. */
-  private readonly lent = new Map<string, Owner>();
+  /** Folders whose contents are left with the sandbox user after read-only runs, with their own owner and mode. */
+  private readonly lent = new Map<string, { owner: Owner; mode: number }>();
 
   constructor(private readonly sandboxUser: Owner) {}
 
@@ -185,8 +187,12 @@ export class WorkspaceOwnership {
       released = true;
       if (!this.drop(folder, current) || this.isSandboxUser(original)) return;
       if (!current.writes) return this.keepLent(folder, original);
+      const lent = this.lent.get(folder);
       this.lent.delete(folder);
-      const giveBack = chownTree(folder, original, { kind: 'owned-by', owner: this.sandboxUser }).finally(() => this.returning.delete(folder));
+      const giveBack = (async () => {
+        await chownTree(folder, original, { kind: 'owned-by', owner: this.sandboxUser });
+        if (lent !== undefined) await chmod(folder, lent.mode);
+      })().finally(() => this.returning.delete(folder));
       this.returning.set(folder, giveBack);
       await giveBack;
     };
@@ -195,15 +201,21 @@ export class WorkspaceOwnership {
   private async take(folder: string): Promise<Owner> {
     await this.returning.get(folder);
     const info = await stat(folder);
-    const original = this.lent.get(folder) ?? { uid: info.uid, gid: info.gid };
+    const original = this.lent.get(folder)?.owner ?? { uid: info.uid, gid: info.gid };
     // A lent folder has only what was written in it since to hand over.
     if (!this.isSandboxUser(original)) await chownTree(folder, this.sandboxUser, { kind: 'unshared' });
     return original;
   }
 
-  /** Leaves `folder` lent, remembering its owner; forgets folders that no longer exist when many are remembered. */
+  /**
+   * Leaves what is in `folder` lent and closes the folder itself (see the module comment),
+   * remembering its owner and mode; forgets folders that no longer exist when many are remembered.
+   */
   private async keepLent(folder: string, original: Owner): Promise<void> {
-    this.lent.set(folder, original);
+    const mode = this.lent.get(folder)?.mode ?? (await lstat(folder)).mode & 0o7777;
+    this.lent.set(folder, { owner: original, mode });
+    await lchown(folder, original.uid, original.gid);
+    await chmod(folder, mode & 0o700);
     if (this.lent.size <= LENT_KEPT) return;
     for (const known of [...this.lent.keys()]) {
       if (!(await stat(known).then(() => true, () => false))) this.lent.delete(known);
