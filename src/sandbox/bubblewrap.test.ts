@@ -193,4 +193,14 @@ describe.runIf(isRoot)('bubblewrap sandbox on an overlay view', () => {
     expect(result.reason).toContain('the overlay view could not be mounted');
     expect(result.output).not.toContain('ran');
   });
+
+  it("leaves what the run wrote in the view's upper folder as it is, for the caller to remove", async () => {
+    const workdir = await tempWorkspace({ 'a.txt': 'a\n' });
+    await withOverlayFolders(workdir, 'kept', async (overlay) => {
+      const result = await sandbox.run({ command: 'mkdir -p dist && echo built > dist/out.js', workdir, overlay });
+      expect(result.exitCode).toBe(0);
+      // Not handed back to root first: that would be a chown of every file a build wrote.
+      expect((await stat(path.join(overlay.upper, 'dist/out.js'))).uid).toBe(65534);
+    });
+  });
 });

@@ -125,7 +125,7 @@ class BubblewrapSandbox implements Sandbox {
         );
       } else {
         if (this.user === undefined || this.overlayTools === undefined) throw new Error('This sandbox cannot run on an overlay (overlays() says so): run on the workspace or a copy.');
-        releases.push(await this.ownership?.lease(spec.overlay.upper));
+        releases.push(await this.ownership?.lease(spec.overlay.upper, { discarded: true }));
         const wrapped = overlayCommand(this.overlayTools, overlayMountOptions(workdir, spec.overlay), spec.overlay.merged, this.user, this.bwrapPath, args);
         result = await supervise({ ...common, ...wrapped, writableDir: spec.overlay.upper }, limits, options);
       }

@@ -141,11 +141,18 @@ interface Lease {
   ready: Promise<Owner>;
   /** Some run of this lease may write the folder: it is given back at the end. */
   writes: boolean;
+  /** Some run of this lease leaves the folder to its caller to keep: it is given back (or stays lent). */
+  kept: boolean;
 }
 
 export interface LeaseOptions {
   /** The run only reads the folder (it writes an overlay's upper folder): it may stay lent after (see the module comment). */
   readOnly?: boolean;
+  /**
+   * The caller removes the folder as soon as the run ends (an overlay's upper folder): nothing is
+   * given back, which would cost a `chown` of everything the run wrote.
+   */
+  discarded?: boolean;
 }
 
 /** Lent folders remembered beyond this many are checked for still existing. */
@@ -168,11 +175,12 @@ export class WorkspaceOwnership {
   async lease(folder: string, options: LeaseOptions = {}): Promise<() => Promise<void>> {
     let lease = this.leases.get(folder);
     if (lease === undefined) {
-      lease = { count: 0, ready: this.take(folder), writes: false };
+      lease = { count: 0, ready: this.take(folder), writes: false, kept: false };
       this.leases.set(folder, lease);
     }
     lease.count += 1;
     if (options.readOnly !== true) lease.writes = true;
+    if (options.discarded !== true) lease.kept = true;
     const current = lease;
     let original: Owner;
     try {
@@ -185,7 +193,7 @@ export class WorkspaceOwnership {
     return async () => {
       if (released) return;
       released = true;
-      if (!this.drop(folder, current) || this.isSandboxUser(original)) return;
+      if (!this.drop(folder, current) || this.isSandboxUser(original) || !current.kept) return;
       if (!current.writes) return this.keepLent(folder, original);
       const lent = this.lent.get(folder);
       this.lent.delete(folder);

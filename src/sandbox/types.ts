@@ -55,7 +55,8 @@ export interface SandboxRunSpec {
   /**
    * Run on a copy-on-write view of `workdir` instead of `workdir` itself: the command sees the
    * workspace, its writes land in `overlay.upper` and the workspace stays as it was. Only for a
-   * sandbox whose `overlays` says yes for this workdir.
+   * sandbox whose `overlays` says yes for this workdir. The caller removes the folders after the
+   * run (`withOverlayFolders`): what the run wrote there stays its user's until then.
    */
   overlay?: OverlayFolders;
 }
