@@ -48,7 +48,5 @@ export async function runSetup(sandbox: Sandbox, config: RepoConfig, dir: string
  * ignores) by hard link where the sandbox makes that safe.
  */
 export async function runCommands(sandbox: Sandbox, config: RepoConfig, gates: Gate[], workspace: Workspace, run: ActivityRun): Promise<QualityGatesResult> {
-  const copies = sandbox.runsAsOtherUser && !(await sandbox.overlays?.(workspace.dir));
-  const linkable = copies ? await workspace.ignoredFolders() : [];
-  return runGates(sandbox, gates, workspace.dir, { ...repoRunOptions(config, run), linkable });
+  return runGates(sandbox, gates, workspace.dir, { ...repoRunOptions(config, run), linkable: () => workspace.ignoredFolders() });
 }

@@ -198,7 +198,7 @@ ${value}"`;
       '{ mkdir -p node_modules/.cache && echo new > node_modules/.cache/x; } || bad="$bad no-cache"',
       'echo "bad:$bad"; [ -z "$bad" ]',
     ].join('\n');
-    const outcome = await runGates(copying, [{ name: 'test', command: attack }, { name: 'lint', command: 'cat node_modules/dep/.bin/tool' }], workdir, { linkable: ['node_modules'] });
+    const outcome = await runGates(copying, [{ name: 'test', command: attack }, { name: 'lint', command: 'cat node_modules/dep/.bin/tool' }], workdir, { linkable: async () => ['node_modules'] });
     expect(outcome.failures).toEqual([]);
     const before = { 'src/a.js': 'module.exports = 1;\n', 'node_modules/dep/index.js': 'module.exports = "dep";\n', 'node_modules/dep/open.js': 'open to all\n', 'node_modules/dep/.bin/tool': '#!/bin/sh\necho tool\n' };
     for (const [file, content] of Object.entries(before)) expect(await readFile(path.join(workdir, file), 'utf8')).toBe(content);

@@ -45,8 +45,11 @@ export interface RunGatesOptions {
    * see and the folder where changes to it go: the same, except for an overlay view (its upper folder).
    */
   prepare?: (folder: string, into: string) => Promise<void>;
-  /** Folders of the workspace the copies may hard-link (see `WorkspaceCopyOptions`), when the sandbox allows it. */
-  linkable?: readonly string[];
+  /**
+   * Folders of the workspace the copies may hard-link (see `WorkspaceCopyOptions`), when the
+   * sandbox allows it; asked once, only when the gates get copies.
+   */
+  linkable?: () => Promise<readonly string[]>;
   /** Told what runs whenever a gate starts or ends, e.g. "quality gates: lint, test running (1 of 3 done)". */
   report?: (doing: string) => void;
 }
@@ -95,6 +98,7 @@ export async function runGates(sandbox: Sandbox, gates: Gate[], workdir: string,
   checkGates(gates);
   const tree = !(options.copyWorkspace ?? true) ? 'shared' : (await sandbox.overlays?.(workdir)) ? 'overlay' : 'copy';
   if (tree === 'shared') await options.prepare?.(workdir, workdir);
+  const linkable = tree === 'copy' && sandbox.runsAsOtherUser ? await options.linkable?.() : undefined;
   const runGate = async (gate: Gate): Promise<SandboxRunResult> => {
     const limits = gate.timeoutMs === undefined ? options.limits : { ...options.limits, wallTimeMs: gate.timeoutMs };
     const run = (folder: string, overlay?: OverlayFolders) =>
@@ -109,7 +113,6 @@ export async function runGates(sandbox: Sandbox, gates: Gate[], workdir: string,
         return run(workdir, overlay);
       });
     }
-    const linkable = sandbox.runsAsOtherUser ? options.linkable : undefined;
     const inCopy = async (folder: string) => {
       await options.prepare?.(folder, folder);
       return run(folder);

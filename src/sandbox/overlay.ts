@@ -13,11 +13,12 @@
  * per file system, and where it fails, gates copy.
  */
 import { execFile } from 'node:child_process';
-import { chmod, lstat, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import which from 'which';
 import type { Owner } from './ownership';
+import { folderBeside } from './workspace-copy';
 
 const run = promisify(execFile);
 
@@ -49,8 +50,7 @@ export function findOverlayTools(searchPath: string | undefined): OverlayTools |
  * afterwards. The upper folder has the workspace's permissions: the view's top folder is its.
  */
 export async function withOverlayFolders<T>(workdir: string, label: string, use: (folders: OverlayFolders) => Promise<T>): Promise<T> {
-  const safeLabel = label.replace(/[^A-Za-z0-9_-]/g, '_');
-  const top = await mkdtemp(path.join(path.dirname(workdir), `.${path.basename(workdir)}.${safeLabel}-`));
+  const top = await folderBeside(workdir, label);
   try {
     // The sandbox user must reach the mount point; nothing else here is its business.
     await chmod(top, 0o711);

@@ -155,7 +155,7 @@ export interface LeaseOptions {
   discarded?: boolean;
 }
 
-/** Lent folders remembered beyond this many are checked for still existing. */
+/** Every time this many more lent folders are remembered, those that no longer exist are forgotten. */
 const LENT_KEPT = 256;
 
 /**
@@ -220,11 +220,13 @@ export class WorkspaceOwnership {
    * remembering its owner and mode; forgets folders that no longer exist when many are remembered.
    */
   private async keepLent(folder: string, original: Owner): Promise<void> {
-    const mode = this.lent.get(folder)?.mode ?? (await lstat(folder)).mode & 0o7777;
+    const known = this.lent.get(folder);
+    const mode = known?.mode ?? (await lstat(folder)).mode & 0o7777;
     this.lent.set(folder, { owner: original, mode });
     await lchown(folder, original.uid, original.gid);
     await chmod(folder, mode & 0o700);
-    if (this.lent.size <= LENT_KEPT) return;
+    // Once per LENT_KEPT new records, not at every release once there are that many.
+    if (known !== undefined || this.lent.size % LENT_KEPT !== 0) return;
     for (const known of [...this.lent.keys()]) {
       if (!(await stat(known).then(() => true, () => false))) this.lent.delete(known);
     }

@@ -32,10 +32,18 @@ export interface WorkspaceCopyOptions {
   linkable?: readonly string[];
 }
 
+/**
+ * A new folder beside `workdir` (on its file system, as reachable as it), named after it and
+ * `label`: a gate's copy or overlay view.
+ */
+export function folderBeside(workdir: string, label: string): Promise<string> {
+  const safeLabel = label.replace(/[^A-Za-z0-9_-]/g, '_');
+  return mkdtemp(path.join(path.dirname(workdir), `.${path.basename(workdir)}.${safeLabel}-`));
+}
+
 /** Runs `use` on a fresh copy of `workdir` (named after `label`) and removes the copy afterwards. */
 export async function withWorkspaceCopy<T>(workdir: string, label: string, use: (copy: string) => Promise<T>, options: WorkspaceCopyOptions = {}): Promise<T> {
-  const safeLabel = label.replace(/[^A-Za-z0-9_-]/g, '_');
-  const copy = await mkdtemp(path.join(path.dirname(workdir), `.${path.basename(workdir)}.${safeLabel}-`));
+  const copy = await folderBeside(workdir, label);
   try {
     const linkable = normalize(options.linkable ?? []);
     if (linkable.length === 0) await run('cp', ['-a', '--reflink=auto', '--', `${workdir}/.`, copy]);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { FailureType, nonRetryable } from '../../domain/errors';
 import { createSandbox, sandboxConfigFromEnv, type Sandbox } from '../../sandbox';
-import { ESCAPE_PROBES } from '../../sandbox/escape/probes';
+import { ESCAPE_PROBES, type EscapeProbe } from '../../sandbox/escape/probes';
 import { onOverlayViews, runEscapeProbes, type ProbeVerdict } from '../../sandbox/escape/run-probes';
 import type { CliContext } from '../context';
 import { printJson, printLine } from '../output';
@@ -30,6 +30,12 @@ async function startsHere(box: Sandbox): Promise<{ views: boolean }> {
 function verdictLines(verdict: ProbeVerdict): string[] {
   const seconds = `${(verdict.durationMs / 1000).toFixed(1)} s`.padStart(7);
   return [`${verdict.contained ? 'contained' : 'ESCAPED  '}  ${seconds}  ${verdict.name}`, ...verdict.failures.map((failure) => `                      ${failure}`)];
+}
+
+/** The JSON summary of `verdicts`. */
+function tally(verdicts: readonly ProbeVerdict[]): { probes: number; contained: number; escaped: number; verdicts: readonly ProbeVerdict[] } {
+  const contained = verdicts.filter((verdict) => verdict.contained).length;
+  return { probes: verdicts.length, contained, escaped: verdicts.length - contained, verdicts };
 }
 
 /** `N probes, N contained` (and how many escaped, when any did). */
@@ -59,36 +65,21 @@ export function registerSandboxCommands(program: Command, ctx: CliContext): void
       const box = createSandbox({ ...config, logger, progress: (line) => process.stderr.write(`${line}\n`) });
       // A backend that cannot start here fails now, with its own message, rather than as probes that "escaped".
       const { views } = await startsHere(box);
-      if (opts.json !== true) {
-        printLine(`Sandbox backend: ${box.backend}. Running ${probes.length} escape probes${probes.length === ESCAPE_PROBES.length ? ' (a minute or two)' : ''}…`);
-        printLine('');
-        printLine('result       time  probe');
+      const text = opts.json !== true;
+      const say = (...lines: string[]) => text && lines.forEach((line) => printLine(line));
+      const chosen = (probe: EscapeProbe) => probes.includes(probe);
+      const onVerdict = (verdict: ProbeVerdict) => say(...verdictLines(verdict));
+      say(`Sandbox backend: ${box.backend}. Running ${probes.length} escape probes${probes.length === ESCAPE_PROBES.length ? ' (a minute or two)' : ''}…`, '', 'result       time  probe');
+      const verdicts = await runEscapeProbes(box, { only: chosen, onVerdict });
+      say('', probeSummary(verdicts));
+      // Execute and the gates run on overlay views where the backend has them: the same probes there.
+      let onViews: ProbeVerdict[] | undefined;
+      if (views) {
+        say('', 'Execute and the gates run on overlay views of the workspace here; the same probes on a view:', '', 'result       time  probe');
+        onViews = await runEscapeProbes(onOverlayViews(box), { only: chosen, onVerdict });
+        say('', probeSummary(onViews));
       }
-      const print = (verdict: ProbeVerdict) => opts.json !== true && verdictLines(verdict).forEach((line) => printLine(line));
-      const verdicts = await runEscapeProbes(box, { only: (probe) => probes.includes(probe), onVerdict: print });
-      if (opts.json !== true) {
-        printLine('');
-        printLine(probeSummary(verdicts));
-        if (views) {
-          printLine('');
-          printLine('Execute and the gates run on overlay views of the workspace here; the same probes on a view:');
-          printLine('');
-          printLine('result       time  probe');
-        }
-      }
-      const onViews = views ? await runEscapeProbes(onOverlayViews(box), { only: (probe) => probes.includes(probe), onVerdict: print }) : undefined;
-      const all = [...verdicts, ...(onViews ?? [])];
-      const contained = all.filter((verdict) => verdict.contained).length;
-      if (opts.json === true) {
-        const tally = (list: ProbeVerdict[]) => {
-          const held = list.filter((verdict) => verdict.contained).length;
-          return { probes: list.length, contained: held, escaped: list.length - held, verdicts: list };
-        };
-        printJson({ backend: box.backend, ...tally(verdicts), overlayViews: onViews === undefined ? null : tally(onViews) });
-      } else if (onViews) {
-        printLine('');
-        printLine(probeSummary(onViews));
-      }
-      process.exitCode = contained === all.length ? 0 : 1;
+      if (!text) printJson({ backend: box.backend, ...tally(verdicts), overlayViews: onViews === undefined ? null : tally(onViews) });
+      process.exitCode = [...verdicts, ...(onViews ?? [])].every((verdict) => verdict.contained) ? 0 : 1;
     });
 }
